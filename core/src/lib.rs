@@ -1,0 +1,29 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
+
+pub mod environment;
+pub mod error;
+pub mod memory;
+pub mod naming;
+pub mod path;
+pub mod provider;
+pub mod resolver;
+pub mod trace;
+pub mod value;
+pub mod workspace;
+
+pub use environment::Environment;
+pub use error::{Error, ErrorKind, MissingValue};
+pub use memory::MemoryProvider;
+pub use naming::{NameError, NamingRule, Vault};
+pub use path::{Path, PathError};
+pub use provider::{Answer, Found, Location, Provenance, Provider, ProviderExt};
+pub use resolver::{Lookup, Resolved, Resolver, walk_paths};
+pub use trace::{Outcome, Trace, TraceEntry};
+pub use value::{ConvertError, Table, Value};
+pub use workspace::{FileKind, ProfileName, ProfileSource, Workspace, WorkspaceOptions};
+
+/// Re-export of the `secrecy` crate: secret values are its types.
+pub use secrecy;
+/// Re-export of `async-trait`, for provider authors.
+pub use async_trait::async_trait;

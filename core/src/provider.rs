@@ -1,0 +1,176 @@
+//! The provider trait: "what is stored at this path?"
+
+use crate::error::Error;
+use crate::naming::NamingRule;
+use crate::path::Path;
+use crate::value::Value;
+use async_trait::async_trait;
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Provenance {
+    /// The provider's name (`environment`, `secrets.toml`, ...).
+    pub provider: String,
+    /// The provider's own name for the key (env var, TOML key, secret name).
+    pub name: String,
+    /// The file, when the value came from one.
+    pub file: Option<PathBuf>,
+    /// The 1-based line in that file, when known.
+    pub line: Option<u32>,
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} `{}`", self.provider, self.name)?;
+        match (&self.file, self.line) {
+            (Some(file), Some(line)) => write!(f, " ({}:{line})", file.display()),
+            (Some(file), None) => write!(f, " ({})", file.display()),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A value a provider holds, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Found {
+    /// The value (its `Debug` is redacted).
+    pub value: Value,
+    /// Where it came from.
+    pub provenance: Provenance,
+}
+
+/// A provider's answer to one question.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Answer {
+    /// The provider holds a value at the path.
+    Found(Found),
+    /// It does not: the resolver tries the next provider.
+    NotFound,
+    /// It may hold one but may not show it (e.g. access denied to one vault
+    /// secret): treated as not found, with a warning for the trace.
+    Withheld {
+        /// What to tell the user (which permission to grant).
+        warning: String,
+    },
+}
+
+impl Answer {
+    /// The found value, if any.
+    pub fn found(self) -> Option<Found> {
+        match self {
+            Answer::Found(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// A file (or other place) a provider reads, and whether it was there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// Human-readable location (a file path, a vault address).
+    pub location: String,
+    /// True when it existed and was read.
+    pub present: bool,
+}
+
+/// A source of configuration values.
+///
+/// Behaviour every provider must have (the conformance suite checks each):
+/// - `get` returns [`Answer::Found`] for a path it holds, with the exact
+///   value stored, and [`Answer::NotFound`] for a path it does not hold;
+///   "not found" is never an error.
+/// - a table stored at a path is returned whole (as a table, or as text that
+///   reads as one, see [`Value::to_table`]).
+/// - `get` returns an [`Error`] only for a failure that must stop the
+///   lookup (unreadable file, refused credentials, unreachable service).
+/// - `native_name` gives the same name as [`Provider::naming`]'s rule, and
+///   that name is what the provenance of a found value carries.
+/// - paths that the provider cannot name give an error or not found, never
+///   a panic.
+/// - `Debug` of the provider and of every value it returns prints no value.
+/// - concurrent `get`s are safe and agree.
+#[async_trait]
+pub trait Provider: Send + Sync + fmt::Debug {
+    /// Short name shown in traces and errors (`environment`, `secrets.toml`).
+    fn name(&self) -> &str;
+
+    /// Whether secrets may be read from this provider.
+    fn may_hold_secrets(&self) -> bool;
+
+    /// Whether the provider understands sections. One that does not is asked
+    /// for the bare key only, and never for a pipeline-scoped lookup.
+    fn supports_sections(&self) -> bool {
+        true
+    }
+
+    /// The naming rule this provider stores paths under.
+    fn naming(&self) -> NamingRule;
+
+    /// The provider's own name for `path`.
+    fn native_name(&self, path: &Path) -> Result<String, Error> {
+        self.naming().name(path).map_err(Error::from)
+    }
+
+    /// What is stored at `path`. `secret` tells whether the caller wants a
+    /// secret (the environment provider then also reads `/run/secrets`).
+    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error>;
+
+    /// Every place the provider reads, present or not.
+    fn locations(&self) -> Vec<Location> {
+        Vec::new()
+    }
+
+    /// The whole document, for providers that hold one (TOML, in-memory).
+    fn document(&self) -> Option<&Value> {
+        None
+    }
+}
+
+/// Conveniences over any [`Provider`].
+#[async_trait]
+pub trait ProviderExt: Provider {
+    /// The value at a dotted path, as a plain (non-secret) lookup.
+    async fn get_value(&self, path: &str) -> Result<Option<Value>, Error> {
+        let path = Path::parse(path)?;
+        Ok(self.get(&path, false).await?.found().map(|f| f.value))
+    }
+
+    /// The locations that were present.
+    fn present_locations(&self) -> Vec<Location> {
+        self.locations().into_iter().filter(|l| l.present).collect()
+    }
+}
+
+impl<P: Provider + ?Sized> ProviderExt for P {}
+
+#[async_trait]
+impl<P: Provider + ?Sized> Provider for Arc<P> {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn may_hold_secrets(&self) -> bool {
+        (**self).may_hold_secrets()
+    }
+    fn supports_sections(&self) -> bool {
+        (**self).supports_sections()
+    }
+    fn naming(&self) -> NamingRule {
+        (**self).naming()
+    }
+    fn native_name(&self, path: &Path) -> Result<String, Error> {
+        (**self).native_name(path)
+    }
+    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
+        (**self).get(path, secret).await
+    }
+    fn locations(&self) -> Vec<Location> {
+        (**self).locations()
+    }
+    fn document(&self) -> Option<&Value> {
+        (**self).document()
+    }
+}

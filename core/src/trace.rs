@@ -1,0 +1,59 @@
+//! Lookup traces: every (provider, name) asked, and what came of it.
+
+use crate::path::Path;
+
+/// What one question to one provider gave.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Outcome {
+    /// The provider holds a value there.
+    Found,
+    /// It does not.
+    NotFound,
+    /// The provider was not asked, and why.
+    Skipped(String),
+    /// Answered from the provider's cache: found or not.
+    Cached(bool),
+}
+
+/// One question to one provider.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceEntry {
+    /// The provider's name.
+    pub provider: String,
+    /// The path asked (with the pipeline prefix, if any).
+    pub path: Path,
+    /// The provider's own name for the path (env var, TOML key, secret name).
+    pub name: String,
+    /// What came of it.
+    pub outcome: Outcome,
+}
+
+/// The questions of one lookup, in order, and the warnings they raised.
+/// Never holds a value.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trace {
+    /// Questions in the order they were asked.
+    pub entries: Vec<TraceEntry>,
+    /// Warnings (e.g. access denied to one vault secret).
+    pub warnings: Vec<String>,
+}
+
+impl Trace {
+    /// Adds an entry.
+    pub fn push(&mut self, provider: &str, path: &Path, name: String, outcome: Outcome) {
+        self.entries.push(TraceEntry {
+            provider: provider.to_owned(),
+            path: path.clone(),
+            name,
+            outcome,
+        });
+    }
+
+    /// Adds a warning once.
+    pub fn warn(&mut self, warning: String) {
+        if !self.warnings.contains(&warning) {
+            self.warnings.push(warning);
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The environment-variable provider of strata (SPEC §6).
+//!
+//! A path is looked up as the variable named by
+//! [`strata_core::naming::env_var_name`]
+//! (`sources.pipedrive.api_key` -> `SOURCES__PIPEDRIVE__API_KEY`). For a
+//! secret lookup it first reads the file `/run/secrets/<name>` (Docker and
+//! Kubernetes secrets), `<name>` being the variable name lower-cased with `_`
+//! turned into `-`; when that path is a directory, the file of the same name
+//! inside it. File contents are returned as read, without trimming.
+//!
+//! The variables come from an injected [`Environment`] snapshot and the
+//! secrets directory is configurable, so tests never touch the process.
+#![warn(missing_docs)]
+
+use async_trait::async_trait;
+use std::fmt;
+use std::path::PathBuf;
+use strata_core::naming::{NamingRule, env_var_name, run_secrets_file_name};
+use strata_core::{Answer, Environment, Error, ErrorKind, Found, Location, Path, Provenance, Provider, Value};
+
+/// The default directory of Docker and Kubernetes secrets.
+pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
+
+/// Answers from environment variables and, for secrets, `/run/secrets` files.
+#[derive(Clone)]
+pub struct EnvProvider {
+    env: Environment,
+    secrets_dir: Option<PathBuf>,
+}
+
+impl EnvProvider {
+    /// Reads `env`, and `/run/secrets` for secret lookups.
+    pub fn new(env: Environment) -> Self {
+        Self {
+            env,
+            secrets_dir: Some(PathBuf::from(DEFAULT_SECRETS_DIR)),
+        }
+    }
+
+    /// Reads secret files from `dir` instead of `/run/secrets`.
+    pub fn with_secrets_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.secrets_dir = Some(dir.into());
+        self
+    }
+
+    /// Reads no secret files at all.
+    pub fn without_secrets_dir(mut self) -> Self {
+        self.secrets_dir = None;
+        self
+    }
+
+    fn secret_file(&self, path: &Path) -> Result<Option<(PathBuf, String)>, Error> {
+        let Some(dir) = &self.secrets_dir else {
+            return Ok(None);
+        };
+        let name = run_secrets_file_name(path);
+        let mut file = dir.join(&name);
+        if file.is_dir() {
+            file = file.join(&name);
+        }
+        match std::fs::read(&file) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => Ok(Some((file, text))),
+                Err(_) => Err(Error::new(
+                    ErrorKind::Parse,
+                    format!("the secret file {} is not UTF-8 text", file.display()),
+                )
+                .with_file(&file)),
+            },
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => {
+                // dlt ignores every OS error here; we do too, but say so.
+                tracing::warn!(file = %file.display(), error = %e, "cannot read secret file, using the environment");
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl fmt::Debug for EnvProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EnvProvider")
+            .field("vars", &self.env.len())
+            .field("secrets_dir", &self.secrets_dir)
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl Provider for EnvProvider {
+    fn name(&self) -> &str {
+        "environment"
+    }
+
+    fn may_hold_secrets(&self) -> bool {
+        true
+    }
+
+    fn naming(&self) -> NamingRule {
+        NamingRule::Env
+    }
+
+    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
+        let var = env_var_name(path);
+        if secret {
+            if let Some((file, text)) = self.secret_file(path)? {
+                return Ok(Answer::Found(Found {
+                    value: Value::String(text),
+                    provenance: Provenance {
+                        provider: self.name().to_owned(),
+                        name: var,
+                        file: Some(file),
+                        line: None,
+                    },
+                }));
+            }
+        }
+        Ok(match self.env.get(&var) {
+            Some(text) => Answer::Found(Found {
+                value: Value::String(text.to_owned()),
+                provenance: Provenance {
+                    provider: self.name().to_owned(),
+                    name: var,
+                    file: None,
+                    line: None,
+                },
+            }),
+            None => Answer::NotFound,
+        })
+    }
+
+    fn locations(&self) -> Vec<Location> {
+        self.secrets_dir
+            .iter()
+            .map(|d| Location {
+                location: d.display().to_string(),
+                present: d.is_dir(),
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Path {
+        Path::parse(s).unwrap()
+    }
+
+    async fn text(provider: &EnvProvider, path: &str, secret: bool) -> Option<String> {
+        provider
+            .get(&p(path), secret)
+            .await
+            .unwrap()
+            .found()
+            .map(|f| f.value.as_str().unwrap().to_owned())
+    }
+
+    #[tokio::test]
+    async fn reads_variables_by_env_name() {
+        let env = Environment::from_pairs([("SOURCES__PIPEDRIVE__API_KEY", "k"), ("EMPTY", "")]);
+        let provider = EnvProvider::new(env).without_secrets_dir();
+        assert_eq!(text(&provider, "sources.pipedrive.api_key", false).await.as_deref(), Some("k"));
+        // an empty variable is a value, as in dlt
+        assert_eq!(text(&provider, "empty", false).await.as_deref(), Some(""));
+        assert_eq!(text(&provider, "sources.other", false).await, None);
+    }
+
+    #[tokio::test]
+    async fn secret_files_win_for_secret_lookups_only_and_are_not_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("sources--pipedrive--api-key"), "from-file\n").unwrap();
+        // Kubernetes layout: a directory holding a file of the same name
+        std::fs::create_dir(dir.path().join("db--password")).unwrap();
+        std::fs::write(dir.path().join("db--password/db--password"), " pw ").unwrap();
+        let env = Environment::from_pairs([("SOURCES__PIPEDRIVE__API_KEY", "from-env")]);
+        let provider = EnvProvider::new(env).with_secrets_dir(dir.path());
+        assert_eq!(
+            text(&provider, "sources.pipedrive.api_key", true).await.as_deref(),
+            Some("from-file\n")
+        );
+        assert_eq!(
+            text(&provider, "sources.pipedrive.api_key", false).await.as_deref(),
+            Some("from-env")
+        );
+        assert_eq!(text(&provider, "db.password", true).await.as_deref(), Some(" pw "));
+        let found = provider.get(&p("db.password"), true).await.unwrap().found().unwrap();
+        assert!(found.provenance.file.unwrap().ends_with("db--password/db--password"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_file_that_is_not_utf8_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("bad"), [0xff, 0xfe, b's']).unwrap();
+        let provider = EnvProvider::new(Environment::default()).with_secrets_dir(dir.path());
+        let err = provider.get(&p("bad"), true).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Parse);
+        assert!(err.to_string().contains("bad"));
+    }
+}

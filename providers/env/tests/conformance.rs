@@ -1,0 +1,48 @@
+//! The shared conformance suite, run against the environment provider.
+
+use std::sync::Arc;
+use strata_conformance::{Capabilities, Harness, Stored};
+use strata_core::naming::{NamingRule, env_var_name};
+use strata_core::{Environment, Provider, Value};
+use strata_env::EnvProvider;
+
+struct EnvHarness;
+
+/// The environment holds text only: scalars as their text, tables and
+/// arrays as JSON (which reads back as a table, SPEC §4).
+fn as_env_text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_text(),
+    }
+}
+
+#[strata_core::async_trait]
+impl Harness for EnvHarness {
+    fn name(&self) -> &str {
+        "environment"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            may_hold_secrets: true,
+            supports_sections: true,
+            naming: NamingRule::Env,
+            typed_values: false,
+        }
+    }
+
+    async fn make(&self, values: &[Stored]) -> Arc<dyn Provider> {
+        let env = Environment::from_pairs(
+            values
+                .iter()
+                .map(|s| (env_var_name(&s.path), as_env_text(&s.value))),
+        );
+        Arc::new(EnvProvider::new(env).without_secrets_dir())
+    }
+}
+
+#[tokio::test]
+async fn env_provider_passes_the_conformance_suite() {
+    strata_conformance::run(&EnvHarness).await;
+}
