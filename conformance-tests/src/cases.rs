@@ -1,7 +1,10 @@
 //! The cases of the suite. Each mirrors one bullet of the
 //! [`strata_core::Provider`] documentation.
 
-use crate::{Capabilities, Case, CaseResult, Harness, Stored, fetch, path, resolver_with, same, secret_lookup};
+use crate::{
+    Capabilities, Case, CaseResult, Harness, Stored, fetch, path, resolver_with, same,
+    secret_lookup,
+};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use strata_core::{Answer, Lookup, Table, Value};
@@ -89,7 +92,9 @@ fn naming(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             let want = caps.naming.name(&p).ok();
             let got = provider.native_name(&p).ok();
             if want != got {
-                return Err(format!("`{text}`: native name {got:?}, the rule gives {want:?}"));
+                return Err(format!(
+                    "`{text}`: native name {got:?}, the rule gives {want:?}"
+                ));
             }
         }
         // a found value's provenance carries that name
@@ -162,13 +167,23 @@ fn exact_get(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
 
 fn missing_is_nothing(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
-        let provider = h.make(&[Stored::new("present", "x"), Stored::new("a.b", "x")]).await;
-        for absent in ["absent", "present.below", "a.b.c", "a.c", "sources.nothing.here"] {
+        let provider = h
+            .make(&[Stored::new("present", "x"), Stored::new("a.b", "x")])
+            .await;
+        for absent in [
+            "absent",
+            "present.below",
+            "a.b.c",
+            "a.c",
+            "sources.nothing.here",
+        ] {
             if fetch(provider.as_ref(), absent, false).await?.is_some() {
                 return Err(format!("`{absent}` was never stored but was found"));
             }
             if fetch(provider.as_ref(), absent, true).await?.is_some() {
-                return Err(format!("`{absent}` (secret lookup) was never stored but was found"));
+                return Err(format!(
+                    "`{absent}` (secret lookup) was never stored but was found"
+                ));
             }
         }
         // a missing value through the resolver is the Missing error, with a trace
@@ -177,7 +192,9 @@ fn missing_is_nothing(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             .await
             .err()
             .ok_or("the resolver found a value that was never stored")?;
-        let report = err.missing_report().ok_or("missing value is not a Missing error")?;
+        let report = err
+            .missing_report()
+            .ok_or("missing value is not a Missing error")?;
         if report.trace.entries.is_empty() {
             return Err("the missing-value trace is empty".into());
         }
@@ -197,12 +214,17 @@ fn credentials() -> Table {
 fn table_values(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let provider = h
-            .make(&[Stored::new("destination.postgres.credentials", credentials())])
+            .make(&[Stored::new(
+                "destination.postgres.credentials",
+                credentials(),
+            )])
             .await;
         let got = fetch(provider.as_ref(), "destination.postgres.credentials", true)
             .await?
             .ok_or("a stored table was not found")?;
-        let table = got.to_table().ok_or("a stored table does not read as a table")?;
+        let table = got
+            .to_table()
+            .ok_or("a stored table does not read as a table")?;
         let want = Value::Table(credentials());
         if !same(&want, &Value::Table(table.into_owned()), false) {
             return Err("the table read back differs".into());
@@ -230,7 +252,10 @@ fn scalar_values() -> Vec<Stored> {
         Stored::new("s.negative", -7i64),
         Stored::new("s.float", 2.5f64),
         Stored::new("s.boolean", true),
-        Stored::new("s.array", Value::Array(vec![Value::from("a"), Value::Integer(1)])),
+        Stored::new(
+            "s.array",
+            Value::Array(vec![Value::from("a"), Value::Integer(1)]),
+        ),
     ]
 }
 
@@ -256,7 +281,12 @@ fn scalar_types(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
                 .await?
                 .ok_or_else(|| format!("`{}` not found", s.path))?;
             if !same(&s.value, &got, caps.typed_values) {
-                return Err(format!("`{}`: stored {}, read back another {}", s.path, s.value.kind(), got.kind()));
+                return Err(format!(
+                    "`{}`: stored {}, read back another {}",
+                    s.path,
+                    s.value.kind(),
+                    got.kind()
+                ));
             }
         }
         // text is kept exactly and converted only on request
@@ -290,18 +320,26 @@ fn secret_flags(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
         match (caps.may_hold_secrets, secret) {
             (true, Ok(_)) => {}
             (true, Err(e)) => return Err(format!("a secret lookup failed: {e}")),
-            (false, Ok(_)) => return Err("a provider that may not hold secrets answered a secret lookup".into()),
+            (false, Ok(_)) => {
+                return Err("a provider that may not hold secrets answered a secret lookup".into());
+            }
             (false, Err(e)) => {
                 let note = e
                     .missing_report()
                     .map(|r| r.notes.join(" "))
                     .unwrap_or_default();
                 if !note.contains("move it to secrets.toml") {
-                    return Err(format!("the missing-secret error does not say where the value is: {e}"));
+                    return Err(format!(
+                        "the missing-secret error does not say where the value is: {e}"
+                    ));
                 }
             }
         }
-        if resolver.get(&path("token"), &Lookup::config()).await.is_err() {
+        if resolver
+            .get(&path("token"), &Lookup::config())
+            .await
+            .is_err()
+        {
             return Err("a configuration lookup did not find the value".into());
         }
         Ok(())
@@ -321,7 +359,10 @@ fn pipeline_scoped(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
         let resolver = resolver_with(provider);
         let text = |r: &strata_core::Resolved| r.expose().as_str().map(str::to_owned);
         let scoped = resolver
-            .get(&path("sources.x.key"), &Lookup::config().pipeline("my_pipe"))
+            .get(
+                &path("sources.x.key"),
+                &Lookup::config().pipeline("my_pipe"),
+            )
             .await
             .map_err(|e| e.to_string())?;
         if text(&scoped).as_deref() != Some("scoped") {
@@ -338,14 +379,21 @@ fn pipeline_scoped(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             return Err("without a pipeline the unscoped value must answer".into());
         }
         let fallback = resolver
-            .get(&path("sources.x.only_plain"), &Lookup::config().pipeline("my_pipe"))
+            .get(
+                &path("sources.x.only_plain"),
+                &Lookup::config().pipeline("my_pipe"),
+            )
             .await
             .map_err(|e| e.to_string())?;
         if text(&fallback).as_deref() != Some("plain-only") {
             return Err("a scoped lookup did not fall back to the unscoped value".into());
         }
         let walked = resolver
-            .walk(&["sources".into(), "x".into()], "key", &Lookup::config().pipeline("my_pipe"))
+            .walk(
+                &["sources".into(), "x".into()],
+                "key",
+                &Lookup::config().pipeline("my_pipe"),
+            )
             .await
             .map_err(|e| e.to_string())?;
         if text(&walked).as_deref() != Some("scoped") {
@@ -374,9 +422,18 @@ fn concurrent(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             let s = values[n % values.len()].clone();
             let absent = n % 7 == 0;
             async move {
-                let at = if absent { s.path.child("absent").ok() } else { Some(s.path.clone()) };
-                let Some(at) = at else { return Err("bad path".to_owned()) };
-                let got = provider.get(&at, n % 2 == 0).await.map_err(|e| e.to_string())?;
+                let at = if absent {
+                    s.path.child("absent").ok()
+                } else {
+                    Some(s.path.clone())
+                };
+                let Some(at) = at else {
+                    return Err("bad path".to_owned());
+                };
+                let got = provider
+                    .get(&at, n % 2 == 0)
+                    .await
+                    .map_err(|e| e.to_string())?;
                 Ok::<_, String>((n, absent, got.found().map(|f| f.value), s.value))
             }
         });
@@ -415,11 +472,21 @@ fn no_secret_in_debug(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
         };
         leaks("Debug of the provider", format!("{provider:?}"))?;
         for s in &values {
-            let answer = provider.get(&s.path, true).await.map_err(|e| e.to_string())?;
+            let answer = provider
+                .get(&s.path, true)
+                .await
+                .map_err(|e| e.to_string())?;
             leaks("Debug of an answer", format!("{answer:?}"))?;
             let resolver = resolver_with(provider.clone());
-            let lookup = if caps.may_hold_secrets { Lookup::secret() } else { Lookup::config() };
-            let resolved = resolver.get(&s.path, &lookup).await.map_err(|e| e.to_string())?;
+            let lookup = if caps.may_hold_secrets {
+                Lookup::secret()
+            } else {
+                Lookup::config()
+            };
+            let resolved = resolver
+                .get(&s.path, &lookup)
+                .await
+                .map_err(|e| e.to_string())?;
             leaks("Debug of a resolved value", format!("{resolved:?}"))?;
             leaks("the trace", format!("{:?}", resolved.trace()))?;
             // conversion errors name the type, not the value
@@ -458,7 +525,10 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             let _ = provider.native_name(&p);
             // an error or nothing; a panic fails the case (caught by the runner)
             if let Ok(Answer::Found(_)) = provider.get(&p, false).await {
-                return Err(format!("`{}` was never stored but was found", &text[..text.len().min(40)]));
+                return Err(format!(
+                    "`{}` was never stored but was found",
+                    &text[..text.len().min(40)]
+                ));
             }
             let _ = provider.get(&p, true).await;
         }

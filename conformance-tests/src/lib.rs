@@ -160,7 +160,11 @@ pub(crate) fn path(text: &str) -> Path {
     Path::parse(text).expect("the suite uses valid paths")
 }
 
-pub(crate) async fn fetch(provider: &dyn Provider, at: &str, secret: bool) -> Result<Option<Value>, String> {
+pub(crate) async fn fetch(
+    provider: &dyn Provider,
+    at: &str,
+    secret: bool,
+) -> Result<Option<Value>, String> {
     match provider.get(&path(at), secret).await {
         Ok(Answer::Found(f)) => Ok(Some(f.value)),
         Ok(_) => Ok(None),

@@ -23,7 +23,7 @@ pub use trace::{Outcome, Trace, TraceEntry};
 pub use value::{ConvertError, Table, Value};
 pub use workspace::{FileKind, ProfileName, ProfileSource, Workspace, WorkspaceOptions};
 
-/// Re-export of the `secrecy` crate: secret values are its types.
-pub use secrecy;
 /// Re-export of `async-trait`, for provider authors.
 pub use async_trait::async_trait;
+/// Re-export of the `secrecy` crate: secret values are its types.
+pub use secrecy;

@@ -69,7 +69,9 @@ impl fmt::Display for Vault {
 #[non_exhaustive]
 pub enum NameError {
     /// Every segment normalized to nothing.
-    #[error("the path `{path}` has no name in {vault}: every segment is empty once punctuation and whitespace are dropped")]
+    #[error(
+        "the path `{path}` has no name in {vault}: every segment is empty once punctuation and whitespace are dropped"
+    )]
     Empty {
         /// The vault.
         vault: Vault,
@@ -89,7 +91,9 @@ pub enum NameError {
         max: usize,
     },
     /// The normalized name still holds a character the vault rejects.
-    #[error("the path `{path}` gives a name with the character {character:?}, which {vault} does not allow")]
+    #[error(
+        "the path `{path}` gives a name with the character {character:?}, which {vault} does not allow"
+    )]
     InvalidCharacter {
         /// The vault.
         vault: Vault,
@@ -344,7 +348,10 @@ mod tests {
 
     #[test]
     fn segments_that_normalize_to_nothing_are_skipped() {
-        assert_eq!(google_secret_name(&p("sources.!!!.key")).unwrap(), "sources-key");
+        assert_eq!(
+            google_secret_name(&p("sources.!!!.key")).unwrap(),
+            "sources-key"
+        );
         assert_eq!(
             aws_secret_name(&p("sources. .key"), "dlt/").unwrap(),
             "dlt/sources/key"
@@ -367,17 +374,29 @@ mod tests {
         assert_eq!(google_secret_name(&long(255)).unwrap().len(), 255);
         assert!(matches!(
             google_secret_name(&long(256)),
-            Err(NameError::TooLong { len: 256, max: 255, .. })
+            Err(NameError::TooLong {
+                len: 256,
+                max: 255,
+                ..
+            })
         ));
         assert_eq!(aws_secret_name(&long(508), "dlt/").unwrap().len(), 512);
         assert!(matches!(
             aws_secret_name(&long(509), "dlt/"),
-            Err(NameError::TooLong { len: 513, max: 512, .. })
+            Err(NameError::TooLong {
+                len: 513,
+                max: 512,
+                ..
+            })
         ));
         assert_eq!(azure_secret_name(&long(127)).unwrap().len(), 127);
         assert!(matches!(
             azure_secret_name(&long(128)),
-            Err(NameError::TooLong { len: 128, max: 127, .. })
+            Err(NameError::TooLong {
+                len: 128,
+                max: 127,
+                ..
+            })
         ));
     }
 
@@ -385,7 +404,9 @@ mod tests {
     fn characters_a_vault_rejects_are_errors() {
         assert!(matches!(
             google_secret_name(&p("sources.schlüssel")),
-            Err(NameError::InvalidCharacter { character: 'ü', .. })
+            Err(NameError::InvalidCharacter {
+                character: 'ü', ..
+            })
         ));
         assert!(matches!(
             azure_secret_name(&p("ключ")),
@@ -422,9 +443,15 @@ mod tests {
             run_secrets_file_name(&p("sources.pipedrive.api_key")),
             "sources--pipedrive--api-key"
         );
-        assert_eq!(toml_key(&p("sources.my source!.key")), "sources.\"my source!\".key");
+        assert_eq!(
+            toml_key(&p("sources.my source!.key")),
+            "sources.\"my source!\".key"
+        );
         assert_eq!(toml_key(&p("a.b\"c")), "a.\"b\\\"c\"");
-        assert_eq!(env_var_name(&p("my_pipe.sources.x.k")), "MY_PIPE__SOURCES__X__K");
+        assert_eq!(
+            env_var_name(&p("my_pipe.sources.x.k")),
+            "MY_PIPE__SOURCES__X__K"
+        );
     }
 
     #[test]

@@ -47,6 +47,7 @@ impl Lookup {
 pub struct Resolved {
     value: SecretBox<Value>,
     provenance: Provenance,
+    from_secret_provider: bool,
     path: Path,
     trace: Trace,
 }
@@ -60,6 +61,12 @@ impl Resolved {
     /// Where the value came from.
     pub fn provenance(&self) -> &Provenance {
         &self.provenance
+    }
+
+    /// True when the answering provider may hold secrets: reports mask such
+    /// values.
+    pub fn from_secret_provider(&self) -> bool {
+        self.from_secret_provider
     }
 
     /// The path that answered (with the pipeline prefix, if any).
@@ -197,7 +204,12 @@ impl Resolver {
         let name = match provider.native_name(path) {
             Ok(name) => name,
             Err(e) => {
-                trace.push(provider.name(), path, String::new(), Outcome::Skipped(e.to_string()));
+                trace.push(
+                    provider.name(),
+                    path,
+                    String::new(),
+                    Outcome::Skipped(e.to_string()),
+                );
                 return Ok(None);
             }
         };
@@ -264,7 +276,7 @@ impl Resolver {
                 if let Some(found) =
                     Self::ask(provider.as_ref(), &asked, lookup.secret, &mut trace).await?
                 {
-                    return Ok(self.resolved(found, asked, trace));
+                    return Ok(self.resolved(found, provider.may_hold_secrets(), asked, trace));
                 }
             }
         }
@@ -275,7 +287,12 @@ impl Resolver {
     /// path of [`walk_paths`]; the pipeline-scoped pass runs over all
     /// providers before the unscoped one. A secret found in a provider that
     /// may not hold secrets is an [`ErrorKind::ValueNotSecret`] error.
-    pub async fn walk(&self, sections: &[String], key: &str, lookup: &Lookup) -> Result<Resolved, Error> {
+    pub async fn walk(
+        &self,
+        sections: &[String],
+        key: &str,
+        lookup: &Lookup,
+    ) -> Result<Resolved, Error> {
         let mut segments = sections.to_vec();
         segments.push(key.to_owned());
         let full = Path::from_segments(segments)?;
@@ -298,7 +315,9 @@ impl Resolver {
                     .walk_provider(provider.as_ref(), &candidates, lookup, &mut trace)
                     .await?
                 {
-                    Step::Found(found, path) => return Ok(self.resolved(found, path, trace)),
+                    Step::Found(found, path) => {
+                        return Ok(self.resolved(found, provider.may_hold_secrets(), path, trace));
+                    }
                     Step::Continue => {}
                 }
             }
@@ -342,10 +361,17 @@ impl Resolver {
         Ok(Step::Continue)
     }
 
-    fn resolved(&self, found: Found, path: Path, trace: Trace) -> Resolved {
+    fn resolved(
+        &self,
+        found: Found,
+        from_secret_provider: bool,
+        path: Path,
+        trace: Trace,
+    ) -> Resolved {
         Resolved {
             value: SecretBox::new(Box::new(found.value)),
             provenance: found.provenance,
+            from_secret_provider,
             path,
             trace,
         }
@@ -430,7 +456,10 @@ mod tests {
         );
         // embedded sections follow the source name, as in dlt
         assert_eq!(
-            names(&walk_paths(&s(&["sources", "mod", "src", "credentials"]), "password"))[..3],
+            names(&walk_paths(
+                &s(&["sources", "mod", "src", "credentials"]),
+                "password"
+            ))[..3],
             [
                 "sources.mod.src.credentials.password",
                 "sources.mod.src.password",

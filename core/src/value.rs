@@ -132,11 +132,7 @@ impl Value {
             Value::Boolean(b) => J::Bool(*b),
             Value::Datetime(d) => J::String(d.to_string()),
             Value::Array(a) => J::Array(a.iter().map(Value::to_json).collect()),
-            Value::Table(t) => J::Object(
-                t.iter()
-                    .map(|(k, v)| (k.clone(), v.to_json()))
-                    .collect(),
-            ),
+            Value::Table(t) => J::Object(t.iter().map(|(k, v)| (k.clone(), v.to_json())).collect()),
         }
     }
 
@@ -162,11 +158,9 @@ impl Value {
             Value::Boolean(b) => toml::Value::Boolean(*b),
             Value::Datetime(d) => toml::Value::Datetime(*d),
             Value::Array(a) => toml::Value::Array(a.iter().map(Value::to_toml).collect()),
-            Value::Table(t) => toml::Value::Table(
-                t.iter()
-                    .map(|(k, v)| (k.clone(), v.to_toml()))
-                    .collect(),
-            ),
+            Value::Table(t) => {
+                toml::Value::Table(t.iter().map(|(k, v)| (k.clone(), v.to_toml())).collect())
+            }
         }
     }
 
@@ -213,11 +207,7 @@ pub(crate) fn parse_table_text(text: &str) -> Option<Table> {
     if trimmed.starts_with('{') {
         if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
         {
-            return Some(
-                map.into_iter()
-                    .map(|(k, v)| (k, Value::from(v)))
-                    .collect(),
-            );
+            return Some(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect());
         }
     }
     match text.parse::<toml::Table>() {
@@ -386,7 +376,9 @@ mod tests {
 
     #[test]
     fn conversion_errors_never_print_the_value() {
-        let err = Value::from("hunter2-secret").deserialize::<i64>().unwrap_err();
+        let err = Value::from("hunter2-secret")
+            .deserialize::<i64>()
+            .unwrap_err();
         let text = err.to_string();
         assert!(!text.contains("hunter2"), "{text}");
         assert!(text.contains("integer"), "{text}");
@@ -395,7 +387,9 @@ mod tests {
         enum Mode {
             A,
         }
-        let err = Value::from("hunter2-secret").deserialize::<Mode>().unwrap_err();
+        let err = Value::from("hunter2-secret")
+            .deserialize::<Mode>()
+            .unwrap_err();
         assert!(!err.to_string().contains("hunter2"), "{err}");
         let err = Value::from(r#"{"port": "hunter2-secret"}"#)
             .deserialize::<BTreeMap<String, u16>>()
@@ -431,7 +425,10 @@ mod tests {
         assert_eq!(Value::Float(f64::NAN).to_json(), serde_json::json!("nan"));
         assert_eq!(Value::Float(1.0).to_text(), "1.0");
         let d: Datetime = "1979-05-27T07:32:00Z".parse().unwrap();
-        assert_eq!(Value::Datetime(d).to_json(), serde_json::json!("1979-05-27T07:32:00Z"));
+        assert_eq!(
+            Value::Datetime(d).to_json(),
+            serde_json::json!("1979-05-27T07:32:00Z")
+        );
     }
 
     #[test]

@@ -23,7 +23,10 @@ pub const BUILT_IN_PROFILES: [(&str, &str); 4] = [
     ("dev", "dev profile, workspace default (local)"),
     ("prod", "production profile, for batch jobs (synced)"),
     ("tests", "profile for automated tests (local)"),
-    ("access", "read-only production profile, for interactive use (synced)"),
+    (
+        "access",
+        "read-only production profile, for interactive use (synced)",
+    ),
 ];
 
 /// A validated profile name: usable as a file-name component.
@@ -228,7 +231,9 @@ pub fn default_global_dir(env: &Environment) -> PathBuf {
 #[cfg(unix)]
 fn is_root() -> bool {
     use std::os::unix::fs::MetadataExt;
-    std::fs::metadata("/proc/self").map(|m| m.uid() == 0).unwrap_or(false)
+    std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false)
 }
 
 #[cfg(not(unix))]
@@ -308,9 +313,8 @@ impl Workspace {
         } else {
             (DEFAULT_PROFILE.to_owned(), ProfileSource::Default)
         };
-        let profile = ProfileName::new(&name).map_err(|e| {
-            Error::new(e.kind(), format!("{} (from {source})", e.message()))
-        })?;
+        let profile = ProfileName::new(&name)
+            .map_err(|e| Error::new(e.kind(), format!("{} (from {source})", e.message())))?;
         ws.files_profile = Some(ws.files_profile_for(&profile));
         ws.profile = Some((profile, source));
         Ok(ws)
@@ -329,9 +333,9 @@ impl Workspace {
     /// True when any profile-specific TOML file of `profile` exists.
     pub fn profile_has_files(&self, profile: &ProfileName) -> bool {
         [FileKind::Secrets, FileKind::Config].iter().any(|kind| {
-            self.profile_candidates(profile, *kind)
-                .iter()
-                .any(|c| c.role != FileRole::Base && c.role != FileRole::GlobalBase && c.path.is_file())
+            self.profile_candidates(profile, *kind).iter().any(|c| {
+                c.role != FileRole::Base && c.role != FileRole::GlobalBase && c.path.is_file()
+            })
         })
     }
 
@@ -569,7 +573,9 @@ mod tests {
 
     #[test]
     fn bad_profile_names_are_rejected() {
-        for bad in ["", "..", ".", "../x", "a/b", "a\\b", "a\nb", ".hidden", "a b"] {
+        for bad in [
+            "", "..", ".", "../x", "a/b", "a\\b", "a\nb", ".hidden", "a b",
+        ] {
             assert!(ProfileName::new(bad).is_err(), "{bad:?}");
         }
         let d = workspace_dir();
@@ -599,7 +605,11 @@ mod tests {
                 "global/secrets.toml"
             ]
         );
-        assert!(w.candidates(FileKind::Config)[0].path.ends_with("prod.config.toml"));
+        assert!(
+            w.candidates(FileKind::Config)[0]
+                .path
+                .ends_with("prod.config.toml")
+        );
         assert_eq!(w.data_dir().unwrap(), d.path().join("_local/prod"));
         assert_eq!(w.state_dir().unwrap(), d.path().join(".dlt/.var/prod"));
     }
@@ -609,8 +619,15 @@ mod tests {
         let d = workspace_dir();
         let w = ws(d.path(), Some("access"), &[]).unwrap();
         assert_eq!(w.files_profile().unwrap().as_str(), "prod");
-        assert!(w.candidates(FileKind::Secrets)[0].path.ends_with("prod.secrets.toml"));
-        assert_eq!(w.write_target(FileKind::Secrets).unwrap_err().kind(), ErrorKind::ReadOnly);
+        assert!(
+            w.candidates(FileKind::Secrets)[0]
+                .path
+                .ends_with("prod.secrets.toml")
+        );
+        assert_eq!(
+            w.write_target(FileKind::Secrets).unwrap_err().kind(),
+            ErrorKind::ReadOnly
+        );
         std::fs::write(d.path().join(".dlt/access.config.toml"), "").unwrap();
         let w = ws(d.path(), Some("access"), &[]).unwrap();
         assert_eq!(w.files_profile().unwrap().as_str(), "access");
@@ -620,9 +637,17 @@ mod tests {
     fn write_target_prefers_canonical_then_alias() {
         let d = workspace_dir();
         let w = ws(d.path(), Some("prod"), &[]).unwrap();
-        assert!(w.write_target(FileKind::Secrets).unwrap().ends_with("prod.secrets.toml"));
+        assert!(
+            w.write_target(FileKind::Secrets)
+                .unwrap()
+                .ends_with("prod.secrets.toml")
+        );
         std::fs::write(d.path().join(".dlt/secrets.prod.toml"), "").unwrap();
-        assert!(w.write_target(FileKind::Secrets).unwrap().ends_with("secrets.prod.toml"));
+        assert!(
+            w.write_target(FileKind::Secrets)
+                .unwrap()
+                .ends_with("secrets.prod.toml")
+        );
     }
 
     #[test]
@@ -630,10 +655,8 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let home = d.path().join("home");
         std::fs::create_dir_all(&home).unwrap();
-        let env = Environment::from_pairs([
-            ("HOME", home.to_str().unwrap()),
-            ("XDG_DATA_HOME", "/xdg"),
-        ]);
+        let env =
+            Environment::from_pairs([("HOME", home.to_str().unwrap()), ("XDG_DATA_HOME", "/xdg")]);
         let g = default_global_dir(&env);
         if is_root() {
             assert_eq!(g, PathBuf::from("/var/dlt"));

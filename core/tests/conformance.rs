@@ -1,5 +1,7 @@
 //! The in-memory reference provider runs the whole conformance suite.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use strata_conformance::{Capabilities, Harness, Stored};
 use strata_core::naming::NamingRule;
@@ -39,17 +41,29 @@ impl Harness for MemoryHarness {
 
 #[tokio::test]
 async fn memory_provider_passes_the_conformance_suite() {
-    strata_conformance::run(&MemoryHarness { secrets: true, sections: true }).await;
+    strata_conformance::run(&MemoryHarness {
+        secrets: true,
+        sections: true,
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn memory_provider_without_secrets_passes_too() {
-    strata_conformance::run(&MemoryHarness { secrets: false, sections: true }).await;
+    strata_conformance::run(&MemoryHarness {
+        secrets: false,
+        sections: true,
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn memory_provider_without_sections_passes_too() {
-    let report = strata_conformance::run(&MemoryHarness { secrets: true, sections: false }).await;
+    let report = strata_conformance::run(&MemoryHarness {
+        secrets: true,
+        sections: false,
+    })
+    .await;
     assert!(report.not_applicable.contains(&"pipeline-scoped paths"));
 }
 
@@ -70,7 +84,11 @@ async fn the_suite_catches_a_broken_provider() {
         fn naming(&self) -> NamingRule {
             NamingRule::Toml
         }
-        async fn get(&self, path: &strata_core::Path, _: bool) -> Result<strata_core::Answer, strata_core::Error> {
+        async fn get(
+            &self,
+            path: &strata_core::Path,
+            _: bool,
+        ) -> Result<strata_core::Answer, strata_core::Error> {
             Ok(strata_core::Answer::Found(strata_core::Found {
                 value: "same".into(),
                 provenance: strata_core::Provenance {

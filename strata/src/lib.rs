@@ -1,1 +1,135 @@
+#![doc = include_str!("../README.md")]
+#![warn(missing_docs)]
 
+pub mod check;
+pub mod document;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use strata_core::workspace;
+pub use strata_core::{
+    Answer, ConvertError, Environment, Error, ErrorKind, FileKind, Found, Location, Lookup,
+    MemoryProvider, MissingValue, NameError, NamingRule, Outcome, Path, PathError, ProfileName,
+    ProfileSource, Provenance, Provider, ProviderExt, Resolved, Resolver, Table, Trace, TraceEntry,
+    Value, Vault, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
+};
+pub use strata_env::EnvProvider;
+pub use strata_toml::{TomlProvider, set_value};
+
+/// How to open a project. Every field is optional.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// The run directory; default: `DLT_PROJECT_DIR`, else the current directory.
+    pub run_dir: Option<PathBuf>,
+    /// The profile (`--profile`).
+    pub profile: Option<String>,
+    /// The global directory; default: as dlt computes it (`/var/dlt` for
+    /// root, `~/.dlt`, or `$XDG_DATA_HOME/dlt`).
+    pub global_dir: Option<PathBuf>,
+    /// The environment snapshot; default: the process environment.
+    pub env: Option<Environment>,
+    /// Where Docker/Kubernetes secret files are; default `/run/secrets`.
+    pub secrets_dir: Option<PathBuf>,
+}
+
+/// A project opened with its default chain of providers (SPEC §2):
+/// environment variables, the profile's `secrets.toml` files, its
+/// `config.toml` files, then providers the program registers.
+#[derive(Debug, Clone)]
+pub struct Strata {
+    workspace: Workspace,
+    resolver: Resolver,
+    secrets: Arc<TomlProvider>,
+    config: Arc<TomlProvider>,
+}
+
+impl Strata {
+    /// Opens the project and builds the default chain.
+    pub fn open(options: Options) -> Result<Self, Error> {
+        let env = options
+            .env
+            .clone()
+            .unwrap_or_else(Environment::from_process);
+        let workspace = Workspace::open(WorkspaceOptions {
+            run_dir: options.run_dir.clone(),
+            profile: options.profile.clone(),
+            global_dir: options.global_dir.clone(),
+            env: env.clone(),
+        })?;
+        let mut env_provider = EnvProvider::new(env);
+        if let Some(dir) = &options.secrets_dir {
+            env_provider = env_provider.with_secrets_dir(dir);
+        }
+        let secrets = Arc::new(TomlProvider::load(&workspace, FileKind::Secrets)?);
+        let config = Arc::new(TomlProvider::load(&workspace, FileKind::Config)?);
+        let mut resolver = Resolver::new()
+            .with_provider(Arc::new(env_provider))
+            .with_provider(secrets.clone())
+            .with_provider(config.clone());
+        resolver.set_profile(workspace.profile().map(|p| p.to_string()));
+        Ok(Self {
+            workspace,
+            resolver,
+            secrets,
+            config,
+        })
+    }
+
+    /// Adds a provider after the default chain (SPEC §2, step 5).
+    pub fn register(&mut self, provider: Arc<dyn Provider>) {
+        self.resolver.push(provider);
+    }
+
+    /// The opened workspace.
+    pub fn workspace(&self) -> &Workspace {
+        &self.workspace
+    }
+
+    /// The chain.
+    pub fn resolver(&self) -> &Resolver {
+        &self.resolver
+    }
+
+    /// The merged `secrets.toml` files.
+    pub fn secrets_files(&self) -> &TomlProvider {
+        &self.secrets
+    }
+
+    /// The merged `config.toml` files.
+    pub fn config_files(&self) -> &TomlProvider {
+        &self.config
+    }
+
+    /// Exact get of a dotted path (like `dlt.secrets.get` with
+    /// [`Lookup::secret`], `dlt.config.get` with [`Lookup::config`]).
+    pub async fn get(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
+        self.resolver.get(&Path::parse(path)?, lookup).await
+    }
+
+    /// A secret as a `SecretString` (exact get over secret providers).
+    pub async fn secret(&self, path: &str) -> Result<secrecy::SecretString, Error> {
+        self.get(path, &Lookup::secret()).await?.secret_string()
+    }
+
+    /// A configuration value read as `T` (exact get over all providers).
+    pub async fn config<T: serde_deserialize::DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<T, Error> {
+        self.get(path, &Lookup::config()).await?.deserialize()
+    }
+
+    /// Section walk for the key at the end of `path` (SPEC §3).
+    pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
+        let path = Path::parse(path)?;
+        self.resolver
+            .walk(path.sections(), path.key(), lookup)
+            .await
+    }
+}
+
+/// Re-export used in public signatures.
+pub mod serde_deserialize {
+    pub use serde::de::DeserializeOwned;
+}

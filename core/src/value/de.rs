@@ -96,7 +96,9 @@ impl de::Error for ConvertError {
 }
 
 fn text_mismatch(expected: &str) -> ConvertError {
-    ConvertError::new(format!("expected {expected}, found a string that does not parse as one"))
+    ConvertError::new(format!(
+        "expected {expected}, found a string that does not parse as one"
+    ))
 }
 
 pub(super) struct ValueDeserializer<'a> {
@@ -109,7 +111,10 @@ impl<'a> ValueDeserializer<'a> {
     }
 
     fn kind_error(&self, expected: &str) -> ConvertError {
-        ConvertError::new(format!("expected {expected}, found {}", article(self.value)))
+        ConvertError::new(format!(
+            "expected {expected}, found {}",
+            article(self.value)
+        ))
     }
 }
 
@@ -258,7 +263,9 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_> {
                 index: 0,
             }),
             Value::String(s) => match parse_array_text(s) {
-                Some(items) => ValueDeserializer::new(&Value::Array(items)).deserialize_seq(visitor),
+                Some(items) => {
+                    ValueDeserializer::new(&Value::Array(items)).deserialize_seq(visitor)
+                }
                 None => Err(text_mismatch("an array")),
             },
             _ => Err(self.kind_error("an array")),
@@ -314,7 +321,8 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'_> {
         match self.value {
             Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
             Value::Table(t) if t.len() == 1 => {
-                let (variant, content) = t.iter().next().ok_or_else(|| self.kind_error("an enum"))?;
+                let (variant, content) =
+                    t.iter().next().ok_or_else(|| self.kind_error("an enum"))?;
                 visitor.visit_enum(Enum { variant, content })
             }
             _ => Err(self.kind_error("an enum variant (a string or a one-key table)")),
@@ -379,12 +387,16 @@ impl<'de> de::MapAccess<'de> for Map<'_> {
         }
     }
 
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, ConvertError> {
+    fn next_value_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<T::Value, ConvertError> {
         let (k, v) = self
             .pending
             .take()
             .ok_or_else(|| ConvertError::new("a table value was asked for before its key"))?;
-        seed.deserialize(ValueDeserializer::new(v)).map_err(|e| e.at(k))
+        seed.deserialize(ValueDeserializer::new(v))
+            .map_err(|e| e.at(k))
     }
 }
 
@@ -415,11 +427,18 @@ impl<'de> de::VariantAccess<'de> for VariantContent<'_> {
         Ok(())
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, ConvertError> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, ConvertError> {
         seed.deserialize(ValueDeserializer::new(self.0))
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, ConvertError> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, ConvertError> {
         de::Deserializer::deserialize_seq(ValueDeserializer::new(self.0), visitor)
     }
 

@@ -16,7 +16,9 @@ use async_trait::async_trait;
 use std::fmt;
 use std::path::PathBuf;
 use strata_core::naming::{NamingRule, env_var_name, run_secrets_file_name};
-use strata_core::{Answer, Environment, Error, ErrorKind, Found, Location, Path, Provenance, Provider, Value};
+use strata_core::{
+    Answer, Environment, Error, ErrorKind, Found, Location, Path, Provenance, Provider, Value,
+};
 
 /// The default directory of Docker and Kubernetes secrets.
 pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
@@ -161,7 +163,12 @@ mod tests {
     async fn reads_variables_by_env_name() {
         let env = Environment::from_pairs([("SOURCES__PIPEDRIVE__API_KEY", "k"), ("EMPTY", "")]);
         let provider = EnvProvider::new(env).without_secrets_dir();
-        assert_eq!(text(&provider, "sources.pipedrive.api_key", false).await.as_deref(), Some("k"));
+        assert_eq!(
+            text(&provider, "sources.pipedrive.api_key", false)
+                .await
+                .as_deref(),
+            Some("k")
+        );
         // an empty variable is a value, as in dlt
         assert_eq!(text(&provider, "empty", false).await.as_deref(), Some(""));
         assert_eq!(text(&provider, "sources.other", false).await, None);
@@ -170,23 +177,45 @@ mod tests {
     #[tokio::test]
     async fn secret_files_win_for_secret_lookups_only_and_are_not_trimmed() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("sources--pipedrive--api-key"), "from-file\n").unwrap();
+        std::fs::write(
+            dir.path().join("sources--pipedrive--api-key"),
+            "from-file\n",
+        )
+        .unwrap();
         // Kubernetes layout: a directory holding a file of the same name
         std::fs::create_dir(dir.path().join("db--password")).unwrap();
         std::fs::write(dir.path().join("db--password/db--password"), " pw ").unwrap();
         let env = Environment::from_pairs([("SOURCES__PIPEDRIVE__API_KEY", "from-env")]);
         let provider = EnvProvider::new(env).with_secrets_dir(dir.path());
         assert_eq!(
-            text(&provider, "sources.pipedrive.api_key", true).await.as_deref(),
+            text(&provider, "sources.pipedrive.api_key", true)
+                .await
+                .as_deref(),
             Some("from-file\n")
         );
         assert_eq!(
-            text(&provider, "sources.pipedrive.api_key", false).await.as_deref(),
+            text(&provider, "sources.pipedrive.api_key", false)
+                .await
+                .as_deref(),
             Some("from-env")
         );
-        assert_eq!(text(&provider, "db.password", true).await.as_deref(), Some(" pw "));
-        let found = provider.get(&p("db.password"), true).await.unwrap().found().unwrap();
-        assert!(found.provenance.file.unwrap().ends_with("db--password/db--password"));
+        assert_eq!(
+            text(&provider, "db.password", true).await.as_deref(),
+            Some(" pw ")
+        );
+        let found = provider
+            .get(&p("db.password"), true)
+            .await
+            .unwrap()
+            .found()
+            .unwrap();
+        assert!(
+            found
+                .provenance
+                .file
+                .unwrap()
+                .ends_with("db--password/db--password")
+        );
     }
 
     #[tokio::test]

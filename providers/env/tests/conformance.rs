@@ -1,5 +1,7 @@
 //! The shared conformance suite, run against the environment provider.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::sync::Arc;
 use strata_conformance::{Capabilities, Harness, Stored};
 use strata_core::naming::{NamingRule, env_var_name};

@@ -1,0 +1,69 @@
+//! The shared conformance suite, run against TOML files on disk, for both
+//! kinds of file.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::Arc;
+use strata_conformance::{Capabilities, Harness, Stored};
+use strata_core::naming::NamingRule;
+use strata_core::workspace::{Candidate, FileRole};
+use strata_core::{FileKind, Provider};
+use strata_toml::{TomlProvider, set_value_in_file};
+
+struct TomlHarness {
+    kind: FileKind,
+    dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
+}
+
+#[strata_core::async_trait]
+impl Harness for TomlHarness {
+    fn name(&self) -> &str {
+        self.kind.file_name()
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            may_hold_secrets: self.kind.may_hold_secrets(),
+            supports_sections: true,
+            naming: NamingRule::Toml,
+            typed_values: true,
+        }
+    }
+
+    async fn make(&self, values: &[Stored]) -> Arc<dyn Provider> {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join(self.kind.file_name());
+        std::fs::write(&file, "# written by the conformance harness\n").unwrap();
+        for s in values {
+            set_value_in_file(&file, &s.path, &s.value, true).unwrap();
+        }
+        let provider = TomlProvider::from_candidates(
+            self.kind,
+            &[Candidate {
+                path: file,
+                role: FileRole::Base,
+            }],
+        )
+        .unwrap();
+        self.dirs.lock().unwrap().push(dir);
+        Arc::new(provider)
+    }
+}
+
+#[tokio::test]
+async fn secrets_toml_passes_the_conformance_suite() {
+    strata_conformance::run(&TomlHarness {
+        kind: FileKind::Secrets,
+        dirs: Default::default(),
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn config_toml_passes_the_conformance_suite() {
+    strata_conformance::run(&TomlHarness {
+        kind: FileKind::Config,
+        dirs: Default::default(),
+    })
+    .await;
+}

@@ -1,0 +1,326 @@
+//! The local checks of SPEC §8: secrets files tracked by git or not
+//! ignored, readable by other users, placeholders left from a template, and
+//! production profiles that keep secrets in files while a vault is enabled.
+
+use crate::Strata;
+use std::path::{Path as FsPath, PathBuf};
+use std::process::{Command, Stdio};
+use strata_core::{Lookup, Path, Provider, Value};
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// Which check: `git`, `permissions`, `placeholder`, `vault`.
+    pub check: &'static str,
+    /// The file concerned, when there is one.
+    pub file: Option<PathBuf>,
+    /// What is wrong and what to do; never a value.
+    pub message: String,
+}
+
+/// Values dlt's templates write where the user must put a real one.
+pub const PLACEHOLDERS: &[&str] = &["<configure me>"];
+const PLACEHOLDER_DATE: &str = "1768-07-21";
+
+/// The vault switches under `[providers]`.
+pub const VAULT_SWITCHES: &[&str] = &[
+    "providers.enable_google_secrets",
+    "providers.enable_aws_secrets",
+    "providers.enable_azure_key_vault",
+];
+
+fn is_secrets_file_name(name: &str) -> bool {
+    name == "secrets.toml"
+        || (name.ends_with(".secrets.toml") && name.len() > ".secrets.toml".len())
+        || (name.starts_with("secrets.")
+            && name.ends_with(".toml")
+            && name.len() > "secrets..toml".len())
+}
+
+/// Every secrets file of the project: the settings directory's files named
+/// like secrets files, and the active profile's files that exist.
+pub fn secrets_files(strata: &Strata) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(strata.workspace().settings_dir()) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if is_secrets_file_name(&name) && entry.path().is_file() {
+                files.push(entry.path());
+            }
+        }
+    }
+    for f in strata.secrets_files().files() {
+        if !files.iter().any(|x| x == f) {
+            files.push(f.to_path_buf());
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Runs every local check.
+pub async fn run_local_checks(strata: &Strata) -> Vec<Finding> {
+    let files = secrets_files(strata);
+    let mut findings = git_findings(strata.workspace().run_dir(), &files);
+    findings.extend(permission_findings(&files));
+    findings.extend(placeholder_findings(strata));
+    findings.extend(vault_scope_findings(strata).await);
+    findings
+}
+
+fn git(run_dir: &FsPath, args: &[&str]) -> Option<bool> {
+    Command::new("git")
+        .arg("-C")
+        .arg(run_dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .ok()
+        .map(|s| s.success())
+}
+
+fn git_findings(run_dir: &FsPath, files: &[PathBuf]) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let in_repo = git(run_dir, &["rev-parse", "--is-inside-work-tree"]) == Some(true);
+    for file in files {
+        let shown = file.display().to_string();
+        if in_repo {
+            if git(run_dir, &["ls-files", "--error-unmatch", "--", &shown]) == Some(true) {
+                out.push(Finding {
+                    check: "git",
+                    file: Some(file.clone()),
+                    message: format!(
+                        "{shown} is tracked by git: remove it from the index (`git rm --cached`) and ignore it"
+                    ),
+                });
+                continue;
+            }
+            if git(run_dir, &["check-ignore", "-q", "--", &shown]) != Some(true) {
+                out.push(Finding {
+                    check: "git",
+                    file: Some(file.clone()),
+                    message: format!(
+                        "{shown} is not ignored by .gitignore: add `.dlt/*secrets*.toml` to it"
+                    ),
+                });
+            }
+        } else if !ignored_without_git(run_dir, file) {
+            out.push(Finding {
+                check: "git",
+                file: Some(file.clone()),
+                message: format!(
+                    "{shown} is not ignored by .gitignore: add `.dlt/*secrets*.toml` to it"
+                ),
+            });
+        }
+    }
+    out
+}
+
+/// Outside a git repository: reads `.gitignore` in the run directory and in
+/// `.dlt/` and matches their simple patterns (`*`, `**`, anchored or not).
+fn ignored_without_git(run_dir: &FsPath, file: &FsPath) -> bool {
+    for dir in [run_dir.to_path_buf(), run_dir.join(".dlt")] {
+        let Ok(text) = std::fs::read_to_string(dir.join(".gitignore")) else {
+            continue;
+        };
+        let Ok(rel) = file.strip_prefix(&dir) else {
+            continue;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let name = file
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut ignored = false;
+        for line in text.lines().map(str::trim) {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (negate, pat) = match line.strip_prefix('!') {
+                Some(p) => (true, p),
+                None => (false, line),
+            };
+            let pat = pat.trim_end_matches('/');
+            let hit = if pat.trim_start_matches('/').contains('/') {
+                glob(pat.trim_start_matches('/'), &rel)
+            } else {
+                glob(pat, &name)
+            };
+            if hit {
+                ignored = !negate;
+            }
+        }
+        if ignored {
+            return true;
+        }
+    }
+    false
+}
+
+/// `*` matches within a segment, `**` across segments, `?` one character.
+fn glob(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.first() {
+            None => t.is_empty(),
+            Some('*') if p.get(1) == Some(&'*') => {
+                let rest = &p[2..];
+                let rest = rest.strip_prefix(&['/']).unwrap_or(rest);
+                (0..=t.len()).any(|i| go(rest, &t[i..]))
+            }
+            Some('*') => (0..=t.len())
+                .take_while(|i| *i == 0 || t[i - 1] != '/')
+                .any(|i| go(&p[1..], &t[i..])),
+            Some('?') => !t.is_empty() && t[0] != '/' && go(&p[1..], &t[1..]),
+            Some(c) => t.first() == Some(c) && go(&p[1..], &t[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    go(&p, &t)
+}
+
+#[cfg(unix)]
+fn permission_findings(files: &[PathBuf]) -> Vec<Finding> {
+    use std::os::unix::fs::PermissionsExt;
+    files
+        .iter()
+        .filter_map(|f| {
+            let mode = std::fs::metadata(f).ok()?.permissions().mode() & 0o777;
+            (mode & 0o044 != 0).then(|| Finding {
+                check: "permissions",
+                file: Some(f.clone()),
+                message: format!(
+                    "{} is readable by other users (mode {mode:o}): run `chmod 600 {}`",
+                    f.display(),
+                    f.display()
+                ),
+            })
+        })
+        .collect()
+}
+
+#[cfg(not(unix))]
+fn permission_findings(_files: &[PathBuf]) -> Vec<Finding> {
+    Vec::new()
+}
+
+fn placeholder_findings(strata: &Strata) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for provider in [strata.secrets_files(), strata.config_files()] {
+        let Some(doc) = provider.document() else {
+            continue;
+        };
+        let mut hits: Vec<Vec<String>> = Vec::new();
+        doc.for_each_leaf(&mut |segments, value| {
+            let is_placeholder = match value {
+                Value::String(s) => {
+                    PLACEHOLDERS.contains(&s.as_str()) || s.starts_with(PLACEHOLDER_DATE)
+                }
+                Value::Datetime(d) => d.to_string().starts_with(PLACEHOLDER_DATE),
+                _ => false,
+            };
+            if is_placeholder {
+                hits.push(segments.iter().map(|s| (*s).to_owned()).collect());
+            }
+        });
+        for segments in hits {
+            let Ok(path) = Path::from_segments(segments) else {
+                continue;
+            };
+            let (file, place) = match provider.origin(&path) {
+                Some((f, line)) => (Some(f.to_path_buf()), format!("{}:{line}", f.display())),
+                None => (None, provider.name().to_owned()),
+            };
+            out.push(Finding {
+                check: "placeholder",
+                file,
+                message: format!(
+                    "`{path}` in {place} still holds a template placeholder: set a real value"
+                ),
+            });
+        }
+    }
+    out
+}
+
+async fn vault_scope_findings(strata: &Strata) -> Vec<Finding> {
+    let Some(profile) = strata.workspace().profile() else {
+        return Vec::new();
+    };
+    if !matches!(profile.as_str(), "prod" | "access") {
+        return Vec::new();
+    }
+    let mut enabled = false;
+    for switch in VAULT_SWITCHES {
+        if let Ok(r) = strata.get(switch, &Lookup::config()).await {
+            enabled |= r.deserialize::<bool>().unwrap_or(false);
+        }
+    }
+    if !enabled {
+        return Vec::new();
+    }
+    let Some(doc) = strata.secrets_files().document() else {
+        return Vec::new();
+    };
+    let mut extra: Vec<String> = Vec::new();
+    doc.for_each_leaf(&mut |segments, _| {
+        if segments.first() != Some(&"providers") {
+            extra.push(segments.join("."));
+        }
+    });
+    if extra.is_empty() {
+        return Vec::new();
+    }
+    let shown: Vec<&str> = extra.iter().take(10).map(String::as_str).collect();
+    vec![Finding {
+        check: "vault",
+        file: strata
+            .secrets_files()
+            .files()
+            .first()
+            .map(|f| f.to_path_buf()),
+        message: format!(
+            "profile `{profile}` enables a vault but its secrets files still hold {} value(s) besides the vault bootstrap credentials ({}{}): move them to the vault",
+            extra.len(),
+            shown.join(", "),
+            if extra.len() > shown.len() {
+                ", ..."
+            } else {
+                ""
+            }
+        ),
+    }]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_patterns() {
+        assert!(glob("*.secrets.toml", "prod.secrets.toml"));
+        assert!(glob("secrets.toml", "secrets.toml"));
+        assert!(glob(".dlt/*secrets*.toml", ".dlt/secrets.prod.toml"));
+        assert!(!glob(".dlt/*.toml", ".dlt/x/y.toml"));
+        assert!(glob("**/secrets.toml", ".dlt/secrets.toml"));
+        assert!(!glob("config.toml", "secrets.toml"));
+    }
+
+    #[test]
+    fn secrets_file_names() {
+        for yes in ["secrets.toml", "prod.secrets.toml", "secrets.prod.toml"] {
+            assert!(is_secrets_file_name(yes), "{yes}");
+        }
+        for no in [
+            "config.toml",
+            ".secrets.toml",
+            "secrets..toml",
+            "mysecrets.toml.bak",
+        ] {
+            assert!(!is_secrets_file_name(no), "{no}");
+        }
+    }
+}

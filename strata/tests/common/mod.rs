@@ -1,0 +1,95 @@
+//! Helpers for tests that run the `strata` binary on temporary workspaces.
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+/// A temporary project with an isolated global dir, secrets dir and HOME.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+    pub env: Vec<(String, String)>,
+}
+
+impl Project {
+    /// A classic project (only `.dlt/`).
+    pub fn classic() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join(".dlt")).unwrap();
+        std::fs::create_dir_all(dir.path().join("global")).unwrap();
+        std::fs::create_dir_all(dir.path().join("run-secrets")).unwrap();
+        std::fs::create_dir_all(dir.path().join("home")).unwrap();
+        Self {
+            dir,
+            env: Vec::new(),
+        }
+    }
+
+    /// A workspace (`.dlt/.workspace` present).
+    pub fn workspace() -> Self {
+        let p = Self::classic();
+        p.write(".dlt/.workspace", "");
+        p
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, text: &str) -> PathBuf {
+        let path = self.dir.path().join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).unwrap();
+        }
+        std::fs::write(&path, text).unwrap();
+        path
+    }
+
+    pub fn set_env(&mut self, k: &str, v: &str) -> &mut Self {
+        self.env.push((k.to_owned(), v.to_owned()));
+        self
+    }
+
+    /// Runs `strata --workspace <dir> ARGS` with a clean environment.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path().join("home"))
+            .env("STRATA_GLOBAL_DIR", self.path().join("global"))
+            .env("STRATA_SECRETS_DIR", self.path().join("run-secrets"))
+            .arg("--workspace")
+            .arg(self.path())
+            .args(args)
+            .current_dir(self.path());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        Run(cmd.output().expect("the strata binary runs"))
+    }
+}
+
+pub struct Run(pub Output);
+
+impl Run {
+    pub fn code(&self) -> i32 {
+        self.0.status.code().unwrap_or(-1)
+    }
+    pub fn stdout(&self) -> String {
+        String::from_utf8_lossy(&self.0.stdout).into_owned()
+    }
+    pub fn stderr(&self) -> String {
+        String::from_utf8_lossy(&self.0.stderr).into_owned()
+    }
+    pub fn all(&self) -> String {
+        format!("{}{}", self.stdout(), self.stderr())
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout())
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.all()))
+    }
+    #[track_caller]
+    pub fn ok(&self) -> &Self {
+        assert_eq!(self.code(), 0, "expected success: {}", self.all());
+        self
+    }
+}
