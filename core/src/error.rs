@@ -284,6 +284,13 @@ impl fmt::Display for MissingValue {
             .map(|e| e.provider.len())
             .max()
             .unwrap_or(0);
+        let name_width = self
+            .trace
+            .entries
+            .iter()
+            .map(|e| e.name.chars().count())
+            .max()
+            .unwrap_or(0);
         for entry in &self.trace.entries {
             let outcome = match &entry.outcome {
                 Outcome::Found => "found".to_owned(),
@@ -299,7 +306,7 @@ impl fmt::Display for MissingValue {
             };
             writeln!(
                 f,
-                "    {:width$}  {}  {outcome}",
+                "    {:width$}  {:name_width$}  {outcome}",
                 entry.provider, entry.name
             )?;
         }

@@ -23,7 +23,13 @@ struct Cli {
     profile: Option<String>,
 
     /// Global settings directory [default: /var/dlt for root, else ~/.dlt or $XDG_DATA_HOME/dlt]
-    #[arg(long, global = true, value_name = "DIR", env = "STRATA_GLOBAL_DIR")]
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "STRATA_GLOBAL_DIR",
+        hide_env_values = true
+    )]
     global_dir: Option<PathBuf>,
 
     /// Print machine-readable JSON
