@@ -6,7 +6,7 @@
 //! when no case ran at all. A new case added to [`CASES`] reaches every
 //! backend without editing any of them.
 //!
-//! ```ignore
+//! ```text
 //! // providers/<name>/tests/conformance.rs
 //! #[tokio::test]
 //! async fn conformance() {

@@ -80,6 +80,16 @@ impl Ctx {
         Strata::open(self.options())
     }
 
+    /// The workspace alone, without reading any TOML file.
+    fn open_workspace(&self) -> Result<Workspace, Error> {
+        Workspace::open(WorkspaceOptions {
+            run_dir: self.workspace.clone(),
+            profile: self.profile.clone(),
+            global_dir: self.global_dir.clone(),
+            env: self.env.clone(),
+        })
+    }
+
     fn secrets_dir(&self) -> PathBuf {
         PathBuf::from(
             self.env
@@ -393,12 +403,7 @@ async fn check(ctx: &Ctx) -> CmdResult {
 }
 
 fn workspace(ctx: &Ctx, action: WorkspaceAction) -> CmdResult {
-    let ws = Workspace::open(WorkspaceOptions {
-        run_dir: ctx.workspace.clone(),
-        profile: ctx.profile.clone(),
-        global_dir: ctx.global_dir.clone(),
-        env: ctx.env.clone(),
-    })?;
+    let ws = ctx.open_workspace()?;
     match action {
         WorkspaceAction::Info => workspace_info(ctx, &ws),
         WorkspaceAction::Clean => {
@@ -544,12 +549,7 @@ fn settings_dir_for_write(ctx: &Ctx) -> Result<PathBuf, Error> {
 }
 
 fn profile_show(ctx: &Ctx) -> CmdResult {
-    let ws = Workspace::open(WorkspaceOptions {
-        run_dir: ctx.workspace.clone(),
-        profile: ctx.profile.clone(),
-        global_dir: ctx.global_dir.clone(),
-        env: ctx.env.clone(),
-    })?;
+    let ws = ctx.open_workspace()?;
     let current = ws.profile().map(|p| p.to_string());
     if ctx.json {
         print_json(&json!({
@@ -578,12 +578,7 @@ fn profile_show(ctx: &Ctx) -> CmdResult {
 }
 
 fn profile_list(ctx: &Ctx) -> CmdResult {
-    let ws = Workspace::open(WorkspaceOptions {
-        run_dir: ctx.workspace.clone(),
-        profile: ctx.profile.clone(),
-        global_dir: ctx.global_dir.clone(),
-        env: ctx.env.clone(),
-    })?;
+    let ws = ctx.open_workspace()?;
     if !ws.is_workspace() {
         return Err(usage(
             "profiles need a workspace: create .dlt/.workspace (or run `strata init`)",

@@ -51,10 +51,16 @@ fn get_json_prints_strings_tables_and_numbers() {
 }
 
 #[test]
-fn get_prints_a_string_as_raw_text() {
+fn get_prints_a_string_as_raw_text_and_a_table_as_toml() {
     let p = sample();
     let r = p.run(&["get", "sources.pipedrive.api_key"]);
     assert_eq!(r.ok().stdout(), "base-key");
+    let r = p.run(&["get", "destination.postgres.credentials"]);
+    let table: toml::Table = r.ok().stdout().parse().unwrap();
+    assert_eq!(table["password"].as_str(), Some("base-pw"));
+    assert_eq!(table["port"].as_integer(), Some(5432));
+    let r = p.run(&["get", "destination.postgres.credentials.port"]);
+    assert_eq!(r.ok().stdout(), "5432\n");
 }
 
 #[test]
