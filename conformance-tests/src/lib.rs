@@ -23,6 +23,9 @@ use strata_core::naming::NamingRule;
 use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
 
 mod cases;
+pub mod vault;
+
+pub use vault::{Fault, VaultCapabilities, VaultHarness, VaultSetup, run_vault};
 
 /// What a provider can do; cases that do not apply are not run.
 #[derive(Debug, Clone)]
@@ -131,7 +134,11 @@ pub async fn run_cases(harness: &dyn Harness) -> Report {
 /// On any failure, listing every failed case.
 pub async fn run(harness: &dyn Harness) -> Report {
     let report = run_cases(harness).await;
-    let name = harness.name();
+    finish(harness.name(), report)
+}
+
+/// Prints the counts and panics when a case failed or none ran.
+pub(crate) fn finish(name: &str, report: Report) -> Report {
     eprintln!(
         "conformance[{name}]: {} passed, {} failed, {} not applicable",
         report.passed.len(),

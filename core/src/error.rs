@@ -12,7 +12,7 @@
 //! [`Answer::NotFound`]: crate::provider::Answer::NotFound
 
 use crate::provider::Location;
-use crate::trace::{Outcome, Trace};
+use crate::trace::Trace;
 use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
 
@@ -292,18 +292,7 @@ impl fmt::Display for MissingValue {
             .max()
             .unwrap_or(0);
         for entry in &self.trace.entries {
-            let outcome = match &entry.outcome {
-                Outcome::Found => "found".to_owned(),
-                Outcome::NotFound => "not found".to_owned(),
-                Outcome::Skipped(why) => format!("skipped: {why}"),
-                Outcome::Cached(found) => {
-                    if *found {
-                        "found (cached)".to_owned()
-                    } else {
-                        "not found (cached)".to_owned()
-                    }
-                }
-            };
+            let outcome = &entry.outcome;
             writeln!(
                 f,
                 "    {:width$}  {:name_width$}  {outcome}",

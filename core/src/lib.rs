@@ -10,6 +10,7 @@ pub mod provider;
 pub mod resolver;
 pub mod trace;
 pub mod value;
+pub mod vault;
 pub mod workspace;
 
 pub use environment::Environment;
@@ -17,10 +18,11 @@ pub use error::{Error, ErrorKind, MissingValue};
 pub use memory::MemoryProvider;
 pub use naming::{NameError, NamingRule, Vault};
 pub use path::{Path, PathError};
-pub use provider::{Answer, Found, Location, Provenance, Provider, ProviderExt};
+pub use provider::{Answer, Detail, Found, Location, Provenance, Provider, ProviderExt, Query};
 pub use resolver::{Lookup, Resolved, Resolver, walk_paths};
 pub use trace::{Outcome, Trace, TraceEntry};
 pub use value::{ConvertError, Table, Value};
+pub use vault::{MemoryVault, VaultBackend, VaultOptions, VaultProvider};
 pub use workspace::{FileKind, ProfileName, ProfileSource, Workspace, WorkspaceOptions};
 
 /// Re-export of `async-trait`, for provider authors.

@@ -56,6 +56,8 @@ pub enum Answer {
         /// What to tell the user (which permission to grant).
         warning: String,
     },
+    /// The provider was not asked, and why (e.g. it answers secrets only).
+    Skipped(String),
 }
 
 impl Answer {
@@ -66,6 +68,37 @@ impl Answer {
             _ => None,
         }
     }
+}
+
+/// One question to a provider: an unscoped path and the pipeline scoping it.
+#[derive(Debug, Clone, Copy)]
+pub struct Query<'a> {
+    /// The path without the pipeline prefix.
+    pub path: &'a Path,
+    /// The pipeline name, in a pipeline-scoped pass.
+    pub pipeline: Option<&'a str>,
+    /// Whether the caller wants a secret.
+    pub secret: bool,
+}
+
+impl Query<'_> {
+    /// The path with the pipeline prefix, as a document would hold it.
+    pub fn full_path(&self) -> Result<Path, Error> {
+        match self.pipeline {
+            Some(p) => Ok(self.path.prefixed(p)?),
+            None => Ok(self.path.clone()),
+        }
+    }
+}
+
+/// What a provider did to answer one question, for the trace: each name it
+/// read (a vault secret, say) and the outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Detail {
+    /// The provider's own name that was read.
+    pub name: String,
+    /// What came of it.
+    pub outcome: crate::trace::Outcome,
 }
 
 /// A file (or other place) a provider reads, and whether it was there.
@@ -119,6 +152,14 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// secret (the environment provider then also reads `/run/secrets`).
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error>;
 
+    /// Answers a [`Query`], recording the names read in `details` when the
+    /// provider reads more than one name per question (vaults do). The
+    /// default asks [`Provider::get`] for the full path.
+    async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
+        let _ = details;
+        self.get(&query.full_path()?, query.secret).await
+    }
+
     /// Every place the provider reads, present or not.
     fn locations(&self) -> Vec<Location> {
         Vec::new()
@@ -166,6 +207,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     }
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
         (**self).get(path, secret).await
+    }
+    async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
+        (**self).lookup(query, details).await
     }
     fn locations(&self) -> Vec<Location> {
         (**self).locations()

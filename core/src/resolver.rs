@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, MissingValue};
 use crate::path::Path;
-use crate::provider::{Answer, Found, Location, Provenance, Provider};
+use crate::provider::{Answer, Found, Location, Provenance, Provider, Query};
 use crate::trace::{Outcome, Trace};
 use crate::value::Value;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -198,37 +198,60 @@ impl Resolver {
     async fn ask(
         provider: &dyn Provider,
         path: &Path,
+        pipeline: Option<&str>,
         secret: bool,
         trace: &mut Trace,
     ) -> Result<Option<Found>, Error> {
-        let name = match provider.native_name(path) {
+        let full = Self::scoped(path, pipeline)?;
+        let name = match provider.native_name(&full) {
             Ok(name) => name,
             Err(e) => {
                 trace.push(
                     provider.name(),
-                    path,
+                    &full,
                     String::new(),
                     Outcome::Skipped(e.to_string()),
                 );
                 return Ok(None);
             }
         };
+        let query = Query {
+            path,
+            pipeline,
+            secret,
+        };
+        let mut details = Vec::new();
         let answer = provider
-            .get(path, secret)
+            .lookup(&query, &mut details)
             .await
-            .map_err(|e| e.with_provider(provider.name()).with_path(path))?;
+            .map_err(|e| e.with_provider(provider.name()).with_path(&full))?;
+        for d in details {
+            if let Outcome::Withheld(w) = &d.outcome {
+                trace.warn(w.clone());
+            }
+            trace.push(provider.name(), &full, d.name, d.outcome);
+        }
         match answer {
             Answer::Found(found) => {
-                trace.push(provider.name(), path, name, Outcome::Found);
+                trace.push(provider.name(), &full, name, Outcome::Found);
                 Ok(Some(found))
             }
             Answer::NotFound => {
-                trace.push(provider.name(), path, name, Outcome::NotFound);
+                trace.push(provider.name(), &full, name, Outcome::NotFound);
                 Ok(None)
             }
             Answer::Withheld { warning } => {
-                trace.push(provider.name(), path, name, Outcome::NotFound);
+                trace.push(
+                    provider.name(),
+                    &full,
+                    name,
+                    Outcome::Withheld(warning.clone()),
+                );
                 trace.warn(warning);
+                Ok(None)
+            }
+            Answer::Skipped(why) => {
+                trace.push(provider.name(), &full, name, Outcome::Skipped(why));
                 Ok(None)
             }
         }
@@ -267,16 +290,23 @@ impl Resolver {
                     continue;
                 }
                 let asked = if provider.supports_sections() {
-                    Self::scoped(path, pipeline)?
+                    path.clone()
                 } else if pipeline.is_some() {
                     continue;
                 } else {
                     Path::from_valid(vec![path.key().to_owned()])
                 };
-                if let Some(found) =
-                    Self::ask(provider.as_ref(), &asked, lookup.secret, &mut trace).await?
+                if let Some(found) = Self::ask(
+                    provider.as_ref(),
+                    &asked,
+                    pipeline,
+                    lookup.secret,
+                    &mut trace,
+                )
+                .await?
                 {
-                    return Ok(self.resolved(found, provider.may_hold_secrets(), asked, trace));
+                    let answered = Self::scoped(&asked, pipeline)?;
+                    return Ok(self.resolved(found, provider.may_hold_secrets(), answered, trace));
                 }
             }
         }
@@ -301,18 +331,15 @@ impl Resolver {
         let mut trace = Trace::default();
         for pipeline in Self::passes(lookup) {
             for provider in &self.providers {
-                let candidates: Vec<Path> = if provider.supports_sections() {
-                    paths
-                        .iter()
-                        .map(|p| Self::scoped(p, pipeline))
-                        .collect::<Result<_, _>>()?
+                let candidates: &[Path] = if provider.supports_sections() {
+                    &paths
                 } else if pipeline.is_some() {
                     continue;
                 } else {
-                    vec![bare.clone()]
+                    std::slice::from_ref(&bare)
                 };
                 match self
-                    .walk_provider(provider.as_ref(), &candidates, lookup, &mut trace)
+                    .walk_provider(provider.as_ref(), candidates, pipeline, lookup, &mut trace)
                     .await?
                 {
                     Step::Found(found, path) => {
@@ -329,12 +356,16 @@ impl Resolver {
         &self,
         provider: &dyn Provider,
         candidates: &[Path],
+        pipeline: Option<&str>,
         lookup: &Lookup,
         trace: &mut Trace,
     ) -> Result<Step, Error> {
         let cant_hold = lookup.secret && !provider.may_hold_secrets();
-        for path in candidates {
-            if let Some(found) = Self::ask(provider, path, lookup.secret, trace).await? {
+        for unscoped in candidates {
+            if let Some(found) =
+                Self::ask(provider, unscoped, pipeline, lookup.secret, trace).await?
+            {
+                let path = &Self::scoped(unscoped, pipeline)?;
                 if cant_hold {
                     let file = found
                         .provenance

@@ -14,6 +14,21 @@ pub enum Outcome {
     Skipped(String),
     /// Answered from the provider's cache: found or not.
     Cached(bool),
+    /// Access was denied: treated as not found, with this warning.
+    Withheld(String),
+}
+
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Outcome::Found => f.write_str("found"),
+            Outcome::NotFound => f.write_str("not found"),
+            Outcome::Skipped(why) => write!(f, "skipped: {why}"),
+            Outcome::Cached(true) => f.write_str("found (cached)"),
+            Outcome::Cached(false) => f.write_str("not found (cached)"),
+            Outcome::Withheld(_) => f.write_str("access denied"),
+        }
+    }
 }
 
 /// One question to one provider.

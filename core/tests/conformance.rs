@@ -123,3 +123,46 @@ async fn the_suite_catches_a_broken_provider() {
     assert!(failed.contains(&"exact get"), "{failed:?}");
     assert!(failed.contains(&"missing is nothing"), "{failed:?}");
 }
+
+/// The in-memory vault backend runs the vault cases as the reference.
+struct MemoryVaultHarness;
+
+#[strata_core::async_trait]
+impl strata_conformance::VaultHarness for MemoryVaultHarness {
+    fn name(&self) -> &str {
+        "memory_vault"
+    }
+
+    fn capabilities(&self) -> strata_conformance::VaultCapabilities {
+        strata_conformance::VaultCapabilities {
+            naming: NamingRule::Vault(strata_core::Vault::Google),
+            can_list: true,
+            forbid_list: true,
+            faults: strata_conformance::Fault::ALL.to_vec(),
+            max_value_len: strata_core::Vault::Google.max_value_len(),
+        }
+    }
+
+    async fn make(
+        &self,
+        setup: &strata_conformance::VaultSetup,
+    ) -> Arc<dyn strata_core::VaultBackend> {
+        let vault = strata_core::MemoryVault::new();
+        for (name, bytes) in &setup.secrets {
+            vault.insert_bytes(name, bytes);
+        }
+        for name in &setup.forbidden {
+            vault.forbid(name);
+        }
+        if setup.forbid_list {
+            vault.forbid_list();
+        }
+        vault.set_fault(setup.fault.map(|f| f.kind()));
+        Arc::new(vault)
+    }
+}
+
+#[tokio::test]
+async fn memory_vault_passes_the_vault_suite() {
+    strata_conformance::run_vault(&MemoryVaultHarness).await;
+}

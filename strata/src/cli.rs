@@ -175,14 +175,7 @@ async fn get(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> C
 }
 
 fn outcome_text(o: &Outcome) -> String {
-    match o {
-        Outcome::Found => "found".into(),
-        Outcome::NotFound => "not found".into(),
-        Outcome::Skipped(why) => format!("skipped: {why}"),
-        Outcome::Cached(true) => "found (cached)".into(),
-        Outcome::Cached(false) => "not found (cached)".into(),
-        _ => "other".into(),
-    }
+    o.to_string()
 }
 
 fn trace_json(trace: &Trace) -> serde_json::Value {

@@ -1,0 +1,501 @@
+//! The vault engine (SPEC §7).
+//!
+//! A vault backend implements two calls, [`VaultBackend::fetch`] (one secret
+//! by name) and optionally [`VaultBackend::list`]. [`VaultProvider`] does the
+//! rest: the fetch plan (`dlt_secrets_toml`, section fragments, single
+//! values), `only_secrets`, `only_toml_fragments`, `list_secrets`, a cache of
+//! every fetch with one request per name under concurrency, concurrent
+//! fetches merged in plan order, and the error mapping (access denied on a
+//! fetch is "nothing" plus a warning; every other error fails the lookup).
+
+mod memory;
+
+pub use memory::MemoryVault;
+
+use crate::error::{Error, ErrorKind};
+use crate::naming::{NameError, NamingRule};
+use crate::path::Path;
+use crate::provider::{Answer, Detail, Found, Location, Provenance, Provider, Query};
+use crate::trace::Outcome;
+use crate::value::{Table, Value, parse_table_text};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use tokio::sync::OnceCell;
+use zeroize::Zeroize;
+
+/// The key of a whole `secrets.toml` stored as one secret.
+pub const SECRETS_TOML_KEY: &str = "dlt_secrets_toml";
+/// Top sections whose fragments are fetched, in this order.
+pub const KNOWN_SECTIONS: [&str; 2] = ["sources", "destination"];
+
+/// What a fetch found.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The secret's text (the latest, or the pinned, version).
+    Found(SecretString),
+    /// No such secret (or no enabled version).
+    NotFound,
+}
+
+/// A vault's client: one fetch by name, and optionally a listing.
+///
+/// Behaviour the conformance suite checks (`strata_conformance::vault`):
+/// - `fetch` returns the stored text exactly, for payloads up to the vault's
+///   size limit, and [`Fetched::NotFound`] for a name that is not stored;
+/// - a payload that is not UTF-8 text is an error, not a value;
+/// - access denied is an [`ErrorKind::PermissionDenied`] error, refused
+///   credentials [`ErrorKind::Unauthenticated`], an unreachable or failing
+///   service [`ErrorKind::Unavailable`] (after the client's own retries),
+///   throttling [`ErrorKind::RateLimited`];
+/// - `list` returns every secret name, across pages;
+/// - no error message holds a secret's text.
+#[async_trait]
+pub trait VaultBackend: Send + Sync + fmt::Debug {
+    /// Short name used in traces and config (`google_secrets`).
+    fn name(&self) -> &str;
+
+    /// The rule that turns a path into a secret name.
+    fn naming(&self) -> NamingRule;
+
+    /// Fetches one secret by name.
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error>;
+
+    /// Whether [`VaultBackend::list`] is supported.
+    fn can_list(&self) -> bool {
+        false
+    }
+
+    /// Every secret name in the vault.
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot list secrets", self.name()),
+        ))
+    }
+
+    /// Stores `value` as a new version of the secret `name` (creating the
+    /// secret if needed) and returns the new version's id. Optional.
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        let _ = (name, value);
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot store secrets", self.name()),
+        ))
+    }
+
+    /// What to grant when reading a secret is denied
+    /// (`roles/secretmanager.secretAccessor`).
+    fn access_hint(&self) -> String;
+
+    /// Where the vault is (`projects/p`, a vault URL), for reports.
+    fn location(&self) -> String;
+}
+
+/// The options of SPEC §7, from `[providers.<vault>]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VaultOptions {
+    /// Answer only secret lookups.
+    pub only_secrets: bool,
+    /// Fetch only `dlt_secrets_toml` and the section fragments, never a
+    /// single value.
+    pub only_toml_fragments: bool,
+    /// List all names once, then never fetch a name that is not listed.
+    pub list_secrets: bool,
+}
+
+impl Default for VaultOptions {
+    /// dlt's defaults: only secrets, only fragments, no listing.
+    fn default() -> Self {
+        Self {
+            only_secrets: true,
+            only_toml_fragments: true,
+            list_secrets: false,
+        }
+    }
+}
+
+/// A fetched secret, parsed once.
+struct Secret {
+    text: SecretString,
+    /// The text read as a TOML document or a JSON object, if it is one.
+    doc: Option<Table>,
+}
+
+impl Drop for Secret {
+    fn drop(&mut self) {
+        if let Some(doc) = &mut self.doc {
+            for v in doc.values_mut() {
+                v.zeroize();
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+enum Cached {
+    Missing,
+    Withheld(String),
+    Found(Arc<Secret>),
+}
+
+/// One name of a fetch plan: the path it stands for and its secret name.
+#[derive(Debug, Clone)]
+struct Item {
+    path: Path,
+    name: String,
+}
+
+/// The three stages of the plan for one lookup.
+#[derive(Debug, Default)]
+struct Plan {
+    global: Option<Item>,
+    fragments: Vec<Item>,
+    exact: Option<Item>,
+}
+
+/// Rebuilds a `secrets.toml`-like document from a vault's secrets.
+pub struct VaultProvider {
+    backend: Arc<dyn VaultBackend>,
+    options: VaultOptions,
+    cache: Mutex<HashMap<String, Arc<OnceCell<Cached>>>>,
+    listing: OnceCell<Arc<HashSet<String>>>,
+}
+
+impl fmt::Debug for VaultProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VaultProvider")
+            .field("backend", &self.backend)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+fn place(path: &Path, value: Value) -> Table {
+    let mut node = value;
+    for segment in path.segments().iter().rev() {
+        let mut t = Table::new();
+        t.insert(segment.clone(), node);
+        node = Value::Table(t);
+    }
+    match node {
+        Value::Table(t) => t,
+        _ => Table::new(),
+    }
+}
+
+/// Reads text as a document: empty text is an empty document.
+fn parse_document(text: &str) -> Option<Table> {
+    if text.trim().is_empty() {
+        return Some(Table::new());
+    }
+    parse_table_text(text)
+}
+
+impl VaultProvider {
+    /// A provider over `backend` with `options`.
+    pub fn new(backend: Arc<dyn VaultBackend>, options: VaultOptions) -> Self {
+        Self {
+            backend,
+            options,
+            cache: Mutex::new(HashMap::new()),
+            listing: OnceCell::new(),
+        }
+    }
+
+    /// The backend.
+    pub fn backend(&self) -> &Arc<dyn VaultBackend> {
+        &self.backend
+    }
+
+    /// The options.
+    pub fn options(&self) -> VaultOptions {
+        self.options
+    }
+
+    fn item(&self, path: Path, details: &mut Vec<Detail>) -> Option<Item> {
+        match self.backend.naming().name(&path) {
+            Ok(name) => Some(Item { path, name }),
+            Err(e) => {
+                details.push(Detail {
+                    name: path.to_string(),
+                    outcome: Outcome::Skipped(e.to_string()),
+                });
+                None
+            }
+        }
+    }
+
+    fn plan(&self, query: &Query<'_>, full: &Path, details: &mut Vec<Detail>) -> Plan {
+        let mut plan = Plan {
+            global: self.item(Path::from_valid(vec![SECRETS_TOML_KEY.into()]), details),
+            ..Plan::default()
+        };
+        let mut seen: HashSet<String> = plan.global.iter().map(|i| i.name.clone()).collect();
+        let mut fragments: Vec<Path> = Vec::new();
+        if let Some(p) = query.pipeline {
+            fragments.push(Path::from_valid(vec![p.into(), SECRETS_TOML_KEY.into()]));
+        }
+        for known in KNOWN_SECTIONS {
+            let mut scopes = vec![None];
+            if query.pipeline.is_some() {
+                scopes.push(query.pipeline);
+            }
+            for scope in scopes {
+                let mut segs: Vec<String> = Vec::new();
+                if let Some(p) = scope {
+                    segs.push(p.to_owned());
+                }
+                segs.extend(query.path.segments().iter().cloned());
+                if let Some(idx) = segs.iter().position(|s| s == known) {
+                    fragments.push(Path::from_valid(segs[..=idx].to_vec()));
+                    if segs.len() - 1 > idx {
+                        fragments.push(Path::from_valid(segs[..=idx + 1].to_vec()));
+                    }
+                }
+            }
+        }
+        for path in fragments {
+            if let Some(item) = self.item(path, details) {
+                if seen.insert(item.name.clone()) {
+                    plan.fragments.push(item);
+                }
+            }
+        }
+        if !self.options.only_toml_fragments {
+            if let Some(item) = self.item(full.clone(), details) {
+                if !seen.contains(&item.name) {
+                    plan.exact = Some(item);
+                }
+            }
+        }
+        plan
+    }
+
+    async fn listing(&self) -> Result<Arc<HashSet<String>>, Error> {
+        self.listing
+            .get_or_try_init(|| async {
+                let names = self
+                    .backend
+                    .list()
+                    .await
+                    .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+                Ok::<_, Error>(Arc::new(names.into_iter().collect()))
+            })
+            .await
+            .cloned()
+    }
+
+    fn cell(&self, name: &str) -> Arc<OnceCell<Cached>> {
+        let mut cache = match self.cache.lock() {
+            Ok(guard) => guard,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        cache.entry(name.to_owned()).or_default().clone()
+    }
+
+    /// Fetches one name through the cache; one request per name even when
+    /// many lookups ask at once.
+    async fn fetch(&self, name: &str) -> Result<(Cached, Outcome), Error> {
+        if self.options.list_secrets && !self.listing().await?.contains(name) {
+            return Ok((Cached::Missing, Outcome::Skipped("not listed".into())));
+        }
+        let cell = self.cell(name);
+        let was_cached = cell.initialized();
+        let cached = cell
+            .get_or_try_init(|| async {
+                match self.backend.fetch(name).await {
+                    Ok(Fetched::Found(text)) => {
+                        let doc = parse_document(text.expose_secret());
+                        Ok(Cached::Found(Arc::new(Secret { text, doc })))
+                    }
+                    Ok(Fetched::NotFound) => Ok(Cached::Missing),
+                    Err(e) if e.kind() == ErrorKind::PermissionDenied => {
+                        Ok(Cached::Withheld(format!(
+                            "{}: access to the secret `{name}` was denied; grant {}",
+                            self.backend.name(),
+                            self.backend.access_hint()
+                        )))
+                    }
+                    Err(e) => Err(e.with_provider(self.backend.name().to_owned())),
+                }
+            })
+            .await?
+            .clone();
+        let outcome = match (&cached, was_cached) {
+            (Cached::Withheld(w), _) => Outcome::Withheld(w.clone()),
+            (c, true) => Outcome::Cached(matches!(c, Cached::Found(_))),
+            (Cached::Found(_), false) => Outcome::Found,
+            (Cached::Missing, false) => Outcome::NotFound,
+        };
+        Ok((cached, outcome))
+    }
+
+    /// Fetches items concurrently; results and details in plan order.
+    async fn fetch_all(
+        &self,
+        items: &[Item],
+        details: &mut Vec<Detail>,
+    ) -> Result<Vec<Cached>, Error> {
+        let results = futures::future::join_all(items.iter().map(|i| self.fetch(&i.name))).await;
+        let mut out = Vec::with_capacity(items.len());
+        for (item, result) in items.iter().zip(results) {
+            let (cached, outcome) = result?;
+            details.push(Detail {
+                name: item.name.clone(),
+                outcome,
+            });
+            out.push(cached);
+        }
+        Ok(out)
+    }
+
+    /// What one fetched secret contributes to the document.
+    fn contribution(&self, item: &Item, secret: &Secret) -> Result<Table, Error> {
+        if item.path.key() == SECRETS_TOML_KEY {
+            return secret.doc.clone().ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Parse,
+                    format!("the secret `{}` is not a TOML document", item.name),
+                )
+                .with_provider(self.backend.name().to_owned())
+            });
+        }
+        let first = &item.path.segments()[0];
+        match &secret.doc {
+            Some(doc) if doc.contains_key(first.as_str()) => Ok(doc.clone()),
+            _ => Ok(place(
+                &item.path,
+                Value::String(secret.text.expose_secret().to_owned()),
+            )),
+        }
+    }
+
+    fn found(&self, value: &Value, name: &str) -> Answer {
+        Answer::Found(Found {
+            value: value.clone(),
+            provenance: Provenance {
+                provider: self.backend.name().to_owned(),
+                name: name.to_owned(),
+                file: None,
+                line: None,
+            },
+        })
+    }
+
+    /// Stores `value` under the name of `path` (see [`VaultBackend::store`]).
+    pub async fn store(
+        &self,
+        path: &Path,
+        value: &SecretString,
+    ) -> Result<(String, String), Error> {
+        let name = self.backend.naming().name(path)?;
+        let version = self
+            .backend
+            .store(&name, value)
+            .await
+            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+        // a later lookup must see the new value
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&name);
+        }
+        Ok((name, version))
+    }
+}
+
+#[async_trait]
+impl Provider for VaultProvider {
+    fn name(&self) -> &str {
+        self.backend.name()
+    }
+
+    fn may_hold_secrets(&self) -> bool {
+        true
+    }
+
+    fn naming(&self) -> NamingRule {
+        self.backend.naming()
+    }
+
+    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
+        let query = Query {
+            path,
+            pipeline: None,
+            secret,
+        };
+        self.lookup(&query, &mut Vec::new()).await
+    }
+
+    async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
+        if self.options.only_secrets && !query.secret {
+            return Ok(Answer::Skipped(
+                "answers secret lookups only (only_secrets)".into(),
+            ));
+        }
+        let full = query.full_path()?;
+        let plan = self.plan(query, &full, details);
+        // stage 1: the whole secrets.toml
+        if let Some(global) = &plan.global {
+            let fetched = self
+                .fetch_all(std::slice::from_ref(global), details)
+                .await?;
+            if let Some(Cached::Found(secret)) = fetched.first() {
+                let doc = Value::Table(self.contribution(global, secret)?);
+                if let Some(v) = doc.get_path(full.segments()) {
+                    return Ok(self.found(v, &global.name));
+                }
+            }
+        }
+        // stage 2: fragments, fetched concurrently, merged in plan order
+        let fetched = self.fetch_all(&plan.fragments, details).await?;
+        let mut merged = Value::Table(Table::new());
+        let mut contributions: Vec<(&Item, Value)> = Vec::new();
+        for (item, cached) in plan.fragments.iter().zip(&fetched) {
+            if let Cached::Found(secret) = cached {
+                let mut upper = Value::Table(self.contribution(item, secret)?);
+                contributions.push((item, upper.clone()));
+                upper.merge_under(merged);
+                merged = upper;
+            }
+        }
+        if let Some(v) = merged.get_path(full.segments()) {
+            let name = contributions
+                .iter()
+                .rev()
+                .find(|(_, c)| c.get_path(full.segments()).is_some())
+                .map(|(i, _)| i.name.clone())
+                .unwrap_or_default();
+            return Ok(self.found(v, &name));
+        }
+        // stage 3: the exact path as a single value
+        if let Some(exact) = &plan.exact {
+            let fetched = self.fetch_all(std::slice::from_ref(exact), details).await?;
+            if let Some(Cached::Found(secret)) = fetched.first() {
+                let doc = Value::Table(self.contribution(exact, secret)?);
+                if let Some(v) = doc.get_path(full.segments()) {
+                    return Ok(self.found(v, &exact.name));
+                }
+            }
+        }
+        Ok(Answer::NotFound)
+    }
+
+    fn locations(&self) -> Vec<Location> {
+        vec![Location {
+            location: format!("{} ({})", self.backend.location(), self.backend.name()),
+            present: true,
+        }]
+    }
+}
+
+/// Errors when `value` is over `vault`'s size limit (before any request).
+pub fn check_size(
+    vault: crate::naming::Vault,
+    name: &str,
+    value: &SecretString,
+) -> Result<(), Error> {
+    crate::naming::check_value_size(vault, name, value.expose_secret().len())
+        .map_err(|e: NameError| Error::new(ErrorKind::ConfigInvalid, e.to_string()))
+}

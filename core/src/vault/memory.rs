@@ -1,0 +1,206 @@
+//! The in-memory vault backend: the reference the vault cases of the
+//! conformance suite are written against. It counts its calls.
+
+use super::{Fetched, VaultBackend};
+use crate::error::{Error, ErrorKind};
+use crate::naming::{NamingRule, Vault};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use zeroize::Zeroize;
+
+#[derive(Default)]
+struct State {
+    secrets: BTreeMap<String, Vec<Vec<u8>>>,
+    forbidden: HashSet<String>,
+    forbid_list: bool,
+    fault: Option<ErrorKind>,
+    fetches: HashMap<String, usize>,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        for versions in self.secrets.values_mut() {
+            for v in versions.iter_mut() {
+                v.zeroize();
+            }
+        }
+    }
+}
+
+/// Secrets held in memory, named by a vault's rule.
+pub struct MemoryVault {
+    naming: NamingRule,
+    state: Mutex<State>,
+    lists: AtomicUsize,
+    list_enabled: bool,
+}
+
+impl MemoryVault {
+    /// An empty vault named like Google Secret Manager.
+    pub fn new() -> Self {
+        Self::with_naming(NamingRule::Vault(Vault::Google))
+    }
+
+    /// An empty vault with another naming rule.
+    pub fn with_naming(naming: NamingRule) -> Self {
+        Self {
+            naming,
+            state: Mutex::new(State::default()),
+            lists: AtomicUsize::new(0),
+            list_enabled: true,
+        }
+    }
+
+    /// Makes `list` unsupported.
+    pub fn without_list(mut self) -> Self {
+        self.list_enabled = false;
+        self
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        match self.state.lock() {
+            Ok(g) => g,
+            Err(poisoned) => poisoned.into_inner(),
+        }
+    }
+
+    /// Stores text as a new version of `name`.
+    pub fn insert(&self, name: &str, text: &str) {
+        self.insert_bytes(name, text.as_bytes());
+    }
+
+    /// Stores raw bytes (which may not be UTF-8) as a new version.
+    pub fn insert_bytes(&self, name: &str, bytes: &[u8]) {
+        self.state()
+            .secrets
+            .entry(name.to_owned())
+            .or_default()
+            .push(bytes.to_vec());
+    }
+
+    /// Makes every fetch of `name` fail with access denied.
+    pub fn forbid(&self, name: &str) {
+        self.state().forbidden.insert(name.to_owned());
+    }
+
+    /// Makes listing fail with access denied.
+    pub fn forbid_list(&self) {
+        self.state().forbid_list = true;
+    }
+
+    /// Makes every call fail with an error of `kind` (`None` to heal).
+    pub fn set_fault(&self, kind: Option<ErrorKind>) {
+        self.state().fault = kind;
+    }
+
+    /// How many times `name` was fetched.
+    pub fn fetch_count(&self, name: &str) -> usize {
+        self.state().fetches.get(name).copied().unwrap_or(0)
+    }
+
+    /// How many fetches were made in all.
+    pub fn total_fetches(&self) -> usize {
+        self.state().fetches.values().sum()
+    }
+
+    /// How many times the vault was listed.
+    pub fn list_count(&self) -> usize {
+        self.lists.load(Ordering::SeqCst)
+    }
+}
+
+impl Default for MemoryVault {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl fmt::Debug for MemoryVault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MemoryVault")
+            .field("naming", &self.naming)
+            .field("secrets", &self.state().secrets.len())
+            .finish_non_exhaustive()
+    }
+}
+
+#[async_trait]
+impl VaultBackend for MemoryVault {
+    fn name(&self) -> &str {
+        "memory_vault"
+    }
+
+    fn naming(&self) -> NamingRule {
+        self.naming.clone()
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        let mut state = self.state();
+        *state.fetches.entry(name.to_owned()).or_default() += 1;
+        if let Some(kind) = state.fault {
+            return Err(Error::new(kind, format!("injected {kind} fault")));
+        }
+        if state.forbidden.contains(name) {
+            return Err(Error::new(
+                ErrorKind::PermissionDenied,
+                format!("access to `{name}` is denied"),
+            ));
+        }
+        let Some(bytes) = state.secrets.get(name).and_then(|v| v.last()) else {
+            return Ok(Fetched::NotFound);
+        };
+        match String::from_utf8(bytes.clone()) {
+            Ok(text) => Ok(Fetched::Found(SecretString::from(text))),
+            Err(e) => {
+                let mut b = e.into_bytes();
+                b.zeroize();
+                Err(Error::new(
+                    ErrorKind::Parse,
+                    format!("the secret `{name}` is not UTF-8 text"),
+                ))
+            }
+        }
+    }
+
+    fn can_list(&self) -> bool {
+        self.list_enabled
+    }
+
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        if !self.list_enabled {
+            return Err(Error::new(ErrorKind::Unsupported, "listing is disabled"));
+        }
+        self.lists.fetch_add(1, Ordering::SeqCst);
+        let state = self.state();
+        if let Some(kind) = state.fault {
+            return Err(Error::new(kind, format!("injected {kind} fault")));
+        }
+        if state.forbid_list {
+            return Err(Error::new(ErrorKind::PermissionDenied, "listing is denied"));
+        }
+        Ok(state.secrets.keys().cloned().collect())
+    }
+
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        self.insert(name, value.expose_secret());
+        Ok(self
+            .state()
+            .secrets
+            .get(name)
+            .map(|v| v.len())
+            .unwrap_or(0)
+            .to_string())
+    }
+
+    fn access_hint(&self) -> String {
+        "read access to the memory vault".into()
+    }
+
+    fn location(&self) -> String {
+        "memory".into()
+    }
+}
