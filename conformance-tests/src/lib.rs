@@ -23,6 +23,7 @@ use strata_core::naming::NamingRule;
 use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
 
 mod cases;
+pub mod google;
 pub mod vault;
 
 pub use vault::{Fault, VaultCapabilities, VaultHarness, VaultSetup, run_vault};

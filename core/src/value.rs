@@ -204,11 +204,10 @@ fn float_text(f: f64) -> String {
 /// Parses text holding a JSON object or a TOML document into a table.
 pub(crate) fn parse_table_text(text: &str) -> Option<Table> {
     let trimmed = text.trim_start();
-    if trimmed.starts_with('{') {
-        if let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
-        {
-            return Some(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect());
-        }
+    if trimmed.starts_with('{')
+        && let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(text)
+    {
+        return Some(map.into_iter().map(|(k, v)| (k, Value::from(v))).collect());
     }
     match text.parse::<toml::Table>() {
         Ok(table) if !table.is_empty() => Some(

@@ -258,18 +258,17 @@ impl VaultProvider {
             }
         }
         for path in fragments {
-            if let Some(item) = self.item(path, details) {
-                if seen.insert(item.name.clone()) {
-                    plan.fragments.push(item);
-                }
+            if let Some(item) = self.item(path, details)
+                && seen.insert(item.name.clone())
+            {
+                plan.fragments.push(item);
             }
         }
-        if !self.options.only_toml_fragments {
-            if let Some(item) = self.item(full.clone(), details) {
-                if !seen.contains(&item.name) {
-                    plan.exact = Some(item);
-                }
-            }
+        if !self.options.only_toml_fragments
+            && let Some(item) = self.item(full.clone(), details)
+            && !seen.contains(&item.name)
+        {
+            plan.exact = Some(item);
         }
         plan
     }

@@ -220,10 +220,10 @@ pub fn default_global_dir(env: &Environment) -> PathBuf {
         return std::env::temp_dir().join("dlt");
     };
     let home_dlt = PathBuf::from(home).join(SETTINGS_DIR);
-    if let Some(xdg) = env.get_non_empty("XDG_DATA_HOME") {
-        if !home_dlt.is_dir() {
-            return PathBuf::from(xdg).join("dlt");
-        }
+    if let Some(xdg) = env.get_non_empty("XDG_DATA_HOME")
+        && !home_dlt.is_dir()
+    {
+        return PathBuf::from(xdg).join("dlt");
     }
     home_dlt
 }
@@ -322,10 +322,11 @@ impl Workspace {
 
     /// `access` without profile files of its own reads `prod`'s.
     fn files_profile_for(&self, profile: &ProfileName) -> ProfileName {
-        if profile.as_str() == "access" && !self.profile_has_files(profile) {
-            if let Ok(prod) = ProfileName::new("prod") {
-                return prod;
-            }
+        if profile.as_str() == "access"
+            && !self.profile_has_files(profile)
+            && let Ok(prod) = ProfileName::new("prod")
+        {
+            return prod;
         }
         profile.clone()
     }
@@ -505,10 +506,10 @@ impl Workspace {
         }
         extra.sort();
         for name in extra {
-            if let Ok(p) = ProfileName::new(&name) {
-                if !out.contains(&p) {
-                    out.push(p);
-                }
+            if let Ok(p) = ProfileName::new(&name)
+                && !out.contains(&p)
+            {
+                out.push(p);
             }
         }
         out

@@ -465,10 +465,10 @@ fn workspace_info(ctx: &Ctx, ws: &Workspace) -> CmdResult {
             .unwrap_or_default();
         let ro = if p.is_read_only() { ", read-only" } else { "" };
         println!("profile       {p} (from {source}{ro})");
-        if ws.files_profile() != Some(p) {
-            if let Some(fp) = ws.files_profile() {
-                println!("files of      {fp} (`{p}` has no files of its own)");
-            }
+        if ws.files_profile() != Some(p)
+            && let Some(fp) = ws.files_profile()
+        {
+            println!("files of      {fp} (`{p}` has no files of its own)");
         }
     }
     if let (Some(d), Some(s)) = (ws.data_dir(), ws.state_dir()) {

@@ -33,10 +33,10 @@ pub async fn resolve_all(strata: &Strata) -> Result<Vec<Entry>, Error> {
             found.push(segments.iter().map(|s| (*s).to_owned()).collect());
         });
         for segments in found {
-            if let Ok(p) = Path::from_segments(segments) {
-                if !paths.contains(&p) {
-                    paths.push(p);
-                }
+            if let Ok(p) = Path::from_segments(segments)
+                && !paths.contains(&p)
+            {
+                paths.push(p);
             }
         }
     }

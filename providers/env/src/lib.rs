@@ -104,18 +104,16 @@ impl Provider for EnvProvider {
 
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
         let var = env_var_name(path);
-        if secret {
-            if let Some((file, text)) = self.secret_file(path)? {
-                return Ok(Answer::Found(Found {
-                    value: Value::String(text),
-                    provenance: Provenance {
-                        provider: self.name().to_owned(),
-                        name: var,
-                        file: Some(file),
-                        line: None,
-                    },
-                }));
-            }
+        if secret && let Some((file, text)) = self.secret_file(path)? {
+            return Ok(Answer::Found(Found {
+                value: Value::String(text),
+                provenance: Provenance {
+                    provider: self.name().to_owned(),
+                    name: var,
+                    file: Some(file),
+                    line: None,
+                },
+            }));
         }
         Ok(match self.env.get(&var) {
             Some(text) => Answer::Found(Found {

@@ -1,0 +1,335 @@
+//! Fetch and list against Secret Manager through Google's official client.
+
+use crate::config::{Credentials, GoogleConfig, ServiceAccount};
+use crate::error::{ACCESSOR_ROLE, is_not_found, map};
+use async_trait::async_trait;
+use google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
+use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
+use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
+use google_cloud_secretmanager_v1::client::SecretManagerService;
+use google_cloud_secretmanager_v1::model;
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::time::Duration;
+use strata_core::naming::{NamingRule, Vault};
+use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::{Error, ErrorKind};
+use yup_oauth2::authenticator::Authenticator;
+use yup_oauth2::{
+    DefaultHyperClientBuilder, HyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey,
+};
+
+/// The OAuth scope requested for Secret Manager.
+pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
+
+/// Overrides of the client's retry behaviour (tests shorten the backoff).
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// First delay between attempts (client default: 1 s).
+    pub initial_backoff: Option<Duration>,
+    /// Most attempts per call (client default: 10 within 60 s).
+    pub max_attempts: Option<u32>,
+}
+
+type YupAuth = Authenticator<<DefaultHyperClientBuilder as HyperClientBuilder>::Connector>;
+
+/// Hands yup-oauth2's service-account tokens (JWT-bearer exchange at the
+/// key's `token_uri`, cached and refreshed by yup-oauth2) to the official
+/// client. Needed because the official auth crate signs self-signed JWTs
+/// and refuses keys without `private_key_id`, which dlt's bootstrap omits.
+struct YupCredentials {
+    auth: YupAuth,
+    token_uri: String,
+}
+
+impl fmt::Debug for YupCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("YupCredentials")
+            .field("token_uri", &self.token_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl YupCredentials {
+    async fn new(sa: &ServiceAccount) -> Result<Self, Error> {
+        let key = ServiceAccountKey {
+            key_type: Some("service_account".into()),
+            project_id: Some(sa.project_id.clone()),
+            private_key_id: sa.private_key_id.clone(),
+            private_key: sa.private_key.expose_secret().to_owned(),
+            client_email: sa.client_email.clone(),
+            client_id: None,
+            auth_uri: None,
+            token_uri: sa.token_uri.clone(),
+            auth_provider_x509_cert_url: None,
+            client_x509_cert_url: None,
+        };
+        let auth = ServiceAccountAuthenticator::builder(key)
+            .build()
+            .await
+            .map_err(|e| {
+                Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!("cannot use providers.google_secrets.credentials: {e}"),
+                )
+                .with_provider(crate::SECTION)
+            })?;
+        Ok(Self {
+            auth,
+            token_uri: sa.token_uri.clone(),
+        })
+    }
+}
+
+impl CredentialsProvider for YupCredentials {
+    async fn headers(
+        &self,
+        _extensions: http::Extensions,
+    ) -> Result<CacheableResource<http::HeaderMap>, google_cloud_auth::errors::CredentialsError>
+    {
+        use google_cloud_auth::errors::CredentialsError;
+        let token = self.auth.token(&[SCOPE]).await.map_err(|e| {
+            let transient = matches!(e, yup_oauth2::Error::HttpError(_));
+            CredentialsError::from_msg(
+                transient,
+                format!("the token request to {} failed: {e}", self.token_uri),
+            )
+        })?;
+        let text = token.token().ok_or_else(|| {
+            CredentialsError::from_msg(
+                false,
+                format!("{} returned no access token", self.token_uri),
+            )
+        })?;
+        let mut value = http::HeaderValue::from_str(&format!("Bearer {text}")).map_err(|_| {
+            CredentialsError::from_msg(false, "the access token is not a valid header")
+        })?;
+        value.set_sensitive(true);
+        let mut headers = http::HeaderMap::new();
+        headers.insert(http::header::AUTHORIZATION, value);
+        Ok(CacheableResource::New {
+            entity_tag: EntityTag::new(),
+            data: headers,
+        })
+    }
+
+    async fn universe_domain(&self) -> Option<String> {
+        Some("googleapis.com".into())
+    }
+}
+
+/// Secret Manager, through the official client.
+pub struct GoogleBackend {
+    client: SecretManagerService,
+    project: String,
+    version: String,
+    endpoint: String,
+}
+
+impl fmt::Debug for GoogleBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GoogleBackend")
+            .field("project", &self.project)
+            .field("version", &self.version)
+            .field("endpoint", &self.endpoint)
+            .finish_non_exhaustive()
+    }
+}
+
+impl GoogleBackend {
+    /// Builds the client from the bootstrap settings.
+    pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
+        Self::connect_tuned(config, &Tuning::default()).await
+    }
+
+    /// Builds the client with retry overrides.
+    pub async fn connect_tuned(config: &GoogleConfig, tuning: &Tuning) -> Result<Self, Error> {
+        let project = config.project()?;
+        let mut builder = SecretManagerService::builder();
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.with_endpoint(endpoint.clone());
+        }
+        if let Some(timeout) = config.timeout {
+            builder = builder.with_attempt_timeout(timeout);
+        }
+        if let Some(n) = tuning.max_attempts {
+            builder = builder.with_retry_policy(
+                Aip194Strict
+                    .with_attempt_limit(n)
+                    .with_time_limit(Duration::from_secs(60)),
+            );
+        }
+        if let Some(delay) = tuning.initial_backoff {
+            let backoff = ExponentialBackoffBuilder::new()
+                .with_initial_delay(delay)
+                .with_maximum_delay(delay * 8)
+                .build()
+                .map_err(|e| Error::new(ErrorKind::ConfigInvalid, format!("bad backoff: {e}")))?;
+            builder = builder.with_backoff_policy(backoff);
+        }
+        if let Credentials::ServiceAccount(sa) = &config.credentials {
+            let creds = YupCredentials::new(sa).await?;
+            builder =
+                builder.with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
+        }
+        let client = builder.build().await.map_err(|e| {
+            Error::new(
+                ErrorKind::ConfigInvalid,
+                format!("cannot build the Secret Manager client: {e}"),
+            )
+            .with_provider(crate::SECTION)
+        })?;
+        Ok(Self {
+            client,
+            project,
+            version: config.version.clone(),
+            endpoint: config
+                .endpoint
+                .clone()
+                .unwrap_or_else(|| "https://secretmanager.googleapis.com".into()),
+        })
+    }
+
+    fn secret_path(&self, name: &str) -> String {
+        format!("projects/{}/secrets/{name}", self.project)
+    }
+}
+
+#[async_trait]
+impl VaultBackend for GoogleBackend {
+    fn name(&self) -> &str {
+        crate::SECTION
+    }
+
+    fn naming(&self) -> NamingRule {
+        NamingRule::Vault(Vault::Google)
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        let version = format!("{}/versions/{}", self.secret_path(name), self.version);
+        let response = match self
+            .client
+            .access_secret_version()
+            .set_name(&version)
+            .send()
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if is_not_found(&e) => return Ok(Fetched::NotFound),
+            Err(e) => return Err(map(e, "access", name)),
+        };
+        let Some(payload) = response.payload else {
+            return Ok(Fetched::NotFound);
+        };
+        if let Some(expected) = payload.data_crc32c
+            && i64::from(crc32c::crc32c(&payload.data)) != expected
+        {
+            return Err(Error::new(
+                ErrorKind::Unavailable,
+                format!("the payload of `{name}` failed its CRC32C check"),
+            )
+            .set_temporary(true));
+        }
+        match String::from_utf8(payload.data.to_vec()) {
+            Ok(text) => Ok(Fetched::Found(SecretString::from(text))),
+            Err(_) => Err(Error::new(
+                ErrorKind::Parse,
+                format!(
+                    "the payload of `{name}` is not UTF-8 text; strata reads text secrets only"
+                ),
+            )),
+        }
+    }
+
+    fn can_list(&self) -> bool {
+        true
+    }
+
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        let parent = format!("projects/{}", self.project);
+        let prefix = format!("{parent}/secrets/");
+        let mut names = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = self
+                .client
+                .list_secrets()
+                .set_parent(&parent)
+                .set_page_size(25_000)
+                .set_page_token(token.clone())
+                .send()
+                .await
+                .map_err(|e| {
+                    let mut err = map(e, "list", &parent);
+                    if err.kind() == ErrorKind::PermissionDenied {
+                        err = Error::new(
+                            ErrorKind::PermissionDenied,
+                            format!("{}; listing needs roles/secretmanager.viewer (permission secretmanager.secrets.list), or set list_secrets = false", err.message()),
+                        );
+                    }
+                    err
+                })?;
+            names.extend(
+                page.secrets
+                    .iter()
+                    .filter_map(|s| s.name.strip_prefix(&prefix).map(str::to_owned)),
+            );
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        Ok(names)
+    }
+
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        strata_core::vault::check_size(Vault::Google, name, value)?;
+        let parent = format!("projects/{}", self.project);
+        let created = self
+            .client
+            .create_secret()
+            .set_parent(&parent)
+            .set_secret_id(name)
+            .set_secret(model::Secret::new().set_replication(
+                model::Replication::new().set_automatic(model::replication::Automatic::new()),
+            ))
+            .send()
+            .await;
+        if let Err(e) = created {
+            let exists = e
+                .status()
+                .is_some_and(|s| s.code == google_cloud_gax::error::rpc::Code::AlreadyExists);
+            if !exists {
+                return Err(map(e, "create", name));
+            }
+        }
+        let data = value.expose_secret().as_bytes().to_vec();
+        let crc = i64::from(crc32c::crc32c(&data));
+        let version = self
+            .client
+            .add_secret_version()
+            .set_parent(self.secret_path(name))
+            .set_payload(
+                model::SecretPayload::new()
+                    .set_data(data)
+                    .set_data_crc32c(crc),
+            )
+            .send()
+            .await
+            .map_err(|e| map(e, "add a version to", name))?;
+        Ok(version
+            .name
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn access_hint(&self) -> String {
+        ACCESSOR_ROLE.into()
+    }
+
+    fn location(&self) -> String {
+        format!("projects/{} at {}", self.project, self.endpoint)
+    }
+}

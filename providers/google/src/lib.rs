@@ -1,0 +1,33 @@
+//! Google Secret Manager backend for strata's vault engine (SPEC §7).
+//!
+//! The backend implements [`VaultBackend`](strata_core::vault::VaultBackend)
+//! (fetch `versions/latest` or a pinned version, list with pagination, store a
+//! new version for `strata push`) through Google's official client
+//! `google-cloud-secretmanager-v1`, which retries and backs off on its own.
+//! Everything else (the fetch plan, caching, options) is core's
+//! [`VaultProvider`](strata_core::vault::VaultProvider).
+//!
+//! Credentials: explicit service-account fields (dlt's bootstrap:
+//! `project_id`, `client_email`, `private_key`, no `private_key_id` needed)
+//! are exchanged for tokens at the key's `token_uri` through yup-oauth2; with
+//! none, the platform's application default credentials.
+#![warn(missing_docs)]
+
+mod backend;
+mod config;
+mod error;
+
+pub use backend::{GoogleBackend, SCOPE, Tuning};
+pub use config::{Credentials, GOOGLE_TOKEN_URI, GoogleConfig, SECTION, ServiceAccount};
+pub use error::ACCESSOR_ROLE;
+
+use std::sync::Arc;
+use strata_core::vault::VaultProvider;
+use strata_core::{Error, Table};
+
+/// Builds the vault provider from the `[providers.google_secrets]` table.
+pub async fn provider(section: &Table) -> Result<VaultProvider, Error> {
+    let config = GoogleConfig::from_table(section)?;
+    let backend = GoogleBackend::connect(&config).await?;
+    Ok(VaultProvider::new(Arc::new(backend), config.options))
+}

@@ -1,0 +1,106 @@
+//! The whole conformance suite (provider and vault cases) against the
+//! official client talking to the local Secret Manager, with service-account
+//! credentials exchanged at its token endpoint.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata_conformance::google::LocalSecretManager;
+use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
+use strata_core::naming::{NamingRule, Vault};
+use strata_core::vault::VaultBackend;
+use strata_core::{Table, Value};
+use strata_google::{GoogleBackend, GoogleConfig, Tuning};
+
+/// The `[providers.google_secrets]` table for a local server, as dlt's
+/// bootstrap writes it: project_id, client_email, private_key, no key id.
+pub fn section(server: &LocalSecretManager) -> Table {
+    let account = server.account();
+    let mut creds = Table::new();
+    creds.insert(
+        "project_id".into(),
+        Value::from(account.project_id.as_str()),
+    );
+    creds.insert(
+        "client_email".into(),
+        Value::from(account.client_email.as_str()),
+    );
+    creds.insert(
+        "private_key".into(),
+        Value::from(account.private_key_pem.as_str()),
+    );
+    creds.insert("token_uri".into(), Value::from(server.token_uri()));
+    let mut t = Table::new();
+    t.insert("credentials".into(), Value::Table(creds));
+    t.insert("endpoint".into(), Value::from(server.endpoint()));
+    t
+}
+
+struct GoogleHarness {
+    servers: Mutex<Vec<LocalSecretManager>>,
+}
+
+#[strata_core::async_trait]
+impl VaultHarness for GoogleHarness {
+    fn name(&self) -> &str {
+        "google_secrets"
+    }
+
+    fn capabilities(&self) -> VaultCapabilities {
+        VaultCapabilities {
+            naming: NamingRule::Vault(Vault::Google),
+            can_list: true,
+            forbid_list: true,
+            faults: Fault::ALL.to_vec(),
+            max_value_len: Vault::Google.max_value_len(),
+        }
+    }
+
+    async fn make(&self, setup: &VaultSetup) -> Arc<dyn VaultBackend> {
+        let server = LocalSecretManager::start().await;
+        for (name, bytes) in &setup.secrets {
+            server.put(name, bytes);
+        }
+        for name in &setup.forbidden {
+            server.forbid(name);
+        }
+        if setup.forbid_list {
+            server.forbid_list();
+        }
+        let mut table = section(&server);
+        match setup.fault {
+            Some(Fault::Unauthenticated) => server.fail_always(Some(401)),
+            Some(Fault::RateLimited) => server.fail_always(Some(429)),
+            Some(Fault::Unavailable) => server.fail_always(Some(503)),
+            Some(Fault::Timeout) => {
+                server.set_latency(Duration::from_secs(3));
+                table.insert("timeout".into(), Value::Float(0.2));
+            }
+            None => {}
+        }
+        let config = GoogleConfig::from_table(&table).unwrap();
+        let tuning = Tuning {
+            initial_backoff: Some(Duration::from_millis(5)),
+            max_attempts: Some(3),
+        };
+        let backend = GoogleBackend::connect_tuned(&config, &tuning)
+            .await
+            .unwrap();
+        self.servers.lock().unwrap().push(server);
+        Arc::new(backend)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn google_backend_passes_the_whole_suite() {
+    let harness = GoogleHarness {
+        servers: Mutex::new(Vec::new()),
+    };
+    let report = strata_conformance::run_vault(&harness).await;
+    assert!(
+        report.not_applicable.is_empty(),
+        "{:?}",
+        report.not_applicable
+    );
+}
