@@ -59,14 +59,14 @@ fn bench(c: &mut Criterion) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    let strata = Strata::open(options.clone()).unwrap();
+    let strata = Strata::open_local(options.clone()).unwrap();
     // sanity: every key resolves before anything is timed
     for p in &paths {
         rt.block_on(strata.get(p, &Lookup::config())).unwrap();
     }
 
     c.bench_function("open workspace (4 files, 1,000 keys, 200 env vars)", |b| {
-        b.iter(|| black_box(Strata::open(options.clone()).unwrap()))
+        b.iter(|| black_box(Strata::open_local(options.clone()).unwrap()))
     });
 
     let mut i = 0usize;

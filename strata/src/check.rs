@@ -324,3 +324,62 @@ mod tests {
         }
     }
 }
+
+/// What a dry run of one enabled vault found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultStatus {
+    /// The vault's section (`google_secrets`).
+    pub vault: &'static str,
+    /// True when it was reached and answered.
+    pub ok: bool,
+    /// What was done and seen, or what to fix. Never a value.
+    pub message: String,
+}
+
+/// A dry run of every enabled vault: build it from its bootstrap settings,
+/// reach it, authenticate, then list (with `list_secrets`) or fetch
+/// `dlt_secrets_toml`.
+pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_core::Error> {
+    use crate::vaults::{VAULT_KINDS, build, enabled, section};
+    use strata_core::vault::{Fetched, SECRETS_TOML_KEY};
+    let mut out = Vec::new();
+    for kind in VAULT_KINDS {
+        if !enabled(strata.resolver(), &kind).await? {
+            continue;
+        }
+        let status = async {
+            let table = section(strata.resolver(), &kind).await?;
+            let provider = build(&kind, &table).await?;
+            let backend = provider.backend();
+            let where_ = backend.location();
+            if provider.options().list_secrets {
+                let names = backend.list().await?;
+                Ok::<_, strata_core::Error>(format!(
+                    "reached {where_}, authenticated, listed {} secret(s)",
+                    names.len()
+                ))
+            } else {
+                let name = backend.naming().name(&Path::parse(SECRETS_TOML_KEY)?)?;
+                let seen = match backend.fetch(&name).await? {
+                    Fetched::Found(_) => "found",
+                    Fetched::NotFound => "not found (fragments and single values may still answer)",
+                };
+                Ok(format!("reached {where_}, authenticated, `{name}` {seen}"))
+            }
+        }
+        .await;
+        out.push(match status {
+            Ok(message) => VaultStatus {
+                vault: kind.section,
+                ok: true,
+                message,
+            },
+            Err(e) => VaultStatus {
+                vault: kind.section,
+                ok: false,
+                message: format!("{}: {e}", e.kind()),
+            },
+        });
+    }
+    Ok(out)
+}

@@ -5,7 +5,8 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::ExitCode;
-use strata::check::run_local_checks;
+use strata::Provider as _;
+use strata::check::{run_local_checks, vault_dry_runs};
 use strata::document::{env_pairs, resolve_all, shell_quote, to_table};
 use strata::naming::{
     DEFAULT_AWS_PREFIX, aws_secret_name, azure_secret_name, env_var_name, google_secret_name,
@@ -76,8 +77,8 @@ impl Ctx {
         }
     }
 
-    fn open(&self) -> Result<Strata, Error> {
-        Strata::open(self.options())
+    async fn open(&self) -> Result<Strata, Error> {
+        Strata::open(self.options()).await
     }
 
     /// The workspace alone, without reading any TOML file.
@@ -140,6 +141,7 @@ async fn dispatch(cli: Cli) -> CmdResult {
         Command::Export { format, reveal } => export(&ctx, format, reveal).await,
         Command::Exec { pipeline, command } => exec(&ctx, pipeline, &command).await,
         Command::Check => check(&ctx).await,
+        Command::Push { vault, pipeline } => push(&ctx, vault, pipeline).await,
         Command::Workspace { action } => workspace(&ctx, action),
     }
 }
@@ -154,7 +156,7 @@ fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
 }
 
 async fn get(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open()?;
+    let strata = ctx.open().await?;
     let resolved = strata.get(path, &lookup(!config, pipeline)).await?;
     let value = resolved.expose();
     if ctx.json {
@@ -220,7 +222,7 @@ fn print_trace(trace: &Trace) {
 }
 
 async fn explain(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open()?;
+    let strata = ctx.open().await?;
     let lookup = lookup(!config, pipeline);
     let kind = if config { "configuration" } else { "secret" };
     let profile = strata.workspace().profile().map(|p| p.to_string());
@@ -315,7 +317,7 @@ fn names(ctx: &Ctx, path: &str) -> CmdResult {
 }
 
 async fn export(ctx: &Ctx, format: Format, reveal: bool) -> CmdResult {
-    let strata = ctx.open()?;
+    let strata = ctx.open().await?;
     let entries = resolve_all(&strata).await?;
     let mut out = std::io::stdout().lock();
     let text = match format {
@@ -340,7 +342,7 @@ async fn export(ctx: &Ctx, format: Format, reveal: bool) -> CmdResult {
 }
 
 async fn exec(ctx: &Ctx, pipeline: Option<String>, command: &[String]) -> CmdResult {
-    let strata = ctx.open()?;
+    let strata = ctx.open().await?;
     let entries = resolve_all(&strata).await?;
     let pairs = env_pairs(&entries, pipeline.as_deref(), true);
     let Some((program, args)) = command.split_first() else {
@@ -369,11 +371,20 @@ async fn exec(ctx: &Ctx, pipeline: Option<String>, command: &[String]) -> CmdRes
 }
 
 async fn check(ctx: &Ctx) -> CmdResult {
-    let strata = ctx.open()?;
-    let findings = run_local_checks(&strata).await;
+    let strata = Strata::open_local(ctx.options())?;
+    let mut findings = run_local_checks(&strata).await;
+    let vaults = vault_dry_runs(&strata).await?;
+    for v in vaults.iter().filter(|v| !v.ok) {
+        findings.push(strata::check::Finding {
+            check: "vault",
+            file: None,
+            message: format!("{}: {}", v.vault, v.message),
+        });
+    }
     if ctx.json {
         print_json(&json!({
             "profile": strata.workspace().profile().map(|p| p.to_string()),
+            "vaults": vaults.iter().map(|v| json!({"vault": v.vault, "ok": v.ok, "message": v.message})).collect::<Vec<_>>(),
             "findings": findings.iter().map(|f| json!({
                 "check": f.check,
                 "file": f.file.as_ref().map(|p| p.display().to_string()),
@@ -381,6 +392,9 @@ async fn check(ctx: &Ctx) -> CmdResult {
             })).collect::<Vec<_>>(),
         }));
     } else if findings.is_empty() {
+        for v in &vaults {
+            println!("ok [{}]: {}", v.vault, v.message);
+        }
         println!("ok: no problems found in the secrets files");
     } else {
         for f in &findings {
@@ -393,6 +407,91 @@ async fn check(ctx: &Ctx) -> CmdResult {
     } else {
         ExitCode::from(1)
     })
+}
+
+async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> CmdResult {
+    let strata = ctx.open().await?;
+    strata.workspace().ensure_writable("push secrets")?;
+    let enabled = strata.vaults();
+    let target = match vault.as_deref() {
+        Some(v) => enabled
+            .iter()
+            .find(|e| e.kind.feature == v || e.kind.section == v)
+            .ok_or_else(|| {
+                usage(format!(
+                    "the vault `{v}` is not enabled: set `providers.enable_...` for it"
+                ))
+            })?,
+        None => match enabled {
+            [one] => one,
+            [] => {
+                return Err(usage(
+                    "no vault is enabled: set `[providers] enable_google_secrets = true` and its credentials",
+                ));
+            }
+            _ => return Err(usage("several vaults are enabled: choose one with --vault")),
+        },
+    };
+    // the profile's TOML files only (not the environment), without the vault
+    // bootstrap settings under [providers]
+    let mut doc = strata
+        .secrets_files()
+        .document()
+        .and_then(Value::as_table)
+        .cloned()
+        .unwrap_or_default();
+    doc.shift_remove("providers");
+    let count = {
+        let mut n = 0;
+        Value::Table(doc.clone()).for_each_leaf(&mut |_, _| n += 1);
+        n
+    };
+    let (path, doc) = match &pipeline {
+        Some(p) => {
+            let mut wrapped = strata::Table::new();
+            wrapped.insert(p.clone(), Value::Table(doc));
+            (
+                Path::from_segments([p.as_str(), "dlt_secrets_toml"])?,
+                wrapped,
+            )
+        }
+        None => (Path::parse("dlt_secrets_toml")?, doc),
+    };
+    let text = toml::to_string(&Value::Table(doc).to_toml())
+        .map_err(|e| Error::new(ErrorKind::Other, format!("cannot render TOML: {e}")))?;
+    let secret = strata::secrecy::SecretString::from(text);
+    strata_core_check_size(target.kind.vault, &path, &secret)?;
+    let (name, version) = target.provider.store(&path, &secret).await?;
+    let files: Vec<String> = strata
+        .secrets_files()
+        .files()
+        .iter()
+        .map(|f| f.display().to_string())
+        .collect();
+    if ctx.json {
+        print_json(
+            &json!({"vault": target.kind.section, "secret": name, "version": version, "values": count, "files": files}),
+        );
+    } else {
+        println!(
+            "pushed {count} value(s) from {} to {} `{name}`: version {version}",
+            if files.is_empty() {
+                "no file".to_owned()
+            } else {
+                files.join(", ")
+            },
+            target.kind.section
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn strata_core_check_size(
+    vault: strata::Vault,
+    path: &Path,
+    secret: &strata::secrecy::SecretString,
+) -> Result<(), Error> {
+    strata::vault::check_size(vault, &path.to_string(), secret)
 }
 
 fn workspace(ctx: &Ctx, action: WorkspaceAction) -> CmdResult {

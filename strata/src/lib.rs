@@ -3,10 +3,12 @@
 
 pub mod check;
 pub mod document;
+pub mod vaults;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use strata_core::vault;
 pub use strata_core::workspace;
 pub use strata_core::{
     Answer, ConvertError, Environment, Error, ErrorKind, FileKind, Found, Location, Lookup,
@@ -42,11 +44,23 @@ pub struct Strata {
     resolver: Resolver,
     secrets: Arc<TomlProvider>,
     config: Arc<TomlProvider>,
+    vaults: Vec<vaults::EnabledVault>,
 }
 
 impl Strata {
-    /// Opens the project and builds the default chain.
-    pub fn open(options: Options) -> Result<Self, Error> {
+    /// Opens the project and builds the default chain, vaults included:
+    /// every vault switched on by `[providers] enable_<vault> = true` (in
+    /// the environment or the profile's TOML files) is configured from
+    /// `[providers.<vault>]` and appended in the order google, aws, azure.
+    pub async fn open(options: Options) -> Result<Self, Error> {
+        let mut strata = Self::open_local(options)?;
+        strata.vaults = vaults::enable_all(&mut strata.resolver).await?;
+        Ok(strata)
+    }
+
+    /// Opens the project with the local chain only (environment and TOML
+    /// files), without enabling any vault.
+    pub fn open_local(options: Options) -> Result<Self, Error> {
         let env = options
             .env
             .clone()
@@ -73,7 +87,13 @@ impl Strata {
             resolver,
             secrets,
             config,
+            vaults: Vec::new(),
         })
+    }
+
+    /// The vaults enabled in the chain.
+    pub fn vaults(&self) -> &[vaults::EnabledVault] {
+        &self.vaults
     }
 
     /// Adds a provider after the default chain (SPEC §2, step 5).

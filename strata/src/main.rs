@@ -102,8 +102,17 @@ enum Command {
         #[arg(required = true, last = true, value_name = "CMD")]
         command: Vec<String>,
     },
-    /// Check secrets files (git, permissions, placeholders, vault scope)
+    /// Check secrets files (git, permissions, placeholders, vault scope) and dry-run each enabled vault
     Check,
+    /// Store the profile's merged secrets files as a new version of the vault's dlt_secrets_toml
+    Push {
+        /// The vault to push to (google); needed when several are enabled
+        #[arg(long, value_name = "VAULT")]
+        vault: Option<String>,
+        /// Push to PIPELINE-dlt_secrets_toml, under a [PIPELINE] table
+        #[arg(long, value_name = "P")]
+        pipeline: Option<String>,
+    },
     /// Show the workspace's directories and files, or clean its data
     Workspace {
         #[command(subcommand)]

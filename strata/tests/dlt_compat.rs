@@ -124,6 +124,7 @@ async fn ask_strata(dir: &FsPath, env: &[(String, String)], s: &Scenario) -> Vec
         env: Some(Environment::from_pairs(env.iter().cloned())),
         secrets_dir: Some(dir.join("no-run-secrets")),
     })
+    .await
     .unwrap();
     let mut out = Vec::new();
     for q in &s.queries {

@@ -30,6 +30,7 @@ fn subcommand_help() {
         "export",
         "exec",
         "check",
+        "push",
         "workspace",
     ] {
         insta::assert_snapshot!(format!("help_{cmd}"), help(&[cmd, "--help"]));
@@ -50,6 +51,7 @@ fn every_documented_command_exists() {
         "export",
         "exec",
         "check",
+        "push",
         "workspace",
     ] {
         assert!(

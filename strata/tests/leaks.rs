@@ -21,11 +21,11 @@ fn project() -> Project {
     let mut p = Project::workspace();
     p.write(
         ".dlt/secrets.toml",
-        "[sources.pipedrive]\napi_key = \"canary-toml-secret-1\"\n[destination.pg.credentials]\npassword = \"canary-inline-6\"\nport = 5432\n[providers]\nenable_google_secrets = true\n",
+        "[sources.pipedrive]\napi_key = \"canary-toml-secret-1\"\n[destination.pg.credentials]\npassword = \"canary-inline-6\"\nport = 5432\n",
     );
     p.write(
         ".dlt/prod.secrets.toml",
-        "[sources.pipedrive]\napi_key = \"canary-profile-secret-2\"\n",
+        "[sources.pipedrive]\napi_key = \"canary-profile-secret-2\"\n[providers]\nenable_google_secrets = true\n",
     );
     p.write(
         ".dlt/config.toml",
@@ -131,7 +131,7 @@ fn conversion_errors_print_no_secret() {
         .build()
         .unwrap();
     let p = project();
-    let strata = strata::Strata::open(strata::Options {
+    let strata = strata::Strata::open_local(strata::Options {
         run_dir: Some(p.path().to_path_buf()),
         global_dir: Some(p.path().join("global")),
         env: Some(strata::Environment::from_pairs([(

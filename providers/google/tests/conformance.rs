@@ -4,38 +4,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
+use common::section;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use strata_conformance::google::LocalSecretManager;
 use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
+use strata_core::Value;
 use strata_core::naming::{NamingRule, Vault};
 use strata_core::vault::VaultBackend;
-use strata_core::{Table, Value};
 use strata_google::{GoogleBackend, GoogleConfig, Tuning};
-
-/// The `[providers.google_secrets]` table for a local server, as dlt's
-/// bootstrap writes it: project_id, client_email, private_key, no key id.
-pub fn section(server: &LocalSecretManager) -> Table {
-    let account = server.account();
-    let mut creds = Table::new();
-    creds.insert(
-        "project_id".into(),
-        Value::from(account.project_id.as_str()),
-    );
-    creds.insert(
-        "client_email".into(),
-        Value::from(account.client_email.as_str()),
-    );
-    creds.insert(
-        "private_key".into(),
-        Value::from(account.private_key_pem.as_str()),
-    );
-    creds.insert("token_uri".into(), Value::from(server.token_uri()));
-    let mut t = Table::new();
-    t.insert("credentials".into(), Value::Table(creds));
-    t.insert("endpoint".into(), Value::from(server.endpoint()));
-    t
-}
 
 struct GoogleHarness {
     servers: Mutex<Vec<LocalSecretManager>>,

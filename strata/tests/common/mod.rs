@@ -6,7 +6,8 @@ use std::process::{Command, Output};
 
 /// A temporary project with an isolated global dir, secrets dir and HOME.
 pub struct Project {
-    pub dir: tempfile::TempDir,
+    _tmp: Option<tempfile::TempDir>,
+    root: PathBuf,
     pub env: Vec<(String, String)>,
 }
 
@@ -19,8 +20,18 @@ impl Project {
         std::fs::create_dir_all(dir.path().join("run-secrets")).unwrap();
         std::fs::create_dir_all(dir.path().join("home")).unwrap();
         Self {
-            dir,
+            root: dir.path().to_path_buf(),
+            _tmp: Some(dir),
             env: Vec::new(),
+        }
+    }
+
+    /// A handle on a project another `Project` owns.
+    pub fn at(root: PathBuf, env: Vec<(String, String)>) -> Self {
+        Self {
+            _tmp: None,
+            root,
+            env,
         }
     }
 
@@ -32,11 +43,11 @@ impl Project {
     }
 
     pub fn path(&self) -> &Path {
-        self.dir.path()
+        &self.root
     }
 
     pub fn write(&self, rel: &str, text: &str) -> PathBuf {
-        let path = self.dir.path().join(rel);
+        let path = self.root.join(rel);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).unwrap();
         }

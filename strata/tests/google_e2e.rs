@@ -1,0 +1,316 @@
+//! The `strata` binary bootstrapped from environment variables alone (and
+//! from TOML), against the local Secret Manager: get, explain, check, push.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Project, Run};
+use serde_json::json;
+use strata_conformance::google::LocalSecretManager;
+
+fn bootstrap_env(p: &mut Project, server: &LocalSecretManager) {
+    let a = server.account();
+    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
+        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
+            &a.project_id,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__CLIENT_EMAIL",
+            &a.client_email,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+            &a.private_key_pem,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__TOKEN_URI",
+            &server.token_uri(),
+        );
+}
+
+/// Runs the binary off the async runtime, so the server keeps answering.
+async fn run(p: &Project, args: &[&str]) -> Run {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let p_env = p.env.clone();
+    let dir = p.path().to_path_buf();
+    tokio::task::spawn_blocking(move || {
+        let project = Project::at(dir, p_env);
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        project.run(&refs)
+    })
+    .await
+    .unwrap()
+}
+
+const DOC: &str = "[sources.pipedrive]\napi_key = \"canary-from-vault\"\n[destination.bigquery.credentials]\nproject_id = \"bq\"\n";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_from_environment_variables_alone() {
+    let server = LocalSecretManager::start().await;
+    server.put("dlt_secrets_toml", DOC.as_bytes());
+    let mut p = Project::workspace();
+    bootstrap_env(&mut p, &server);
+    let r = run(&p, &["get", "sources.pipedrive.api_key", "--json"]).await;
+    assert_eq!(r.ok().json(), json!("canary-from-vault"));
+    let r = run(&p, &["get", "destination.bigquery.credentials", "--json"]).await;
+    assert_eq!(r.ok().json(), json!({"project_id": "bq"}));
+    // only_secrets (the default): a configuration lookup does not reach the vault
+    let r = run(
+        &p,
+        &["get", "sources.pipedrive.api_key", "--config", "--json"],
+    )
+    .await;
+    assert_eq!(r.code(), 1, "{}", r.all());
+    assert!(r.stderr().contains("only_secrets"), "{}", r.stderr());
+    p.set_env("PROVIDERS__GOOGLE_SECRETS__ONLY_SECRETS", "false");
+    let r = run(
+        &p,
+        &["get", "sources.pipedrive.api_key", "--config", "--json"],
+    )
+    .await;
+    assert_eq!(r.ok().json(), json!("canary-from-vault"));
+    p.env
+        .retain(|(k, _)| k != "PROVIDERS__GOOGLE_SECRETS__ONLY_SECRETS");
+    let r = run(&p, &["explain", "sources.pipedrive.api_key", "--config"]).await;
+    assert_eq!(r.code(), 1, "{}", r.all());
+    assert!(r.stdout().contains("only_secrets"), "{}", r.stdout());
+    assert!(!r.all().contains("canary"), "{}", r.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_from_a_json_key_in_one_variable() {
+    let server = LocalSecretManager::start().await;
+    server.put(
+        "sources-pipedrive",
+        b"[sources.pipedrive]\napi_key = \"from-fragment\"\n",
+    );
+    let mut p = Project::workspace();
+    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
+        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS",
+            &server.account().json_key(&server.token_uri(), false),
+        );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.ok().stdout(), "from-fragment");
+    // a private key with `\n` written as two characters works too
+    let mut p = Project::workspace();
+    bootstrap_env(&mut p, &server);
+    let escaped = server.account().private_key_pem.replace('\n', "\\n");
+    p.set_env(
+        "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+        &escaped,
+    );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.ok().stdout(), "from-fragment");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_from_toml_and_explain_shows_vault_names() {
+    let server = LocalSecretManager::start().await;
+    server.put(
+        "destination-bigquery",
+        b"[destination.bigquery.credentials]\nproject_id = \"frag\"\n",
+    );
+    let p = Project::workspace();
+    let a = server.account();
+    p.write(
+        ".dlt/secrets.toml",
+        &format!(
+            "[providers]\nenable_google_secrets = true\n[providers.google_secrets]\nlist_secrets = true\nendpoint = \"{}\"\n[providers.google_secrets.credentials]\nproject_id = \"{}\"\nclient_email = \"{}\"\nprivate_key = {}\ntoken_uri = \"{}\"\n",
+            server.endpoint(),
+            a.project_id,
+            a.client_email,
+            toml::Value::String(a.private_key_pem.clone()),
+            server.token_uri()
+        ),
+    );
+    let r = run(
+        &p,
+        &[
+            "explain",
+            "destination.bigquery.credentials.project_id",
+            "--json",
+        ],
+    )
+    .await;
+    let j = r.ok().json();
+    assert_eq!(j["provider"], json!("google_secrets"));
+    assert_eq!(j["name"], json!("destination-bigquery"));
+    let outcomes: Vec<String> = j["trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["provider"] == "google_secrets")
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["name"].as_str().unwrap(),
+                e["outcome"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        outcomes.contains(&"dlt_secrets_toml skipped: not listed".to_owned()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"destination-bigquery found".to_owned()),
+        "{outcomes:?}"
+    );
+    assert!(
+        outcomes.contains(&"destination skipped: not listed".to_owned()),
+        "{outcomes:?}"
+    );
+    assert_eq!(server.count("list", ""), 1);
+    assert_eq!(
+        server.count("access", "destination"),
+        0,
+        "unlisted names are never fetched"
+    );
+    // the text form too
+    let out = run(
+        &p,
+        &["explain", "destination.bigquery.credentials.project_id"],
+    )
+    .await
+    .ok()
+    .stdout();
+    assert!(
+        out.contains("google_secrets") && out.contains("skipped: not listed"),
+        "{out}"
+    );
+    assert!(!out.contains("frag\""), "{out}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_dry_runs_each_vault() {
+    let server = LocalSecretManager::start().await;
+    server.put("dlt_secrets_toml", DOC.as_bytes());
+    let mut p = Project::workspace();
+    p.write(".gitignore", ".dlt/*secrets*.toml\n");
+    bootstrap_env(&mut p, &server);
+    let r = run(&p, &["check"]).await;
+    assert_eq!(r.code(), 0, "{}", r.all());
+    assert!(
+        r.stdout().contains("ok [google_secrets]: reached"),
+        "{}",
+        r.stdout()
+    );
+    assert!(
+        r.stdout().contains("`dlt_secrets_toml` found"),
+        "{}",
+        r.stdout()
+    );
+    p.set_env("PROVIDERS__GOOGLE_SECRETS__LIST_SECRETS", "true");
+    let r = run(&p, &["check", "--json"]).await;
+    assert_eq!(r.code(), 0, "{}", r.all());
+    assert!(
+        r.json()["vaults"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("listed 1 secret")
+    );
+    // wrong credentials: reported with what to fix, and no key material
+    let stranger = strata_conformance::google::TestServiceAccount::generate("strata-test");
+    p.set_env(
+        "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+        &stranger.private_key_pem,
+    );
+    let r = run(&p, &["check"]).await;
+    assert_eq!(r.code(), 1, "{}", r.all());
+    assert!(r.stdout().contains("unauthenticated"), "{}", r.stdout());
+    assert!(
+        r.stdout().contains("providers.google_secrets.credentials"),
+        "{}",
+        r.stdout()
+    );
+    assert!(!r.all().contains("PRIVATE KEY"), "{}", r.all());
+    // a key that is no key: the field is named, the text is not
+    p.set_env(
+        "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+        "canary-not-a-key",
+    );
+    let r = run(&p, &["check"]).await;
+    assert_eq!(r.code(), 1);
+    assert!(
+        r.stdout()
+            .contains("providers.google_secrets.credentials.private_key"),
+        "{}",
+        r.stdout()
+    );
+    assert!(!r.all().contains("canary"), "{}", r.all());
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.code(), 2);
+    assert!(!r.all().contains("canary"), "{}", r.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn push_stores_a_new_version_that_a_later_get_sees() {
+    let server = LocalSecretManager::start().await;
+    let mut p = Project::workspace();
+    bootstrap_env(&mut p, &server);
+    p.write(".dlt/prod.secrets.toml", "[sources.pipedrive]\napi_key = \"pushed-key\"\n[destination.pg.credentials]\npassword = \"pw\"\n");
+    let r = run(&p, &["--profile", "prod", "push"]).await;
+    assert!(r.ok().stdout().contains("version 1"), "{}", r.stdout());
+    assert!(!r.all().contains("pushed-key"), "{}", r.all());
+    let r = run(
+        &p,
+        &["--profile", "prod", "push", "--vault", "google", "--json"],
+    )
+    .await;
+    assert_eq!(r.ok().json()["version"], json!("2"));
+    assert_eq!(r.json()["values"], json!(2));
+    // the files go away; the vault answers
+    std::fs::remove_file(p.path().join(".dlt/prod.secrets.toml")).unwrap();
+    let r = run(
+        &p,
+        &["--profile", "prod", "get", "sources.pipedrive.api_key"],
+    )
+    .await;
+    assert_eq!(r.ok().stdout(), "pushed-key");
+    // pipeline-scoped push
+    p.write(".dlt/dev.secrets.toml", "[sources.x]\nk = \"scoped\"\n");
+    let r = run(&p, &["push", "--pipeline", "my_pipe"]).await;
+    assert!(
+        r.ok().stdout().contains("my_pipe-dlt_secrets_toml"),
+        "{}",
+        r.stdout()
+    );
+    std::fs::remove_file(p.path().join(".dlt/dev.secrets.toml")).unwrap();
+    let r = run(&p, &["get", "sources.x.k", "--pipeline", "my_pipe"]).await;
+    assert_eq!(r.ok().stdout(), "scoped");
+    // refused under access, and without a vault
+    let r = run(&p, &["--profile", "access", "push"]).await;
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("read-only"), "{}", r.stderr());
+    let q = Project::workspace();
+    let r = run(&q, &["push"]).await;
+    assert_eq!(r.code(), 2);
+    assert!(r.stderr().contains("no vault is enabled"), "{}", r.stderr());
+}
+
+#[test]
+fn enabling_a_vault_that_is_not_compiled_in_names_the_feature() {
+    let mut p = Project::workspace();
+    p.set_env("PROVIDERS__ENABLE_AZURE_KEY_VAULT", "true");
+    let r = p.run(&["get", "x"]);
+    assert_eq!(r.code(), 2, "{}", r.all());
+    assert!(
+        r.stderr().contains("`azure` cargo feature"),
+        "{}",
+        r.stderr()
+    );
+    p.env.clear();
+    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "maybe");
+    let r = p.run(&["get", "x"]);
+    assert_eq!(r.code(), 2);
+    assert!(
+        r.stderr().contains("providers.enable_google_secrets"),
+        "{}",
+        r.stderr()
+    );
+}
