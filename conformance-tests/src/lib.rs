@@ -24,6 +24,7 @@ use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
 
 mod cases;
 pub mod google;
+pub mod moto;
 pub mod vault;
 
 pub use vault::{Fault, VaultCapabilities, VaultHarness, VaultSetup, run_vault};
@@ -40,6 +41,9 @@ pub struct Capabilities {
     /// The provider returns typed values (integers, tables) rather than text
     /// that converts on request.
     pub typed_values: bool,
+    /// The provider can hold an empty string (AWS cannot store an empty
+    /// secret string).
+    pub empty_values: bool,
 }
 
 /// One value a harness must store.

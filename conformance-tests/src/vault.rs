@@ -56,12 +56,16 @@ pub struct VaultCapabilities {
     pub naming: NamingRule,
     /// The backend can list secrets.
     pub can_list: bool,
+    /// The harness can make fetching a secret fail with access denied.
+    pub can_forbid: bool,
     /// The harness can make listing fail with access denied.
     pub forbid_list: bool,
     /// The faults the harness can inject.
     pub faults: Vec<Fault>,
     /// The vault's value size limit in bytes.
     pub max_value_len: usize,
+    /// The vault can store an empty value.
+    pub empty_values: bool,
 }
 
 /// What a vault must hold.
@@ -275,7 +279,11 @@ pub static VAULT_CASES: &[(&str, Applies, VaultCase)] = &[
         |_| true,
         order_independent,
     ),
-    ("access denied is nothing plus a warning", |_| true, denied),
+    (
+        "access denied is nothing plus a warning",
+        |c| c.can_forbid,
+        denied,
+    ),
     ("listing denied is an error", |c| c.forbid_list, list_denied),
     (
         "faults fail the lookup and never fall through",
@@ -880,6 +888,7 @@ impl Harness for AsProvider<'_> {
             supports_sections: true,
             naming: self.caps.naming.clone(),
             typed_values: false,
+            empty_values: self.caps.empty_values,
         }
     }
 

@@ -312,11 +312,19 @@ impl VaultProvider {
                     }
                     Ok(Fetched::NotFound) => Ok(Cached::Missing),
                     Err(e) if e.kind() == ErrorKind::PermissionDenied => {
-                        Ok(Cached::Withheld(format!(
-                            "{}: access to the secret `{name}` was denied; grant {}",
-                            self.backend.name(),
-                            self.backend.access_hint()
-                        )))
+                        let hint = self.backend.access_hint();
+                        let why = e.message();
+                        Ok(Cached::Withheld(if why.contains(&hint) {
+                            format!(
+                                "{}: reading `{name}` was denied: {why}",
+                                self.backend.name()
+                            )
+                        } else {
+                            format!(
+                                "{}: reading `{name}` was denied: {why}; grant {hint}",
+                                self.backend.name()
+                            )
+                        }))
                     }
                     Err(e) => Err(e.with_provider(self.backend.name().to_owned())),
                 }

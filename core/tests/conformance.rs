@@ -24,6 +24,7 @@ impl Harness for MemoryHarness {
             supports_sections: self.sections,
             naming: NamingRule::Toml,
             typed_values: true,
+            empty_values: true,
         }
     }
 
@@ -112,6 +113,7 @@ async fn the_suite_catches_a_broken_provider() {
                 supports_sections: true,
                 naming: NamingRule::Toml,
                 typed_values: true,
+                empty_values: true,
             }
         }
         async fn make(&self, _: &[Stored]) -> Arc<dyn Provider> {
@@ -137,9 +139,11 @@ impl strata_conformance::VaultHarness for MemoryVaultHarness {
         strata_conformance::VaultCapabilities {
             naming: NamingRule::Vault(strata_core::Vault::Google),
             can_list: true,
+            can_forbid: true,
             forbid_list: true,
             faults: strata_conformance::Fault::ALL.to_vec(),
             max_value_len: strata_core::Vault::Google.max_value_len(),
+            empty_values: true,
         }
     }
 

@@ -152,6 +152,8 @@ pub async fn build(kind: &VaultKind, table: &Table) -> Result<VaultProvider, Err
     match kind.vault {
         #[cfg(feature = "google")]
         Vault::Google => strata_google::provider(table).await,
+        #[cfg(feature = "aws")]
+        Vault::Aws => strata_aws::provider(table).await,
         _ => {
             let _ = table;
             Err(Error::new(

@@ -31,6 +31,7 @@ impl Harness for EnvHarness {
             supports_sections: true,
             naming: NamingRule::Env,
             typed_values: false,
+            empty_values: true,
         }
     }
 

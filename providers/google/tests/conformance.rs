@@ -30,9 +30,11 @@ impl VaultHarness for GoogleHarness {
         VaultCapabilities {
             naming: NamingRule::Vault(Vault::Google),
             can_list: true,
+            can_forbid: true,
             forbid_list: true,
             faults: Fault::ALL.to_vec(),
             max_value_len: Vault::Google.max_value_len(),
+            empty_values: true,
         }
     }
 

@@ -27,6 +27,7 @@ impl Harness for TomlHarness {
             supports_sections: true,
             naming: NamingRule::Toml,
             typed_values: true,
+            empty_values: true,
         }
     }
 
