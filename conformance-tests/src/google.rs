@@ -12,11 +12,12 @@
 //! failing every call, dropped connections, forbidden (403) secrets. It
 //! counts requests per method and secret.
 
+use crate::http::{Faults, Handler, Reply, query_param, reply, serve};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use http_body_util::{BodyExt, Full};
-use hyper::body::{Bytes, Incoming};
-use hyper::{Method, Request, Response, StatusCode};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use hyper::{Method, Request, StatusCode};
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::{EncodePrivateKey, LineEnding};
 use rsa::sha2::Sha256;
@@ -109,14 +110,6 @@ struct SecretEntry {
 }
 
 #[derive(Default)]
-struct Faults {
-    latency: Duration,
-    fail_next: Vec<u16>,
-    fail_always: Option<u16>,
-    drop_next: usize,
-}
-
-#[derive(Default)]
 struct State {
     secrets: BTreeMap<String, SecretEntry>,
     tokens: HashSet<String>,
@@ -175,24 +168,7 @@ impl LocalSecretManager {
             account: account.clone(),
             token_uri: format!("http://{addr}/token"),
         });
-        let task = tokio::spawn(async move {
-            loop {
-                let Ok((stream, _)) = listener.accept().await else {
-                    continue;
-                };
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let service = hyper::service::service_fn(move |req| {
-                        let shared = shared.clone();
-                        async move { shared.handle(req).await }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(io, service)
-                        .await;
-                });
-            }
-        });
+        let task = serve(listener, shared);
         Self {
             addr,
             project: account.project_id.clone(),
@@ -331,18 +307,6 @@ struct Shared {
     token_uri: String,
 }
 
-type Reply = Response<Full<Bytes>>;
-
-fn reply(status: StatusCode, body: Json) -> Reply {
-    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json; charset=UTF-8"),
-    );
-    r
-}
-
 fn google_error(code: u16, message: &str) -> Reply {
     let status = match code {
         400 => "INVALID_ARGUMENT",
@@ -362,45 +326,6 @@ fn google_error(code: u16, message: &str) -> Reply {
     )
 }
 
-fn query_param(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|pair| {
-        let (k, v) = pair.split_once('=')?;
-        (k == key).then(|| percent_decode(v))
-    })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(b) => {
-                        out.push(b);
-                        i += 3;
-                    }
-                    Err(_) => {
-                        out.push(b'%');
-                        i += 1;
-                    }
-                }
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            b => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -416,14 +341,10 @@ impl Shared {
             .or_default() += 1;
     }
 
-    async fn handle(&self, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
+    async fn answer(&self, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
         let (latency, drop_it) = {
             let mut s = lock(&self.state);
-            let drop_it = s.faults.drop_next > 0;
-            if drop_it {
-                s.faults.drop_next -= 1;
-            }
-            (s.faults.latency, drop_it)
+            (s.faults.latency, s.faults.take_drop())
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
@@ -465,14 +386,7 @@ impl Shared {
                 "Request had invalid authentication credentials. Expected OAuth 2 access token.",
             ));
         }
-        let injected = {
-            let mut s = lock(&self.state);
-            if !s.faults.fail_next.is_empty() {
-                Some(s.faults.fail_next.remove(0))
-            } else {
-                s.faults.fail_always
-            }
-        };
+        let injected = lock(&self.state).faults.take_failure();
         let Some(rest) = path.strip_prefix("/v1/projects/") else {
             return Ok(google_error(404, "Not Found"));
         };
@@ -805,6 +719,12 @@ impl Shared {
             StatusCode::OK,
             json!({"name": format!("projects/{project}/secrets/{secret}/versions/{v}"), "state": "ENABLED"}),
         )
+    }
+}
+
+impl Handler for Shared {
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
+        self.answer(req).await
     }
 }
 

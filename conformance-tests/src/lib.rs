@@ -22,8 +22,10 @@ use std::sync::Arc;
 use strata_core::naming::NamingRule;
 use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
 
+pub mod azure;
 mod cases;
 pub mod google;
+mod http;
 pub mod moto;
 pub mod vault;
 

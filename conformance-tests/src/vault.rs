@@ -66,6 +66,8 @@ pub struct VaultCapabilities {
     pub max_value_len: usize,
     /// The vault can store an empty value.
     pub empty_values: bool,
+    /// The vault can store bytes that are not UTF-8 text.
+    pub binary_values: bool,
 }
 
 /// What a vault must hold.
@@ -174,6 +176,9 @@ impl VaultBackend for Counting {
     }
     fn can_list(&self) -> bool {
         self.inner.can_list()
+    }
+    fn names_case_insensitive(&self) -> bool {
+        self.inner.names_case_insensitive()
     }
     async fn list(&self) -> Result<Vec<String>, Error> {
         self.lists.fetch_add(1, Ordering::SeqCst);
@@ -290,7 +295,11 @@ pub static VAULT_CASES: &[(&str, Applies, VaultCase)] = &[
         |c| !c.faults.is_empty(),
         faults,
     ),
-    ("non-UTF-8 payloads are errors", |_| true, non_utf8),
+    (
+        "non-UTF-8 payloads are errors",
+        |c| c.binary_values,
+        non_utf8,
+    ),
     ("payloads up to the size limit", |_| true, huge_payload),
     (
         "dlt_secrets_toml that is not TOML is an error without its content",

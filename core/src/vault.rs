@@ -68,6 +68,12 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
         false
     }
 
+    /// Whether the vault's names are case-insensitive (Azure): listed names
+    /// are then compared without case.
+    fn names_case_insensitive(&self) -> bool {
+        false
+    }
+
     /// Every secret name in the vault.
     async fn list(&self) -> Result<Vec<String>, Error> {
         Err(Error::new(
@@ -298,7 +304,12 @@ impl VaultProvider {
     /// Fetches one name through the cache; one request per name even when
     /// many lookups ask at once.
     async fn fetch(&self, name: &str) -> Result<(Cached, Outcome), Error> {
-        if self.options.list_secrets && !self.listing().await?.contains(name) {
+        let listed_as = if self.backend.names_case_insensitive() {
+            name.to_lowercase()
+        } else {
+            name.to_owned()
+        };
+        if self.options.list_secrets && !self.listing().await?.contains(&listed_as) {
             return Ok((Cached::Missing, Outcome::Skipped("not listed".into())));
         }
         let cell = self.cell(name);

@@ -144,6 +144,7 @@ impl strata_conformance::VaultHarness for MemoryVaultHarness {
             faults: strata_conformance::Fault::ALL.to_vec(),
             max_value_len: strata_core::Vault::Google.max_value_len(),
             empty_values: true,
+            binary_values: true,
         }
     }
 

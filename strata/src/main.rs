@@ -106,7 +106,7 @@ enum Command {
     Check,
     /// Store the profile's merged secrets files as a new version of the vault's dlt_secrets_toml
     Push {
-        /// The vault to push to (google); needed when several are enabled
+        /// The vault to push to (google, aws, azure); needed when several are enabled
         #[arg(long, value_name = "VAULT")]
         vault: Option<String>,
         /// Push to PIPELINE-dlt_secrets_toml, under a [PIPELINE] table

@@ -70,7 +70,14 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
         section: "azure_key_vault",
         switch: "enable_azure_key_vault",
         feature: "azure",
-        options: &[COMMON[0], COMMON[1], COMMON[2], "vault_url"],
+        options: &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            "vault_url",
+            "authority_host",
+            "ca_certificate",
+        ],
         credentials: &["azure_tenant_id", "azure_client_id", "azure_client_secret"],
     },
 ];
@@ -154,17 +161,25 @@ pub async fn build(kind: &VaultKind, table: &Table) -> Result<VaultProvider, Err
         Vault::Google => strata_google::provider(table).await,
         #[cfg(feature = "aws")]
         Vault::Aws => strata_aws::provider(table).await,
+        #[cfg(feature = "azure")]
+        Vault::Azure => strata_azure::provider(table).await,
+        #[allow(unreachable_patterns)]
         _ => {
             let _ = table;
-            Err(Error::new(
-                ErrorKind::Unsupported,
-                format!(
-                    "`providers.{}` is true, but this strata was built without the `{}` cargo feature (rebuild with `--features {}`)",
-                    kind.switch, kind.feature, kind.feature
-                ),
-            ))
+            Err(not_compiled(kind))
         }
     }
+}
+
+/// The error for a vault enabled in configuration but not compiled in.
+pub fn not_compiled(kind: &VaultKind) -> Error {
+    Error::new(
+        ErrorKind::Unsupported,
+        format!(
+            "`providers.{}` is true, but this strata was built without the `{}` cargo feature (rebuild with `--features {}`)",
+            kind.switch, kind.feature, kind.feature
+        ),
+    )
 }
 
 /// Enables every vault switched on in the chain, appending each to it in
@@ -181,4 +196,23 @@ pub async fn enable_all(resolver: &mut Resolver) -> Result<Vec<EnabledVault>, Er
         out.push(EnabledVault { kind, provider });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_vault_not_compiled_in_names_its_cargo_feature() {
+        for kind in VAULT_KINDS {
+            let e = not_compiled(&kind);
+            assert_eq!(e.kind(), ErrorKind::Unsupported);
+            assert!(
+                e.to_string()
+                    .contains(&format!("`{}` cargo feature", kind.feature)),
+                "{e}"
+            );
+            assert!(e.to_string().contains(kind.switch), "{e}");
+        }
+    }
 }

@@ -294,13 +294,13 @@ async fn push_stores_a_new_version_that_a_later_get_sees() {
 }
 
 #[test]
-fn enabling_a_vault_that_is_not_compiled_in_names_the_feature() {
+fn a_vault_switch_that_is_not_a_boolean_or_lacks_settings_is_an_error() {
     let mut p = Project::workspace();
     p.set_env("PROVIDERS__ENABLE_AZURE_KEY_VAULT", "true");
     let r = p.run(&["get", "x"]);
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(
-        r.stderr().contains("`azure` cargo feature"),
+        r.stderr().contains("providers.azure_key_vault.vault_url"),
         "{}",
         r.stderr()
     );

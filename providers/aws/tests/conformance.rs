@@ -70,6 +70,7 @@ impl VaultHarness for AwsHarness {
             faults: vec![],
             max_value_len: Vault::Aws.max_value_len(),
             empty_values: false,
+            binary_values: true,
         }
     }
 

@@ -35,6 +35,7 @@ impl VaultHarness for GoogleHarness {
             faults: Fault::ALL.to_vec(),
             max_value_len: Vault::Google.max_value_len(),
             empty_values: true,
+            binary_values: true,
         }
     }
 

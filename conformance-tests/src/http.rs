@@ -1,0 +1,172 @@
+//! What the local vault servers share: serving HTTP/1.1 on loopback, JSON
+//! replies, query parsing and fault injection.
+
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use serde_json::Value as Json;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+pub(crate) type Reply = Response<Full<Bytes>>;
+
+/// A JSON reply.
+pub(crate) fn reply(status: StatusCode, body: Json) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(body.to_string())));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json; charset=utf-8"),
+    );
+    r
+}
+
+/// One parameter of a query string or form body, percent-decoded.
+pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
+    query.split('&').find_map(|pair| {
+        let (k, v) = pair.split_once('=')?;
+        (percent_decode(k) == key).then(|| percent_decode(v))
+    })
+}
+
+/// Decodes `%XX` escapes and `+` (as a space).
+pub(crate) fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Faults a local server injects.
+#[derive(Default)]
+pub(crate) struct Faults {
+    pub(crate) latency: Duration,
+    pub(crate) fail_next: Vec<u16>,
+    pub(crate) fail_always: Option<u16>,
+    pub(crate) drop_next: usize,
+}
+
+impl Faults {
+    /// True when this connection must be dropped unanswered.
+    pub(crate) fn take_drop(&mut self) -> bool {
+        let drop_it = self.drop_next > 0;
+        if drop_it {
+            self.drop_next -= 1;
+        }
+        drop_it
+    }
+
+    /// The status this API request must fail with, if any.
+    pub(crate) fn take_failure(&mut self) -> Option<u16> {
+        if self.fail_next.is_empty() {
+            self.fail_always
+        } else {
+            Some(self.fail_next.remove(0))
+        }
+    }
+}
+
+/// A server's request handler.
+pub(crate) trait Handler: Send + Sync + 'static {
+    /// Answers one request; an error closes the connection unanswered.
+    fn handle(
+        self: Arc<Self>,
+        req: Request<Incoming>,
+    ) -> impl Future<Output = Result<Reply, std::io::Error>> + Send;
+}
+
+/// Serves `handler` on `listener` until the task is aborted.
+pub(crate) fn serve<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let handler = handler.clone();
+            tokio::spawn(async move {
+                let io = hyper_util::rt::TokioIo::new(stream);
+                let service = hyper::service::service_fn(move |req| handler.clone().handle(req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    })
+}
+
+/// Serves `handler` over TLS with `config` until the task is aborted.
+pub(crate) fn serve_tls<H: Handler>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    config: Arc<tokio_rustls::rustls::ServerConfig>,
+) -> tokio::task::JoinHandle<()> {
+    let acceptor = tokio_rustls::TlsAcceptor::from(config);
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let handler = handler.clone();
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let Ok(tls) = acceptor.accept(stream).await else {
+                    return;
+                };
+                let io = hyper_util::rt::TokioIo::new(tls);
+                let service = hyper::service::service_fn(move |req| handler.clone().handle(req));
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
+            });
+        }
+    })
+}
+
+/// A self-signed certificate for 127.0.0.1 and localhost, made for this
+/// run, and the TLS server configuration that presents it.
+///
+/// # Panics
+/// When the certificate cannot be made (a bug, not an environment issue).
+pub(crate) fn self_signed() -> (String, Arc<tokio_rustls::rustls::ServerConfig>) {
+    use tokio_rustls::rustls;
+    #[allow(clippy::expect_used)]
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_owned(), "localhost".to_owned()])
+            .expect("a self-signed certificate");
+    let cert_pem = certified.cert.pem();
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    #[allow(clippy::expect_used)]
+    let mut config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(vec![certified.cert.der().clone()], key)
+        .expect("a server certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    (cert_pem, Arc::new(config))
+}

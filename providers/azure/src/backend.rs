@@ -1,0 +1,332 @@
+//! Fetch and list against Azure Key Vault through Microsoft's Rust SDK.
+
+use crate::config::{AzureConfig, AzureCredentials, ClientSecret};
+use crate::error::{READER_ROLE, is_not_found, map};
+use async_trait::async_trait;
+use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
+use azure_core::time::{Duration as AzDuration, OffsetDateTime};
+use azure_security_keyvault_secrets::models::SetSecretParameters;
+use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
+use futures::TryStreamExt;
+use secrecy::{ExposeSecret, SecretString};
+use std::fmt;
+use std::sync::Arc;
+use strata_core::naming::{NamingRule, Vault};
+use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::{Error, ErrorKind};
+
+/// The client-credentials flow: `POST {authority}/{tenant}/oauth2/v2.0/token`
+/// with the client id and secret, tokens cached until shortly before they
+/// expire. azure_identity's own credential accepts HTTPS authorities only,
+/// so a local token endpoint (tests) could not be reached through it.
+struct ClientSecretToken {
+    http: reqwest::Client,
+    url: String,
+    client_id: String,
+    secret: SecretString,
+    cache: tokio::sync::Mutex<Option<AccessToken>>,
+}
+
+impl fmt::Debug for ClientSecretToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientSecretToken")
+            .field("url", &self.url)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+fn form_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn credential_error(message: String) -> azure_core::Error {
+    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, message)
+}
+
+#[async_trait]
+impl TokenCredential for ClientSecretToken {
+    async fn get_token(
+        &self,
+        scopes: &[&str],
+        _options: Option<TokenRequestOptions<'_>>,
+    ) -> azure_core::Result<AccessToken> {
+        let mut cache = self.cache.lock().await;
+        if let Some(t) = cache.as_ref()
+            && t.expires_on > OffsetDateTime::now_utc() + AzDuration::seconds(60)
+        {
+            return Ok(t.clone());
+        }
+        let body = format!(
+            "grant_type=client_credentials&client_id={}&client_secret={}&scope={}",
+            form_encode(&self.client_id),
+            form_encode(self.secret.expose_secret()),
+            form_encode(&scopes.join(" "))
+        );
+        let response = self
+            .http
+            .post(&self.url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| {
+                credential_error(format!("the token request to {} failed: {e}", self.url))
+            })?;
+        let status = response.status();
+        let bytes = response.bytes().await.map_err(|e| {
+            credential_error(format!("the token response of {} broke off: {e}", self.url))
+        })?;
+        let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+        if !status.is_success() {
+            let code = json["error"].as_str().unwrap_or("unknown error");
+            return Err(credential_error(format!(
+                "{} refused the client credentials: {status} {code}",
+                self.url
+            )));
+        }
+        let token = json["access_token"]
+            .as_str()
+            .ok_or_else(|| credential_error(format!("{} returned no access token", self.url)))?;
+        let expires_in = json["expires_in"].as_i64().unwrap_or(3600);
+        let access = AccessToken::new(
+            token.to_owned(),
+            OffsetDateTime::now_utc() + AzDuration::seconds(expires_in),
+        );
+        *cache = Some(access.clone());
+        Ok(access)
+    }
+}
+
+/// Azure Key Vault, through `azure_security_keyvault_secrets`.
+pub struct AzureBackend {
+    client: SecretClient,
+    vault_url: String,
+}
+
+impl fmt::Debug for AzureBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureBackend")
+            .field("vault_url", &self.vault_url)
+            .finish_non_exhaustive()
+    }
+}
+
+fn http_client(ca: Option<&str>) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder();
+    if let Some(pem) = ca {
+        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
+            Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`providers.{}.ca_certificate` is not a usable certificate: {e}",
+                    crate::SECTION
+                ),
+            )
+        })?;
+        builder = builder.add_root_certificate(cert);
+    }
+    builder.build().map_err(|e| {
+        Error::new(
+            ErrorKind::Other,
+            format!("cannot build an HTTP client: {e}"),
+        )
+    })
+}
+
+fn client_secret(
+    c: &ClientSecret,
+    authority: &str,
+    http: reqwest::Client,
+) -> Result<Arc<dyn TokenCredential>, Error> {
+    Ok(Arc::new(ClientSecretToken {
+        http,
+        url: format!("{authority}/{}/oauth2/v2.0/token", c.azure_tenant_id),
+        client_id: c.azure_client_id.clone(),
+        secret: c.azure_client_secret.clone(),
+        cache: tokio::sync::Mutex::new(None),
+    }))
+}
+
+/// Overrides of the SDK's retry behaviour (tests shorten it).
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// Most retries after the first attempt (SDK default: 8).
+    pub max_retries: Option<u32>,
+    /// First delay between attempts (SDK default: 200 ms).
+    pub initial_delay: Option<std::time::Duration>,
+}
+
+impl AzureBackend {
+    /// Builds the client from the bootstrap settings.
+    pub fn connect(config: &AzureConfig) -> Result<Self, Error> {
+        Self::connect_tuned(config, &Tuning::default())
+    }
+
+    /// Builds the client with retry overrides.
+    pub fn connect_tuned(config: &AzureConfig, tuning: &Tuning) -> Result<Self, Error> {
+        let http = http_client(config.ca_certificate.as_deref())?;
+        let credential: Arc<dyn TokenCredential> = match &config.credentials {
+            AzureCredentials::ClientSecret(c) => {
+                client_secret(c, &config.authority_host, http.clone())?
+            }
+            AzureCredentials::ManagedIdentity => {
+                azure_identity::ManagedIdentityCredential::new(None).map_err(|e| {
+                    Error::new(
+                        ErrorKind::ConfigInvalid,
+                        format!("no managed identity: {e}"),
+                    )
+                    .with_provider(crate::SECTION)
+                })?
+            }
+        };
+        let mut options = SecretClientOptions {
+            // the challenge's resource must match the vault's domain; an
+            // address (a local emulator) has no domain to match
+            verify_challenge_resource: Some(!is_ip_url(&config.vault_url)),
+            ..SecretClientOptions::default()
+        };
+        options.client_options.transport = Some(azure_core::http::Transport::new(Arc::new(http)));
+        if tuning.max_retries.is_some() || tuning.initial_delay.is_some() {
+            let mut retry = azure_core::http::ExponentialRetryOptions::default();
+            if let Some(n) = tuning.max_retries {
+                retry.max_retries = n;
+            }
+            if let Some(d) = tuning.initial_delay {
+                let d = AzDuration::try_from(d).unwrap_or(AzDuration::milliseconds(200));
+                retry.initial_delay = d;
+                retry.max_delay = d * 8;
+            }
+            options.client_options.retry = azure_core::http::RetryOptions::exponential(retry);
+        }
+        let client =
+            SecretClient::new(&config.vault_url, credential, Some(options)).map_err(|e| {
+                Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!("cannot build the Key Vault client: {e}"),
+                )
+                .with_provider(crate::SECTION)
+            })?;
+        Ok(Self {
+            client,
+            vault_url: config.vault_url.clone(),
+        })
+    }
+}
+
+fn is_ip_url(url: &str) -> bool {
+    let host = url
+        .trim_start_matches("https://")
+        .split(['/', ':'])
+        .next()
+        .unwrap_or("");
+    host.parse::<std::net::IpAddr>().is_ok() || host == "localhost"
+}
+
+/// `https://v.vault.azure.net/secrets/NAME[/VERSION]` -> NAME.
+fn name_of(id: &str) -> Option<&str> {
+    let rest = &id[id.find("/secrets/")? + "/secrets/".len()..];
+    rest.split('/').next().filter(|n| !n.is_empty())
+}
+
+#[async_trait]
+impl VaultBackend for AzureBackend {
+    fn name(&self) -> &str {
+        crate::SECTION
+    }
+
+    fn naming(&self) -> NamingRule {
+        NamingRule::Vault(Vault::Azure)
+    }
+
+    fn names_case_insensitive(&self) -> bool {
+        true
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        let secret = match self.client.get_secret(name, None).await {
+            Ok(r) => r.into_model().map_err(|e| map(e, "read", name))?,
+            Err(e) if is_not_found(&e) => return Ok(Fetched::NotFound),
+            Err(e) => return Err(map(e, "read", name)),
+        };
+        Ok(match secret.value {
+            Some(v) => Fetched::Found(SecretString::from(v)),
+            None => Fetched::NotFound,
+        })
+    }
+
+    fn can_list(&self) -> bool {
+        true
+    }
+
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        let mut pager = self
+            .client
+            .list_secret_properties(None)
+            .map_err(|e| map(e, "list", "secrets"))?;
+        let mut names = Vec::new();
+        while let Some(item) = pager
+            .try_next()
+            .await
+            .map_err(|e| map(e, "list", "secrets"))?
+        {
+            if let Some(n) = item.id.as_deref().and_then(name_of) {
+                names.push(n.to_owned());
+            }
+        }
+        Ok(names)
+    }
+
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        strata_core::vault::check_size(Vault::Azure, name, value)?;
+        let params = SetSecretParameters {
+            value: Some(value.expose_secret().to_owned()),
+            ..Default::default()
+        };
+        let body = params.try_into().map_err(|e: azure_core::Error| {
+            Error::new(ErrorKind::Other, format!("cannot encode the secret: {e}"))
+        })?;
+        let secret = self
+            .client
+            .set_secret(name, body, None)
+            .await
+            .and_then(|r| r.into_model())
+            .map_err(|e| map(e, "write", name))?;
+        Ok(secret
+            .id
+            .as_deref()
+            .and_then(|id| id.rsplit('/').next())
+            .unwrap_or_default()
+            .to_owned())
+    }
+
+    fn access_hint(&self) -> String {
+        READER_ROLE.into()
+    }
+
+    fn location(&self) -> String {
+        self.vault_url.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn names_from_ids() {
+        assert_eq!(
+            super::name_of("https://v.vault.azure.net/secrets/a--b/123"),
+            Some("a--b")
+        );
+        assert_eq!(super::name_of("http://127.0.0.1:9/secrets/x"), Some("x"));
+        assert_eq!(super::name_of("https://v/keys/x"), None);
+    }
+}

@@ -1,0 +1,170 @@
+//! The whole conformance suite (provider and vault cases) against
+//! Microsoft's Rust SDK talking to the local Key Vault, authenticated with
+//! the client-credentials flow at its token endpoint; plus request counts,
+//! pagination and pushes.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use strata_azure::{AzureBackend, AzureConfig, Tuning};
+use strata_conformance::azure::LocalKeyVault;
+use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
+use strata_core::naming::{NamingRule, Vault};
+use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::{ErrorKind, Table, Value};
+
+fn section(kv: &LocalKeyVault) -> Table {
+    let p = kv.principal();
+    let mut creds = Table::new();
+    creds.insert("azure_tenant_id".into(), Value::from(p.tenant_id.as_str()));
+    creds.insert("azure_client_id".into(), Value::from(p.client_id.as_str()));
+    creds.insert(
+        "azure_client_secret".into(),
+        Value::from(p.client_secret.as_str()),
+    );
+    let mut t = Table::new();
+    t.insert("vault_url".into(), Value::from(kv.vault_url()));
+    t.insert("authority_host".into(), Value::from(kv.authority_host()));
+    t.insert(
+        "ca_certificate".into(),
+        Value::from(kv.ca_certificate_pem()),
+    );
+    t.insert("credentials".into(), Value::Table(creds));
+    t
+}
+
+struct AzureHarness {
+    vaults: Mutex<Vec<LocalKeyVault>>,
+}
+
+#[strata_core::async_trait]
+impl VaultHarness for AzureHarness {
+    fn name(&self) -> &str {
+        "azure_key_vault"
+    }
+
+    fn capabilities(&self) -> VaultCapabilities {
+        VaultCapabilities {
+            naming: NamingRule::Vault(Vault::Azure),
+            can_list: true,
+            can_forbid: true,
+            forbid_list: true,
+            faults: vec![
+                Fault::Unauthenticated,
+                Fault::RateLimited,
+                Fault::Unavailable,
+            ],
+            max_value_len: Vault::Azure.max_value_len(),
+            empty_values: true,
+            // Key Vault values are JSON strings: always text
+            binary_values: false,
+        }
+    }
+
+    async fn make(&self, setup: &VaultSetup) -> Arc<dyn VaultBackend> {
+        let kv = LocalKeyVault::start().await;
+        for (name, bytes) in &setup.secrets {
+            kv.put(name, &String::from_utf8_lossy(bytes));
+        }
+        for name in &setup.forbidden {
+            kv.forbid(name);
+        }
+        if setup.forbid_list {
+            kv.forbid_list();
+        }
+        let mut table = section(&kv);
+        match setup.fault {
+            Some(Fault::Unauthenticated) => {
+                let creds = table
+                    .get_mut("credentials")
+                    .unwrap()
+                    .as_table_mut()
+                    .unwrap();
+                creds.insert("azure_client_secret".into(), Value::from("wrong-secret"));
+            }
+            Some(Fault::RateLimited) => kv.fail_always(Some(429)),
+            Some(Fault::Unavailable) => kv.fail_always(Some(503)),
+            Some(Fault::Timeout) | None => {}
+        }
+        let tuning = Tuning {
+            max_retries: Some(2),
+            initial_delay: Some(Duration::from_millis(5)),
+        };
+        let backend =
+            AzureBackend::connect_tuned(&AzureConfig::from_table(&table).unwrap(), &tuning)
+                .unwrap();
+        self.vaults.lock().unwrap().push(kv);
+        Arc::new(backend)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn azure_backend_passes_the_whole_suite() {
+    let harness = AzureHarness {
+        vaults: Mutex::new(Vec::new()),
+    };
+    let report = strata_conformance::run_vault(&harness).await;
+    assert!(report.passed.len() >= 25, "{:?}", report.passed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_are_case_insensitive_pages_follow_next_link_and_pushes_add_versions() {
+    let kv = LocalKeyVault::start().await;
+    kv.put(
+        "Sources--Pipedrive",
+        "[sources.pipedrive]\napi_key = \"k\"\n",
+    );
+    for i in 0..4 {
+        kv.put(&format!("s{i}"), "x");
+    }
+    kv.set_max_page_size(2);
+    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    assert!(matches!(
+        b.fetch("sources--pipedrive").await.unwrap(),
+        Fetched::Found(_)
+    ));
+    let names = b.list().await.unwrap();
+    assert_eq!(names.len(), 5);
+    assert_eq!(kv.count("list", ""), 3, "5 secrets in pages of 2");
+    let v1 = b
+        .store("dlt-secrets-toml", &"a = 1".to_owned().into())
+        .await
+        .unwrap();
+    let v2 = b
+        .store("dlt-secrets-toml", &"a = 2".to_owned().into())
+        .await
+        .unwrap();
+    assert_ne!(v1, v2);
+    assert_eq!(kv.count("token", ""), 1, "the token is cached");
+    assert!(
+        kv.count("challenge", "") >= 1,
+        "the SDK's challenge handshake ran"
+    );
+    let too_big = "x".repeat(25_001);
+    assert_eq!(
+        b.store("big", &too_big.into()).await.unwrap_err().kind(),
+        ErrorKind::ConfigInvalid
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn retries_and_errors() {
+    let kv = LocalKeyVault::start().await;
+    kv.put("k", "v");
+    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    b.fetch("k").await.unwrap();
+    kv.reset_counts();
+    kv.fail_next(2, 503);
+    assert!(
+        matches!(b.fetch("k").await.unwrap(), Fetched::Found(_)),
+        "the SDK retries 503"
+    );
+    assert_eq!(kv.count("get", "k"), 3);
+    kv.set_latency(Duration::from_millis(1));
+    kv.fail_always(Some(403));
+    assert_eq!(
+        b.fetch("k").await.unwrap_err().kind(),
+        ErrorKind::PermissionDenied
+    );
+}
