@@ -27,6 +27,7 @@ mod cases;
 pub mod google;
 mod http;
 pub mod moto;
+pub mod proxy;
 pub mod vault;
 
 pub use vault::{Fault, VaultCapabilities, VaultHarness, VaultSetup, run_vault};

@@ -27,13 +27,44 @@ impl fmt::Debug for AwsBackend {
     }
 }
 
+/// Overrides of the SDK's retry behaviour (tests shorten it).
+#[derive(Debug, Clone, Default)]
+pub struct Tuning {
+    /// Most attempts per call (SDK default: 3).
+    pub max_attempts: Option<u32>,
+    /// First delay between attempts.
+    pub initial_backoff: Option<std::time::Duration>,
+}
+
 impl AwsBackend {
     /// Builds the client from the bootstrap settings: explicit keys, a
     /// profile, a region and an endpoint where given, else the SDK's
     /// default chain.
     pub async fn connect(config: &AwsConfig) -> Result<Self, Error> {
+        Self::connect_tuned(config, &Tuning::default()).await
+    }
+
+    /// Builds the client with retry overrides.
+    pub async fn connect_tuned(config: &AwsConfig, tuning: &Tuning) -> Result<Self, Error> {
         let c = &config.credentials;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+        if tuning.max_attempts.is_some() || tuning.initial_backoff.is_some() {
+            let mut retry = aws_config::retry::RetryConfig::standard();
+            if let Some(n) = tuning.max_attempts {
+                retry = retry.with_max_attempts(n);
+            }
+            if let Some(d) = tuning.initial_backoff {
+                retry = retry.with_initial_backoff(d).with_max_backoff(d * 8);
+            }
+            loader = loader.retry_config(retry);
+        }
+        if let Some(t) = config.timeout {
+            loader = loader.timeout_config(
+                aws_config::timeout::TimeoutConfig::builder()
+                    .operation_attempt_timeout(t)
+                    .build(),
+            );
+        }
         if let Some(profile) = &c.profile_name {
             loader = loader.profile_name(profile);
         }

@@ -47,6 +47,8 @@ pub struct AwsConfig {
     pub secret_name_prefix: String,
     /// Credentials, region and endpoint.
     pub credentials: AwsCredentials,
+    /// Per-attempt timeout (a strata option; dlt has none).
+    pub timeout: Option<std::time::Duration>,
     /// The vault engine options.
     pub options: VaultOptions,
 }
@@ -120,9 +122,26 @@ impl AwsConfig {
                 "set both `providers.{SECTION}.credentials.aws_access_key_id` and `aws_secret_access_key`, or neither"
             )));
         }
+        let timeout = match t.get("timeout") {
+            None => None,
+            Some(v) => {
+                let secs = v.deserialize::<f64>().map_err(|e| {
+                    invalid(format!(
+                        "`providers.{SECTION}.timeout` must be seconds: {e}"
+                    ))
+                })?;
+                if !(secs > 0.0 && secs.is_finite()) {
+                    return Err(invalid(format!(
+                        "`providers.{SECTION}.timeout` must be positive"
+                    )));
+                }
+                Some(std::time::Duration::from_secs_f64(secs))
+            }
+        };
         Ok(Self {
             secret_name_prefix,
             credentials,
+            timeout,
             options,
         })
     }

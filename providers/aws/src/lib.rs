@@ -12,7 +12,7 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::AwsBackend;
+pub use backend::{AwsBackend, Tuning};
 pub use config::{AwsConfig, AwsCredentials, SECTION};
 pub use error::READ_PERMISSION;
 

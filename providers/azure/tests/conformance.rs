@@ -168,3 +168,100 @@ async fn retries_and_errors() {
         ErrorKind::PermissionDenied
     );
 }
+
+/// The documented scenarios of docs/vaults.md with Azure names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn request_counts_of_the_documented_scenarios() {
+    use strata_core::vault::{VaultOptions, VaultProvider};
+    use strata_core::{Lookup, Path, Resolver};
+    const FIELDS: [&str; 5] = [
+        "project_id",
+        "client_email",
+        "private_key",
+        "private_key_id",
+        "token_uri",
+    ];
+    let toml = || {
+        let mut s = "[destination.bigquery.credentials]\n".to_owned();
+        for f in FIELDS {
+            s.push_str(&format!("{f} = \"{f}-value\"\n"));
+        }
+        s
+    };
+    type Scenario = (&'static str, Vec<(String, String)>, [usize; 2]);
+    let scenarios: Vec<Scenario> = vec![
+        (
+            "dlt_secrets_toml",
+            vec![("dlt-secrets-toml".into(), toml())],
+            [1, 2],
+        ),
+        (
+            "fragment",
+            vec![("destination--bigquery--credentials".into(), toml())],
+            [4, 2],
+        ),
+        (
+            "single values",
+            FIELDS
+                .iter()
+                .map(|f| {
+                    (
+                        format!(
+                            "destination--bigquery--credentials--{}",
+                            f.replace('_', "-")
+                        ),
+                        format!("{f}-value"),
+                    )
+                })
+                .collect(),
+            [9, 6],
+        ),
+    ];
+    for (name, secrets, [without_list, with_list]) in scenarios {
+        for list in [false, true] {
+            let kv = LocalKeyVault::start().await;
+            for (n, v) in &secrets {
+                kv.put(n, v);
+            }
+            let backend =
+                AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+            let options = VaultOptions {
+                only_secrets: true,
+                only_toml_fragments: false,
+                list_secrets: list,
+            };
+            let resolver = Resolver::new()
+                .with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));
+            let table = Path::parse("destination.bigquery.credentials").unwrap();
+            for _ in 0..2 {
+                let whole = resolver.get(&table, &Lookup::secret()).await;
+                let got: Vec<Option<String>> = match whole {
+                    Ok(r) => {
+                        let t = r.expose().to_table().unwrap().into_owned();
+                        FIELDS
+                            .iter()
+                            .map(|f| t.get(*f).map(|v| v.to_text()))
+                            .collect()
+                    }
+                    Err(_) => {
+                        let mut out = Vec::new();
+                        for f in FIELDS {
+                            let r = resolver
+                                .get(&table.child(f).unwrap(), &Lookup::secret())
+                                .await
+                                .unwrap();
+                            out.push(Some(r.expose().to_text()));
+                        }
+                        out
+                    }
+                };
+                for (f, v) in FIELDS.iter().zip(got) {
+                    assert_eq!(v, Some(format!("{f}-value")), "{name}: {f}");
+                }
+            }
+            let want = if list { with_list } else { without_list };
+            assert_eq!(kv.api_requests(), want, "{name}, list_secrets = {list}");
+            assert_eq!(kv.count("token", ""), 1, "{name}: one token");
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! A fault-injecting proxy for AWS's JSON protocol, put in front of moto's
+//! server (which enforces no IAM and injects no faults): it forwards every
+//! request unchanged and, when told, answers instead with AWS's own error
+//! shape (`x-amzn-ErrorType` and `{"__type", "message"}`): access denied for
+//! chosen secrets or for listing, throttling, server errors, expired
+//! credentials, added latency.
+
+use crate::http::{Handler, Reply, serve};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Bytes, Incoming};
+use hyper::{Request, Response, StatusCode};
+use serde_json::{Value as Json, json};
+use std::collections::HashSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::{TcpListener, TcpStream};
+
+#[derive(Default)]
+struct State {
+    forbidden: HashSet<String>,
+    list_forbidden: bool,
+    fail_always: Option<(u16, String)>,
+    latency: Duration,
+    counts: std::collections::HashMap<String, usize>,
+}
+
+/// The running proxy; dropping it stops it.
+pub struct AwsFaultProxy {
+    addr: SocketAddr,
+    state: Arc<Mutex<State>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for AwsFaultProxy {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn lock(state: &Mutex<State>) -> std::sync::MutexGuard<'_, State> {
+    match state.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    }
+}
+
+impl AwsFaultProxy {
+    /// Starts on a free loopback port, forwarding to `upstream` (`host:port`).
+    ///
+    /// # Panics
+    /// When no port can be bound.
+    pub async fn start(upstream: &str) -> Self {
+        #[allow(clippy::expect_used)]
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("the proxy binds a loopback port");
+        #[allow(clippy::expect_used)]
+        let addr = listener.local_addr().expect("a bound address");
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = Arc::new(Proxy {
+            upstream: upstream.trim_start_matches("http://").to_owned(),
+            state: state.clone(),
+        });
+        Self {
+            addr,
+            state,
+            task: serve(listener, shared),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Reading `secret_id` answers `AccessDeniedException`.
+    pub fn forbid(&self, secret_id: &str) {
+        lock(&self.state).forbidden.insert(secret_id.to_owned());
+    }
+
+    /// Listing answers `AccessDeniedException`.
+    pub fn forbid_list(&self) {
+        lock(&self.state).list_forbidden = true;
+    }
+
+    /// Every call answers `status` with AWS error `code` (`None` heals).
+    pub fn fail_always(&self, fault: Option<(u16, &str)>) {
+        lock(&self.state).fail_always = fault.map(|(s, c)| (s, c.to_owned()));
+    }
+
+    /// Adds latency to every call.
+    pub fn set_latency(&self, latency: Duration) {
+        lock(&self.state).latency = latency;
+    }
+
+    /// Calls of an operation (`GetSecretValue`, `ListSecrets`, ...).
+    pub fn count(&self, operation: &str) -> usize {
+        lock(&self.state)
+            .counts
+            .get(operation)
+            .copied()
+            .unwrap_or(0)
+    }
+}
+
+struct Proxy {
+    upstream: String,
+    state: Arc<Mutex<State>>,
+}
+
+fn aws_error(status: u16, code: &str, message: &str) -> Reply {
+    let mut r = Response::new(Full::new(Bytes::from(
+        json!({"__type": code, "message": message}).to_string(),
+    )));
+    *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+    if let Ok(v) = hyper::header::HeaderValue::from_str(code) {
+        r.headers_mut().insert("x-amzn-errortype", v);
+    }
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/x-amz-json-1.1"),
+    );
+    r
+}
+
+impl Handler for Proxy {
+    async fn handle(self: Arc<Self>, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
+        let (parts, body) = req.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        let operation = parts
+            .headers
+            .get("x-amz-target")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|t| t.rsplit('.').next())
+            .unwrap_or("")
+            .to_owned();
+        let secret_id = serde_json::from_slice::<Json>(&body)
+            .ok()
+            .and_then(|j| j["SecretId"].as_str().map(str::to_owned));
+        let (latency, fault, denied) = {
+            let mut s = lock(&self.state);
+            *s.counts.entry(operation.clone()).or_default() += 1;
+            let denied = match operation.as_str() {
+                "GetSecretValue" => secret_id
+                    .as_ref()
+                    .is_some_and(|id| s.forbidden.contains(id)),
+                "ListSecrets" => s.list_forbidden,
+                _ => false,
+            };
+            (s.latency, s.fail_always.clone(), denied)
+        };
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+        if let Some((status, code)) = fault {
+            return Ok(aws_error(status, &code, "injected fault"));
+        }
+        if denied {
+            return Ok(aws_error(
+                400,
+                "AccessDeniedException",
+                &format!(
+                    "User: arn:aws:iam::123456789012:user/strata-tests is not authorized to perform: secretsmanager:{operation}"
+                ),
+            ));
+        }
+        // forward unchanged
+        let stream = TcpStream::connect(&self.upstream).await?;
+        let io = hyper_util::rt::TokioIo::new(stream);
+        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
+            .await
+            .map_err(std::io::Error::other)?;
+        tokio::spawn(conn);
+        let forwarded = Request::from_parts(parts, Full::new(body));
+        let response = sender
+            .send_request(forwarded)
+            .await
+            .map_err(std::io::Error::other)?;
+        let (parts, body) = response.into_parts();
+        let body = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .map_err(std::io::Error::other)?;
+        Ok(Response::from_parts(parts, Full::new(body)))
+    }
+}
