@@ -9,8 +9,10 @@
 //! fetch is "nothing" plus a warning; every other error fails the lookup).
 
 mod memory;
+mod settings;
 
 pub use memory::MemoryVault;
+pub use settings::Settings;
 
 use crate::error::{Error, ErrorKind};
 use crate::naming::{NameError, NamingRule};

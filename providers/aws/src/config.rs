@@ -4,8 +4,8 @@
 use secrecy::SecretString;
 use std::fmt;
 use strata_core::naming::DEFAULT_AWS_PREFIX;
-use strata_core::vault::VaultOptions;
-use strata_core::{Error, ErrorKind, Table, Value};
+use strata_core::vault::{Settings, VaultOptions};
+use strata_core::{Error, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "aws_secrets";
@@ -53,96 +53,48 @@ pub struct AwsConfig {
     pub options: VaultOptions,
 }
 
-fn invalid(message: String) -> Error {
-    Error::new(ErrorKind::ConfigInvalid, message).with_provider(SECTION)
-}
-
-fn text(t: &Table, key: &str, at: &str) -> Result<Option<String>, Error> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(v) => v
-            .deserialize::<String>()
-            .map(Some)
-            .map_err(|e| invalid(format!("`providers.{SECTION}.{at}{key}` must be text: {e}"))),
-    }
-}
-
-fn flag(t: &Table, key: &str, default: bool) -> Result<bool, Error> {
-    match t.get(key) {
-        None => Ok(default),
-        Some(v) => v.deserialize::<bool>().map_err(|e| {
-            invalid(format!(
-                "`providers.{SECTION}.{key}` must be a boolean: {e}"
-            ))
-        }),
-    }
-}
-
 impl AwsConfig {
     /// Reads the `[providers.aws_secrets]` table: `only_secrets`,
     /// `only_toml_fragments`, `list_secrets`, `secret_name_prefix` (default
-    /// `dlt/`; an empty string means no prefix) and `credentials`.
+    /// `dlt/`; an empty string means no prefix), `timeout` (seconds per
+    /// attempt, a strata option) and `credentials`.
     pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let d = VaultOptions::default();
-        let options = VaultOptions {
-            only_secrets: flag(t, "only_secrets", d.only_secrets)?,
-            only_toml_fragments: flag(t, "only_toml_fragments", d.only_toml_fragments)?,
-            list_secrets: flag(t, "list_secrets", d.list_secrets)?,
-        };
+        let s = Settings::new(SECTION, "", t);
         let secret_name_prefix = match t.get("secret_name_prefix") {
             None => DEFAULT_AWS_PREFIX.to_owned(),
             Some(v) => v.deserialize::<String>().map_err(|e| {
-                invalid(format!(
-                    "`providers.{SECTION}.secret_name_prefix` must be text: {e}"
+                s.invalid(format!(
+                    "`{}` must be text: {e}",
+                    s.key("secret_name_prefix")
                 ))
             })?,
         };
-        let credentials = match t.get("credentials") {
+        let credentials = match s.credentials()? {
             None => AwsCredentials::default(),
-            Some(v) => {
-                let c = v.to_table().ok_or_else(|| {
-                    invalid(format!("`providers.{SECTION}.credentials` must be a table"))
-                })?;
-                let c = c.as_ref();
-                let at = "credentials.";
+            Some(table) => {
+                let c = Settings::new(SECTION, "credentials.", &table);
                 AwsCredentials {
-                    aws_access_key_id: text(c, "aws_access_key_id", at)?,
-                    aws_secret_access_key: text(c, "aws_secret_access_key", at)?
-                        .map(SecretString::from),
-                    aws_session_token: text(c, "aws_session_token", at)?.map(SecretString::from),
-                    profile_name: text(c, "profile_name", at)?,
-                    region_name: text(c, "region_name", at)?,
-                    endpoint_url: text(c, "endpoint_url", at)?,
+                    aws_access_key_id: c.text("aws_access_key_id")?,
+                    aws_secret_access_key: c.text("aws_secret_access_key")?.map(SecretString::from),
+                    aws_session_token: c.text("aws_session_token")?.map(SecretString::from),
+                    profile_name: c.text("profile_name")?,
+                    region_name: c.text("region_name")?,
+                    endpoint_url: c.text("endpoint_url")?,
                 }
             }
         };
         if credentials.aws_access_key_id.is_some() != credentials.aws_secret_access_key.is_some() {
-            return Err(invalid(format!(
-                "set both `providers.{SECTION}.credentials.aws_access_key_id` and `aws_secret_access_key`, or neither"
+            return Err(s.invalid(format!(
+                "set both `{}` and `{}`, or neither",
+                s.key("credentials.aws_access_key_id"),
+                s.key("credentials.aws_secret_access_key")
             )));
         }
-        let timeout = match t.get("timeout") {
-            None => None,
-            Some(v) => {
-                let secs = v.deserialize::<f64>().map_err(|e| {
-                    invalid(format!(
-                        "`providers.{SECTION}.timeout` must be seconds: {e}"
-                    ))
-                })?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err(invalid(format!(
-                        "`providers.{SECTION}.timeout` must be positive"
-                    )));
-                }
-                Some(std::time::Duration::from_secs_f64(secs))
-            }
-        };
         Ok(Self {
             secret_name_prefix,
             credentials,
-            timeout,
-            options,
+            timeout: s.seconds("timeout")?,
+            options: s.vault_options()?,
         })
     }
 }
@@ -150,6 +102,8 @@ impl AwsConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use strata_core::Value;
 
     fn table(text: &str) -> Table {
         Value::from(text)

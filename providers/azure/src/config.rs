@@ -2,8 +2,8 @@
 
 use secrecy::SecretString;
 use std::fmt;
-use strata_core::vault::VaultOptions;
-use strata_core::{Error, ErrorKind, Table, Value};
+use strata_core::vault::{Settings, VaultOptions};
+use strata_core::{Error, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "azure_key_vault";
@@ -56,71 +56,33 @@ pub struct AzureConfig {
     pub options: VaultOptions,
 }
 
-fn invalid(message: String) -> Error {
-    Error::new(ErrorKind::ConfigInvalid, message).with_provider(SECTION)
-}
-
-fn text(t: &Table, key: &str, at: &str) -> Result<Option<String>, Error> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(v) => v
-            .deserialize::<String>()
-            .map(Some)
-            .map_err(|e| invalid(format!("`providers.{SECTION}.{at}{key}` must be text: {e}"))),
-    }
-}
-
-fn flag(t: &Table, key: &str, default: bool) -> Result<bool, Error> {
-    match t.get(key) {
-        None => Ok(default),
-        Some(v) => v.deserialize::<bool>().map_err(|e| {
-            invalid(format!(
-                "`providers.{SECTION}.{key}` must be a boolean: {e}"
-            ))
-        }),
-    }
-}
-
 impl AzureConfig {
     /// Reads `[providers.azure_key_vault]`: `vault_url` (required),
     /// `only_secrets`, `only_toml_fragments`, `list_secrets`,
-    /// `authority_host`, and `credentials` with `azure_tenant_id`,
-    /// `azure_client_id`, `azure_client_secret` (all three, or none for the
-    /// managed identity).
+    /// `authority_host`, `ca_certificate`, and `credentials` with
+    /// `azure_tenant_id`, `azure_client_id`, `azure_client_secret` (all
+    /// three, or none for the managed identity).
     pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let d = VaultOptions::default();
-        let options = VaultOptions {
-            only_secrets: flag(t, "only_secrets", d.only_secrets)?,
-            only_toml_fragments: flag(t, "only_toml_fragments", d.only_toml_fragments)?,
-            list_secrets: flag(t, "list_secrets", d.list_secrets)?,
-        };
-        let vault_url = text(t, "vault_url", "")?.ok_or_else(|| {
-            invalid(format!(
-                "`providers.{SECTION}.vault_url` is missing (https://<vault-name>.vault.azure.net)"
-            ))
-        })?;
+        let s = Settings::new(SECTION, "", t);
+        let vault_url = s.required("vault_url", "https://<vault-name>.vault.azure.net")?;
         if !vault_url.starts_with("https://") {
-            return Err(invalid(format!(
-                "`providers.{SECTION}.vault_url` must be an https URL (Key Vault tokens are sent over TLS only)"
+            return Err(s.invalid(format!(
+                "`{}` must be an https URL (Key Vault tokens are sent over TLS only)",
+                s.key("vault_url")
             )));
         }
-        let authority_host =
-            text(t, "authority_host", "")?.unwrap_or_else(|| PUBLIC_AUTHORITY.into());
-        let credentials = match t.get("credentials") {
+        let authority_host = s
+            .text("authority_host")?
+            .unwrap_or_else(|| PUBLIC_AUTHORITY.into());
+        let credentials = match s.credentials()? {
             None => AzureCredentials::ManagedIdentity,
-            Some(v) => {
-                let c = v.to_table().ok_or_else(|| {
-                    invalid(format!("`providers.{SECTION}.credentials` must be a table"))
-                })?;
-                let c = c.as_ref();
-                let at = "credentials.";
-                let fields = (
-                    text(c, "azure_tenant_id", at)?,
-                    text(c, "azure_client_id", at)?,
-                    text(c, "azure_client_secret", at)?,
-                );
-                match fields {
+            Some(table) => {
+                let c = Settings::new(SECTION, "credentials.", &table);
+                match (
+                    c.text("azure_tenant_id")?,
+                    c.text("azure_client_id")?,
+                    c.text("azure_client_secret")?,
+                ) {
                     (None, None, None) => AzureCredentials::ManagedIdentity,
                     (Some(tenant), Some(client), Some(secret)) => {
                         AzureCredentials::ClientSecret(ClientSecret {
@@ -130,27 +92,29 @@ impl AzureConfig {
                         })
                     }
                     _ => {
-                        return Err(invalid(format!(
-                            "set all of `providers.{SECTION}.credentials.azure_tenant_id`, `azure_client_id` and `azure_client_secret`, or none of them"
+                        return Err(s.invalid(format!(
+                            "set all of `{}`, `azure_client_id` and `azure_client_secret`, or none of them",
+                            s.key("credentials.azure_tenant_id")
                         )));
                     }
                 }
             }
         };
-        let ca_certificate = text(t, "ca_certificate", "")?;
+        let ca_certificate = s.text("ca_certificate")?;
         if let Some(pem) = &ca_certificate
             && !pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return Err(invalid(format!(
-                "`providers.{SECTION}.ca_certificate` must be a PEM certificate"
+            return Err(s.invalid(format!(
+                "`{}` must be a PEM certificate",
+                s.key("ca_certificate")
             )));
         }
         Ok(Self {
-            ca_certificate,
             vault_url: vault_url.trim_end_matches('/').to_owned(),
             authority_host: authority_host.trim_end_matches('/').to_owned(),
             credentials,
-            options,
+            ca_certificate,
+            options: s.vault_options()?,
         })
     }
 }
@@ -158,6 +122,8 @@ impl AzureConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use strata_core::Value;
 
     fn table(text: &str) -> Table {
         Value::from(text)

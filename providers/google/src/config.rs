@@ -4,8 +4,8 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
-use strata_core::vault::VaultOptions;
-use strata_core::{Error, ErrorKind, Table, Value};
+use strata_core::vault::{Settings, VaultOptions};
+use strata_core::{Error, Table};
 
 /// Google's OAuth token endpoint, the default `token_uri`.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -64,34 +64,6 @@ pub struct GoogleConfig {
     pub options: VaultOptions,
 }
 
-fn field(section: &str, key: &str) -> String {
-    format!("providers.{SECTION}.{section}{key}")
-}
-
-fn invalid(message: String) -> Error {
-    Error::new(ErrorKind::ConfigInvalid, message).with_provider(SECTION)
-}
-
-fn get_bool(t: &Table, key: &str, default: bool) -> Result<bool, Error> {
-    match t.get(key) {
-        None => Ok(default),
-        Some(v) => v
-            .deserialize::<bool>()
-            .map_err(|e| invalid(format!("`{}` must be a boolean: {e}", field("", key)))),
-    }
-}
-
-fn get_text(t: &Table, key: &str, at: &str) -> Result<Option<String>, Error> {
-    match t.get(key) {
-        None => Ok(None),
-        Some(Value::String(s)) if s.is_empty() => Ok(None),
-        Some(v) => v
-            .deserialize::<String>()
-            .map(Some)
-            .map_err(|e| invalid(format!("`{}` must be text: {e}", field(at, key)))),
-    }
-}
-
 impl GoogleConfig {
     /// Reads the `[providers.google_secrets]` table: `only_secrets`,
     /// `only_toml_fragments`, `list_secrets`, `endpoint`, `project_id`,
@@ -100,57 +72,27 @@ impl GoogleConfig {
     /// `private_key_id` and `token_uri`, or the whole service-account JSON key
     /// as one string; absent: application default credentials).
     pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let defaults = VaultOptions::default();
-        let options = VaultOptions {
-            only_secrets: get_bool(t, "only_secrets", defaults.only_secrets)?,
-            only_toml_fragments: get_bool(t, "only_toml_fragments", defaults.only_toml_fragments)?,
-            list_secrets: get_bool(t, "list_secrets", defaults.list_secrets)?,
-        };
-        let timeout = match t.get("timeout") {
-            None => None,
-            Some(v) => {
-                let secs = v.deserialize::<f64>().map_err(|e| {
-                    invalid(format!("`{}` must be seconds: {e}", field("", "timeout")))
-                })?;
-                if !(secs > 0.0 && secs.is_finite()) {
-                    return Err(invalid(format!(
-                        "`{}` must be positive",
-                        field("", "timeout")
-                    )));
-                }
-                Some(Duration::from_secs_f64(secs))
-            }
-        };
-        let version = get_text(t, "version", "")?.unwrap_or_else(|| "latest".into());
+        let s = Settings::new(SECTION, "", t);
+        let version = s.text("version")?.unwrap_or_else(|| "latest".into());
         if version != "latest" && version.parse::<u64>().is_err() {
-            return Err(invalid(format!(
+            return Err(s.invalid(format!(
                 "`{}` must be `latest` or a version number",
-                field("", "version")
+                s.key("version")
             )));
         }
-        let credentials = match t.get("credentials") {
-            None => Credentials::ApplicationDefault,
-            Some(v) => {
-                let table = v.to_table().ok_or_else(|| {
-                    invalid(format!(
-                        "`{}` must be a table or the service-account JSON key",
-                        field("", "credentials")
-                    ))
-                })?;
-                if table.is_empty() {
-                    Credentials::ApplicationDefault
-                } else {
-                    Credentials::ServiceAccount(service_account(&table)?)
-                }
+        let credentials = match s.credentials()? {
+            Some(table) if !table.is_empty() => {
+                Credentials::ServiceAccount(service_account(&table)?)
             }
+            _ => Credentials::ApplicationDefault,
         };
         Ok(Self {
-            project_id: get_text(t, "project_id", "")?,
+            project_id: s.text("project_id")?,
             credentials,
-            endpoint: get_text(t, "endpoint", "")?,
+            endpoint: s.text("endpoint")?,
             version,
-            timeout,
-            options,
+            timeout: s.seconds("timeout")?,
+            options: s.vault_options()?,
         })
     }
 
@@ -161,33 +103,33 @@ impl GoogleConfig {
         }
         match &self.credentials {
             Credentials::ServiceAccount(sa) => Ok(sa.project_id.clone()),
-            Credentials::ApplicationDefault => Err(invalid(format!(
-                "set `{}`: application default credentials do not name a project",
-                field("", "project_id")
-            ))),
+            Credentials::ApplicationDefault => {
+                let s = Settings::new(SECTION, "", &EMPTY);
+                Err(s.invalid(format!(
+                    "set `{}`: application default credentials do not name a project",
+                    s.key("project_id")
+                )))
+            }
         }
     }
 }
 
+static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
+
 fn service_account(t: &Table) -> Result<ServiceAccount, Error> {
-    let required = |key: &str| {
-        get_text(t, key, "credentials.")?.ok_or_else(|| {
-            invalid(format!(
-                "`{}` is missing (service-account credentials need project_id, client_email and private_key)",
-                field("credentials.", key)
-            ))
-        })
-    };
-    let project_id = required("project_id")?;
-    let client_email = required("client_email")?;
-    let raw_key = SecretString::from(required("private_key")?);
-    let private_key = normalize_pem(&raw_key)?;
+    let c = Settings::new(SECTION, "credentials.", t);
+    let why = "service-account credentials need project_id, client_email and private_key";
+    let project_id = c.required("project_id", why)?;
+    let client_email = c.required("client_email", why)?;
+    let raw_key = SecretString::from(c.required("private_key", why)?);
+    let private_key = normalize_pem(&raw_key, &c)?;
     Ok(ServiceAccount {
         project_id,
         client_email,
         private_key,
-        private_key_id: get_text(t, "private_key_id", "credentials.")?,
-        token_uri: get_text(t, "token_uri", "credentials.")?
+        private_key_id: c.text("private_key_id")?,
+        token_uri: c
+            .text("token_uri")?
             .unwrap_or_else(|| GOOGLE_TOKEN_URI.into()),
     })
 }
@@ -198,8 +140,9 @@ const END: &str = concat!("-----END ", "PRIVATE KEY-----");
 /// Accepts a PKCS#8 PEM key, also with `\n` written as two characters (as
 /// environment variables often carry it); the error names the field and
 /// what is wrong, never the key.
-fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
-    let at = field("credentials.", "private_key");
+fn normalize_pem(raw: &SecretString, c: &Settings<'_>) -> Result<SecretString, Error> {
+    let at = c.key("private_key");
+    let invalid = |m: String| c.invalid(m);
     let mut text = raw.expose_secret().replace("\\n", "\n");
     if !text.ends_with('\n') {
         text.push('\n');
@@ -232,6 +175,8 @@ fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use strata_core::Value;
 
     fn table(toml_text: &str) -> Table {
         Value::from(toml_text)
