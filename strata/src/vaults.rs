@@ -55,7 +55,13 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
         section: "aws_secrets",
         switch: "enable_aws_secrets",
         feature: "aws",
-        options: &[COMMON[0], COMMON[1], COMMON[2], "secret_name_prefix"],
+        options: &[
+            COMMON[0],
+            COMMON[1],
+            COMMON[2],
+            "secret_name_prefix",
+            "timeout",
+        ],
         credentials: &[
             "aws_access_key_id",
             "aws_secret_access_key",

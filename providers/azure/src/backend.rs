@@ -121,8 +121,14 @@ impl fmt::Debug for AzureBackend {
     }
 }
 
-fn http_client(ca: Option<&str>) -> Result<reqwest::Client, Error> {
+fn http_client(
+    ca: Option<&str>,
+    timeout: Option<std::time::Duration>,
+) -> Result<reqwest::Client, Error> {
     let mut builder = reqwest::Client::builder();
+    if let Some(t) = timeout {
+        builder = builder.timeout(t);
+    }
     if let Some(pem) = ca {
         let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
             Error::new(
@@ -174,7 +180,7 @@ impl AzureBackend {
 
     /// Builds the client with retry overrides.
     pub fn connect_tuned(config: &AzureConfig, tuning: &Tuning) -> Result<Self, Error> {
-        let http = http_client(config.ca_certificate.as_deref())?;
+        let http = http_client(config.ca_certificate.as_deref(), config.timeout)?;
         let credential: Arc<dyn TokenCredential> = match &config.credentials {
             AzureCredentials::ClientSecret(c) => {
                 client_secret(c, &config.authority_host, http.clone())?

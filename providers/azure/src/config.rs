@@ -52,6 +52,8 @@ pub struct AzureConfig {
     /// An extra CA certificate (PEM) to trust, for private endpoints behind
     /// a TLS-inspecting proxy or a local emulator.
     pub ca_certificate: Option<String>,
+    /// Per-request timeout, if set.
+    pub timeout: Option<std::time::Duration>,
     /// The vault engine options.
     pub options: VaultOptions,
 }
@@ -59,7 +61,8 @@ pub struct AzureConfig {
 impl AzureConfig {
     /// Reads `[providers.azure_key_vault]`: `vault_url` (required),
     /// `only_secrets`, `only_toml_fragments`, `list_secrets`,
-    /// `authority_host`, `ca_certificate`, and `credentials` with
+    /// `authority_host`, `ca_certificate`, `timeout` (seconds per request),
+    /// and `credentials` with
     /// `azure_tenant_id`, `azure_client_id`, `azure_client_secret` (all
     /// three, or none for the managed identity).
     pub fn from_table(t: &Table) -> Result<Self, Error> {
@@ -114,6 +117,7 @@ impl AzureConfig {
             authority_host: authority_host.trim_end_matches('/').to_owned(),
             credentials,
             ca_certificate,
+            timeout: s.seconds("timeout")?,
             options: s.vault_options()?,
         })
     }

@@ -85,7 +85,11 @@ impl VaultHarness for AzureHarness {
             }
             Some(Fault::RateLimited) => kv.fail_always(Some(429)),
             Some(Fault::Unavailable) => kv.fail_always(Some(503)),
-            Some(Fault::Timeout) | None => {}
+            Some(Fault::Timeout) => {
+                kv.set_latency(Duration::from_secs(3));
+                table.insert("timeout".into(), Value::Float(0.3));
+            }
+            None => {}
         }
         let tuning = Tuning {
             max_retries: Some(2),
