@@ -129,16 +129,30 @@ impl fmt::Debug for Resolved {
 /// most specific first, down to the bare key, with the compact `sources`
 /// layout inserted third.
 pub fn walk_paths(sections: &[String], key: &str) -> Vec<Path> {
+    walk_paths_in(sections, None, key)
+}
+
+/// The walk for a field of an embedded configuration: `config_section`
+/// (the embedded configuration's key, e.g. `credentials`) stays in every
+/// path while the sections before it are popped, as dlt does:
+/// `destination.postgres.credentials.password`,
+/// `destination.credentials.password`, `credentials.password`.
+pub fn walk_paths_in(sections: &[String], config_section: Option<&str>, key: &str) -> Vec<Path> {
+    let tail: Vec<String> = config_section
+        .map(str::to_owned)
+        .into_iter()
+        .chain(std::iter::once(key.to_owned()))
+        .collect();
     let mut out: Vec<Vec<String>> = Vec::with_capacity(sections.len() + 2);
     for n in (0..=sections.len()).rev() {
         let mut segs = sections[..n].to_vec();
-        segs.push(key.to_owned());
+        segs.extend(tail.iter().cloned());
         out.push(segs);
     }
     if sections.len() >= 3 && sections[0] == "sources" && sections[1] != sections[2] {
         let mut compact = vec![sections[0].clone(), sections[2].clone()];
         compact.extend(sections[3..].iter().cloned());
-        compact.push(key.to_owned());
+        compact.extend(tail.iter().cloned());
         if !out.contains(&compact) {
             out.insert(2, compact);
         }
@@ -323,10 +337,26 @@ impl Resolver {
         key: &str,
         lookup: &Lookup,
     ) -> Result<Resolved, Error> {
+        self.walk_in(sections, None, key, lookup).await
+    }
+
+    /// Section walk for a field of an embedded configuration (see
+    /// [`walk_paths_in`]).
+    pub async fn walk_in(
+        &self,
+        sections: &[String],
+        config_section: Option<&str>,
+        key: &str,
+        lookup: &Lookup,
+    ) -> Result<Resolved, Error> {
         let mut segments = sections.to_vec();
+        segments.extend(config_section.map(str::to_owned));
         segments.push(key.to_owned());
         let full = Path::from_segments(segments)?;
-        let paths = walk_paths(full.sections(), full.key());
+        for s in sections {
+            Path::from_segments([s.as_str()])?;
+        }
+        let paths = walk_paths_in(sections, config_section, key);
         let bare = Path::from_valid(vec![full.key().to_owned()]);
         let mut trace = Trace::default();
         for pipeline in Self::passes(lookup) {
@@ -461,6 +491,22 @@ mod tests {
             ]
         );
         assert_eq!(names(&walk_paths(&[], "k")), ["k"]);
+    }
+
+    #[test]
+    fn embedded_configurations_keep_their_section() {
+        assert_eq!(
+            names(&walk_paths_in(
+                &s(&["destination", "postgres"]),
+                Some("credentials"),
+                "password"
+            )),
+            [
+                "destination.postgres.credentials.password",
+                "destination.credentials.password",
+                "credentials.password"
+            ]
+        );
     }
 
     #[test]

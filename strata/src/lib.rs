@@ -2,12 +2,15 @@
 #![warn(missing_docs)]
 
 pub mod check;
+pub mod credentials;
 pub mod document;
 pub mod vaults;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use strata_core::typed;
+pub use strata_core::typed::Configuration;
 pub use strata_core::vault;
 pub use strata_core::workspace;
 pub use strata_core::{
@@ -16,6 +19,8 @@ pub use strata_core::{
     ProfileSource, Provenance, Provider, ProviderExt, Resolved, Resolver, Table, Trace, TraceEntry,
     Value, Vault, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
 };
+/// `#[derive(Configuration)]`: see [`typed`].
+pub use strata_derive::Configuration;
 pub use strata_env::EnvProvider;
 pub use strata_toml::{TomlProvider, set_value};
 
@@ -138,6 +143,15 @@ impl Strata {
         path: &str,
     ) -> Result<T, Error> {
         self.get(path, &Lookup::config()).await?.deserialize()
+    }
+
+    /// Resolves a typed configuration under `sections` (see [`typed`]).
+    pub async fn resolve<T: Configuration>(
+        &self,
+        sections: &[&str],
+        pipeline: Option<&str>,
+    ) -> Result<T, Error> {
+        typed::resolve::<T>(&self.resolver, sections, pipeline).await
     }
 
     /// Section walk for the key at the end of `path` (SPEC §3).
