@@ -149,7 +149,7 @@ fn normalize_pem(raw: &SecretString, c: &Settings<'_>) -> Result<SecretString, E
     }
     if text.contains(concat!("-----BEGIN RSA ", "PRIVATE KEY-----")) {
         return Err(invalid(format!(
-            "`{at}` is a PKCS#1 key; Google service-account keys are PKCS#8 (`BEGIN PRIVATE KEY`): convert it with `openssl pkcs8 -topk8 -nocrypt`"
+            "`{at}` is a PKCS#1 key; Google service-account keys are PKCS#8 (a `PRIVATE KEY` PEM block): convert it with `openssl pkcs8 -topk8 -nocrypt`"
         )));
     }
     let (Some(start), Some(end)) = (text.find(BEGIN), text.find(END)) else {
