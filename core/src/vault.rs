@@ -289,7 +289,13 @@ impl VaultProvider {
                     .list()
                     .await
                     .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
-                Ok::<_, Error>(Arc::new(names.into_iter().collect()))
+                let fold = self.backend.names_case_insensitive();
+                Ok::<_, Error>(Arc::new(
+                    names
+                        .into_iter()
+                        .map(|n| if fold { n.to_lowercase() } else { n })
+                        .collect(),
+                ))
             })
             .await
             .cloned()

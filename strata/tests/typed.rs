@@ -207,3 +207,28 @@ fn pipeline_scoped_values_win() {
     let d: Destination = block(s.resolve(&["destination", "postgres"], None)).unwrap();
     assert_eq!(d.credentials.host, "shared");
 }
+
+#[derive(Configuration, Debug)]
+struct WithOptionalNested {
+    name: String,
+    #[config(nested)]
+    credentials: Option<PgCredentials>,
+}
+
+#[test]
+fn an_optional_nested_configuration_that_is_absent_is_none_and_not_reported() {
+    let p = Project::workspace();
+    p.write(".dlt/config.toml", "[destination.x]\nname = \"n\"\n");
+    let s = open(&p, &[]);
+    let w: WithOptionalNested = block(s.resolve(&["destination", "x"], None)).unwrap();
+    assert_eq!(w.name, "n");
+    assert!(w.credentials.is_none());
+    // present: resolved under its own section
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.x.credentials]\nhost = \"h\"\ndatabase = \"d\"\nusername = \"u\"\npassword = \"p\"\n",
+    );
+    let s = open(&p, &[]);
+    let w: WithOptionalNested = block(s.resolve(&["destination", "x"], None)).unwrap();
+    assert_eq!(w.credentials.unwrap().host, "h");
+}

@@ -269,3 +269,35 @@ async fn request_counts_of_the_documented_scenarios() {
         }
     }
 }
+
+/// Key Vault names are case-insensitive: a secret stored as
+/// `Sources--Pipedrive` is listed under that case, and `list_secrets` must
+/// still let the lookup of `sources--pipedrive` through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn listing_compares_names_without_case() {
+    use strata_core::vault::{VaultOptions, VaultProvider};
+    use strata_core::{Lookup, Path, Resolver};
+    let kv = LocalKeyVault::start().await;
+    kv.put(
+        "Sources--Pipedrive",
+        "[sources.pipedrive]\napi_key = \"k\"\n",
+    );
+    let backend = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    assert_eq!(backend.list().await.unwrap(), ["Sources--Pipedrive"]);
+    let options = VaultOptions {
+        only_secrets: true,
+        only_toml_fragments: true,
+        list_secrets: true,
+    };
+    let resolver =
+        Resolver::new().with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));
+    let r = resolver
+        .get(
+            &Path::parse("sources.pipedrive.api_key").unwrap(),
+            &Lookup::secret(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(r.expose().as_str(), Some("k"));
+    assert_eq!(kv.count("get", "sources--pipedrive"), 1);
+}
