@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod credentials;
 pub mod environment;
 pub mod error;
 pub mod memory;

@@ -11,10 +11,17 @@ use crate::provider::{Location, Provenance};
 use crate::resolver::{Lookup, Resolver};
 use crate::trace::Trace;
 use crate::value::Value;
-use secrecy::SecretString;
+use secrecy::{SecretBox, SecretString};
 use serde::de::DeserializeOwned;
 use std::fmt::Write as _;
 use std::sync::Mutex;
+use zeroize::Zeroize;
+
+/// Used by `#[derive(Configuration)]`; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use futures::join;
+}
 
 /// Where a configuration's fields are looked up: its sections and, for an
 /// embedded configuration, its own key kept in every path.
@@ -24,16 +31,24 @@ pub struct Scope {
     pub sections: Vec<String>,
     /// The embedded configuration's key (`credentials`), kept in every path.
     pub config_section: Option<String>,
+    /// The position of this configuration among its parents' fields, so
+    /// reports list fields in declaration order although they resolve
+    /// concurrently.
+    pub order: Vec<u32>,
 }
 
 impl Scope {
-    /// The scope of a configuration embedded under `key`.
-    pub fn embedded(&self, key: &str) -> Scope {
+    /// The scope of a configuration embedded under `key`, the `index`-th
+    /// field of this one.
+    pub fn embedded(&self, key: &str, index: u32) -> Scope {
         let mut sections = self.sections.clone();
         sections.extend(self.config_section.clone());
+        let mut order = self.order.clone();
+        order.push(index);
         Scope {
             sections,
             config_section: Some(key.to_owned()),
+            order,
         }
     }
 
@@ -43,11 +58,70 @@ impl Scope {
         parts.push(key.to_owned());
         parts.join(".")
     }
+
+    fn order_of(&self, index: u32) -> Vec<u32> {
+        let mut order = self.order.clone();
+        order.push(index);
+        order
+    }
+}
+
+/// One field of a configuration, as the derive macro describes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Field<'a> {
+    /// Its position among the configuration's fields (declaration order).
+    pub index: u32,
+    /// The key looked up (the field name, or its `rename`).
+    pub key: &'a str,
+    /// A secret lookup: never answered by a provider that may not hold
+    /// secrets, and the only kind a vault with `only_secrets` answers.
+    pub secret: bool,
+    /// Whether absence is an error.
+    pub presence: Presence,
+}
+
+impl<'a> Field<'a> {
+    /// A required, non-secret field.
+    pub fn new(index: u32, key: &'a str) -> Self {
+        Self {
+            index,
+            key,
+            secret: false,
+            presence: Presence::Required,
+        }
+    }
+
+    /// Marks the field secret.
+    pub fn secret(mut self, secret: bool) -> Self {
+        self.secret = secret;
+        self
+    }
+
+    /// Marks the field optional (an `Option`, or a field with a default).
+    pub fn optional(mut self, optional: bool) -> Self {
+        self.presence = if optional {
+            Presence::Optional
+        } else {
+            Presence::Required
+        };
+        self
+    }
 }
 
 /// A struct resolved field by field from the chain.
+///
+/// Implementations (usually `#[derive(Configuration)]`) start every field's
+/// lookup at once and await them together, so the fields of one
+/// configuration reach a vault in the same round: one request per name,
+/// shared by every field that needs it, and never a name that a field
+/// resolved one by one would not have asked for.
 #[async_trait::async_trait]
 pub trait Configuration: Sized + Send {
+    /// A credentials configuration: its native value (one string at the
+    /// configuration's own key) is looked up as a secret, as dlt does for
+    /// its `CredentialsConfiguration`.
+    const CREDENTIALS: bool = false;
+
     /// Resolves every field in `scope`, recording what is missing or wrong
     /// in `ctx`; `None` when a required field could not be resolved.
     async fn resolve_under(ctx: &ResolveContext<'_>, scope: &Scope) -> Option<Self>;
@@ -58,6 +132,15 @@ pub trait Configuration: Sized + Send {
         let _ = value;
         None
     }
+}
+
+/// A configuration's native form: the whole configuration as one value, as
+/// dlt's credentials read a connection string or a service-account JSON key.
+/// `#[derive(Configuration)]` with `#[config(native)]` uses it.
+pub trait NativeValue: Sized {
+    /// `None` when `value` is not in the native form (then the fields are
+    /// resolved one by one); an error says what is wrong, never the value.
+    fn from_native(value: &Value) -> Option<Result<Self, String>>;
 }
 
 /// Whether a field may be absent.
@@ -78,6 +161,7 @@ pub struct MissingField {
     pub secret: bool,
     /// Every (provider, name) tried.
     pub trace: Trace,
+    order: Vec<u32>,
 }
 
 /// A field that resolved, and where from.
@@ -87,14 +171,24 @@ pub struct ResolvedField {
     pub path: String,
     /// Where the value came from.
     pub provenance: Provenance,
+    order: Vec<u32>,
 }
 
 #[derive(Default)]
 struct State {
     missing: Vec<MissingField>,
-    errors: Vec<Error>,
+    errors: Vec<(Vec<u32>, Error)>,
     resolved: Vec<ResolvedField>,
     locations: Vec<Location>,
+}
+
+impl State {
+    /// Declaration order, whatever order the fields finished in.
+    fn sort(&mut self) {
+        self.missing.sort_by(|a, b| a.order.cmp(&b.order));
+        self.resolved.sort_by(|a, b| a.order.cmp(&b.order));
+        self.errors.sort_by(|a, b| a.0.cmp(&b.0));
+    }
 }
 
 /// The state of one typed resolution.
@@ -128,28 +222,29 @@ impl<'a> ResolveContext<'a> {
         }
     }
 
-    async fn walk(
-        &self,
-        scope: &Scope,
-        key: &str,
-        secret: bool,
-        presence: Presence,
-    ) -> Option<crate::Resolved> {
-        let lookup = self.lookup(secret);
+    fn error(&self, scope: &Scope, field: &Field<'_>, error: Error) {
+        self.state()
+            .errors
+            .push((scope.order_of(field.index), error));
+    }
+
+    async fn walk(&self, scope: &Scope, field: &Field<'_>) -> Option<crate::Resolved> {
+        let lookup = self.lookup(field.secret);
         match self
             .resolver
             .walk_in(
                 &scope.sections,
                 scope.config_section.as_deref(),
-                key,
+                field.key,
                 &lookup,
             )
             .await
         {
             Ok(r) => {
                 self.state().resolved.push(ResolvedField {
-                    path: scope.path_of(key),
+                    path: scope.path_of(field.key),
                     provenance: r.provenance().clone(),
+                    order: scope.order_of(field.index),
                 });
                 Some(r)
             }
@@ -159,53 +254,61 @@ impl<'a> ResolveContext<'a> {
                     if st.locations.is_empty() {
                         st.locations = report.locations.clone();
                     }
-                    if presence == Presence::Required {
+                    if field.presence == Presence::Required {
                         st.missing.push(MissingField {
-                            path: scope.path_of(key),
-                            secret,
+                            path: scope.path_of(field.key),
+                            secret: field.secret,
                             trace: report.trace.clone(),
+                            order: scope.order_of(field.index),
                         });
                     }
                 }
                 None
             }
             Err(e) => {
-                self.state().errors.push(e);
+                self.error(scope, field, e);
                 None
             }
         }
     }
 
     /// A field read as `T` (text converted on request).
-    pub async fn field<T: DeserializeOwned>(
-        &self,
-        scope: &Scope,
-        key: &str,
-        secret: bool,
-        presence: Presence,
-    ) -> Option<T> {
-        let r = self.walk(scope, key, secret, presence).await?;
+    pub async fn field<T: DeserializeOwned>(&self, scope: &Scope, field: Field<'_>) -> Option<T> {
+        let r = self.walk(scope, &field).await?;
         match r.deserialize::<T>() {
             Ok(v) => Some(v),
             Err(e) => {
-                self.state().errors.push(e);
+                self.error(scope, &field, e);
                 None
             }
         }
     }
 
-    /// A secret field read as a `SecretString`.
-    pub async fn secret_string(
-        &self,
-        scope: &Scope,
-        key: &str,
-        presence: Presence,
-    ) -> Option<SecretString> {
-        let r = self.walk(scope, key, true, presence).await?;
+    /// A secret field read as a `SecretString` (always a secret lookup).
+    pub async fn secret_string(&self, scope: &Scope, field: Field<'_>) -> Option<SecretString> {
+        let field = field.secret(true);
+        let r = self.walk(scope, &field).await?;
         match r.secret_string() {
             Ok(v) => Some(v),
             Err(e) => {
-                self.state().errors.push(e);
+                self.error(scope, &field, e);
+                None
+            }
+        }
+    }
+
+    /// A secret field read as `T` and kept in a `SecretBox` (always a
+    /// secret lookup; the value is zeroized on drop).
+    pub async fn secret_box<T>(&self, scope: &Scope, field: Field<'_>) -> Option<SecretBox<T>>
+    where
+        T: DeserializeOwned + Zeroize,
+    {
+        let field = field.secret(true);
+        let r = self.walk(scope, &field).await?;
+        match r.deserialize::<T>() {
+            Ok(v) => Some(SecretBox::new(Box::new(v))),
+            Err(e) => {
+                self.error(scope, &field, e);
                 None
             }
         }
@@ -213,63 +316,77 @@ impl<'a> ResolveContext<'a> {
 
     /// A nested configuration under `sections.key`: its native form first
     /// (one value at `key`, as dlt looks up an embedded configuration), else
-    /// its own fields under that section.
-    pub async fn nested<T: Configuration>(
-        &self,
-        scope: &Scope,
-        key: &str,
-        secret: bool,
-        presence: Presence,
-    ) -> Option<T> {
-        let lookup = self.lookup(secret);
+    /// its own fields under that section. An optional nested configuration
+    /// none of whose fields is set is absent; one that is set in part is
+    /// reported like a required one.
+    pub async fn nested<T: Configuration>(&self, scope: &Scope, field: Field<'_>) -> Option<T> {
+        let probe_field = field.secret(field.secret || T::CREDENTIALS);
+        let lookup = self.lookup(probe_field.secret);
         let probe = self
             .resolver
             .walk_in(
                 &scope.sections,
                 scope.config_section.as_deref(),
-                key,
+                field.key,
                 &lookup,
             )
             .await;
-        if let Ok(r) = &probe
-            && let Some(parsed) = T::from_native(r.expose())
-        {
-            return match parsed {
-                Ok(v) => {
-                    self.state().resolved.push(ResolvedField {
-                        path: scope.path_of(key),
-                        provenance: r.provenance().clone(),
-                    });
-                    Some(v)
+        match probe {
+            Ok(r) => {
+                if let Some(parsed) = T::from_native(r.expose()) {
+                    return match parsed {
+                        Ok(v) => {
+                            self.state().resolved.push(ResolvedField {
+                                path: scope.path_of(field.key),
+                                provenance: r.provenance().clone(),
+                                order: scope.order_of(field.index),
+                            });
+                            Some(v)
+                        }
+                        Err(why) => {
+                            let e = Error::new(
+                                ErrorKind::Conversion,
+                                format!(
+                                    "`{}` from {} is not a valid {}: {why}",
+                                    scope.path_of(field.key),
+                                    r.provenance(),
+                                    std::any::type_name::<T>()
+                                ),
+                            );
+                            self.error(scope, &field, e);
+                            None
+                        }
+                    };
                 }
-                Err(why) => {
-                    self.state().errors.push(Error::new(
-                        ErrorKind::Conversion,
-                        format!(
-                            "`{}` from {} is not a valid {}: {why}",
-                            scope.path_of(key),
-                            r.provenance(),
-                            std::any::type_name::<T>()
-                        ),
-                    ));
-                    None
-                }
-            };
+            }
+            // a value found where secrets may not be kept, or a failing
+            // provider: as for any field
+            Err(e) if !e.is_missing() => {
+                self.error(scope, &field, e);
+                return None;
+            }
+            Err(_) => {}
         }
-        let inner = scope.embedded(key);
-        let before = self.state().missing.len();
+        let inner = scope.embedded(field.key, field.index);
         let value = T::resolve_under(self, &inner).await;
-        if value.is_none() && presence == Presence::Optional {
-            // an optional nested configuration that did not resolve is absent
-            self.state().missing.truncate(before);
+        if value.is_none() && field.presence == Presence::Optional {
+            let mut st = self.state();
+            let under = |order: &[u32]| order.starts_with(&inner.order);
+            let touched = st.resolved.iter().any(|r| under(&r.order))
+                || st.errors.iter().any(|(o, _)| under(o));
+            if !touched {
+                // nothing of it is set: absent, not an error
+                st.missing.retain(|m| !under(&m.order));
+            }
         }
         value
     }
 
     fn report(&self, what: &str) -> Error {
-        let st = self.state();
+        let mut st = self.state();
+        st.sort();
         if st.missing.is_empty() && st.errors.len() == 1 {
-            let e = &st.errors[0];
+            let e = &st.errors[0].1;
             return Error::new(e.kind(), e.to_string());
         }
         let mut text = String::new();
@@ -297,7 +414,7 @@ impl<'a> ResolveContext<'a> {
                 let _ = writeln!(text, "      warning: {w}");
             }
         }
-        for e in &st.errors {
+        for (_, e) in &st.errors {
             let _ = writeln!(text, "  error: {e}");
         }
         if !st.resolved.is_empty() {
@@ -313,22 +430,25 @@ impl<'a> ResolveContext<'a> {
                 let _ = writeln!(text, "    {state} {}", l.location);
             }
         }
-        let kind = if st.errors.is_empty() {
-            ErrorKind::Missing
-        } else {
-            st.errors[0].kind()
+        let kind = match st.errors.first() {
+            None => ErrorKind::Missing,
+            Some((_, e)) => e.kind(),
         };
         Error::new(kind, text.trim_end().to_owned())
     }
 
-    /// Fields that are missing so far.
+    /// Fields that are missing so far, in declaration order.
     pub fn missing(&self) -> Vec<MissingField> {
-        self.state().missing.clone()
+        let mut st = self.state();
+        st.sort();
+        st.missing.clone()
     }
 
-    /// Fields that resolved so far.
+    /// Fields that resolved so far, in declaration order.
     pub fn resolved(&self) -> Vec<ResolvedField> {
-        self.state().resolved.clone()
+        let mut st = self.state();
+        st.sort();
+        st.resolved.clone()
     }
 }
 
@@ -343,7 +463,7 @@ pub async fn resolve<T: Configuration>(
     let sections: Vec<String> = sections.iter().map(|s| (*s).to_owned()).collect();
     let scope = Scope {
         sections: sections.clone(),
-        config_section: None,
+        ..Scope::default()
     };
     let value = T::resolve_under(&ctx, &scope).await;
     let clean = {

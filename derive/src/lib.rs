@@ -1,14 +1,25 @@
 //! `#[derive(Configuration)]` for strata typed configurations.
 //!
 //! Each named field becomes a section walk for its name under the
-//! configuration's sections. Attributes, under `#[config(...)]`:
-//! - `secret`: a secret lookup (implied by `SecretString` fields);
+//! configuration's sections. Every field's lookup starts at once and they
+//! are awaited together, so the fields of one configuration reach a vault in
+//! the same round. Field attributes, under `#[config(...)]`:
+//! - `secret`: a secret lookup (implied by `SecretString` and `SecretBox<T>`
+//!   fields);
 //! - `default = EXPR`: the value when no provider holds the field;
 //! - `rename = "key"`: the key to look up instead of the field name;
 //! - `nested`: the field is itself a configuration, resolved under its own
 //!   section (its native form, e.g. a connection string, is tried first).
 //!
-//! `Option<T>` fields are optional.
+//! `Option<T>` fields are optional. Struct attributes, under
+//! `#[config(...)]`:
+//! - `credentials`: the configuration is a credentials configuration: its
+//!   native form is looked up as a secret (as dlt does);
+//! - `native`: the configuration also reads from one value (a connection
+//!   string, a JSON key) through its `NativeValue` implementation;
+//! - `crate = "path"`: where the `typed` module is (default `::strata`;
+//!   a vault backend that depends on `strata-core` only writes
+//!   `crate = "strata_core"`).
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -25,6 +36,35 @@ pub fn derive_configuration(input: TokenStream) -> TokenStream {
         Ok(ts) => ts.into(),
         Err(e) => e.to_compile_error().into(),
     }
+}
+
+struct StructAttrs {
+    krate: syn::Path,
+    credentials: bool,
+    native: bool,
+}
+
+fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
+    let mut out = StructAttrs {
+        krate: syn::parse_quote!(::strata),
+        credentials: false,
+        native: false,
+    };
+    for attr in input.attrs.iter().filter(|a| a.path().is_ident("config")) {
+        attr.parse_nested_meta(|meta| {
+            if meta.path.is_ident("crate") {
+                out.krate = meta.value()?.parse::<LitStr>()?.parse::<syn::Path>()?;
+            } else if meta.path.is_ident("credentials") {
+                out.credentials = true;
+            } else if meta.path.is_ident("native") {
+                out.native = true;
+            } else {
+                return Err(meta.error("expected `credentials`, `native` or `crate = \"path\"`"));
+            }
+            Ok(())
+        })?;
+    }
+    Ok(out)
 }
 
 #[derive(Default)]
@@ -80,6 +120,26 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     }
 }
 
+/// The `T` of `SecretBox<T>`.
+fn secret_box_inner(ty: &Type) -> Option<&Type> {
+    let Type::Path(p) = ty else { return None };
+    let seg = p.path.segments.last()?;
+    if seg.ident != "SecretBox" {
+        return None;
+    }
+    let PathArguments::AngleBracketed(args) = &seg.arguments else {
+        return None;
+    };
+    match args.args.first()? {
+        GenericArgument::Type(t) => Some(t),
+        _ => None,
+    }
+}
+
+fn is_str(ty: &Type) -> bool {
+    matches!(ty, Type::Path(p) if p.path.is_ident("str"))
+}
+
 fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let name = &input.ident;
     let Data::Struct(data) = &input.data else {
@@ -100,9 +160,19 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             "Configuration cannot be generic",
         ));
     }
-    let mut lets = Vec::new();
+    let StructAttrs {
+        krate,
+        credentials,
+        native,
+    } = struct_attrs(input)?;
+    let typed = quote!(#krate::typed);
+    let mut locals = Vec::new();
+    let mut futures = Vec::new();
+    let mut finish = Vec::new();
     let mut inits = Vec::new();
     for (i, field) in fields.named.iter().enumerate() {
+        let index =
+            u32::try_from(i).map_err(|_| syn::Error::new_spanned(field, "too many fields"))?;
         let ident = field
             .ident
             .as_ref()
@@ -118,37 +188,65 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             None => (&field.ty, false),
         };
         let is_secret_string = last_ident(inner).as_deref() == Some("SecretString");
-        let secret = a.secret || is_secret_string;
-        let presence = if optional || a.default.is_some() {
-            quote!(::strata::typed::Presence::Optional)
-        } else {
-            quote!(::strata::typed::Presence::Required)
-        };
+        let boxed = secret_box_inner(inner);
+        let secret = a.secret || is_secret_string || boxed.is_some();
+        let may_be_absent = optional || a.default.is_some();
+        let spec = quote!(
+            #typed::Field::new(#index, #key).secret(#secret).optional(#may_be_absent)
+        );
         let fetch = if a.nested {
-            quote!(ctx.nested::<#inner>(sections, #key, #secret, #presence).await)
-        } else if is_secret_string {
-            quote!(ctx.secret_string(sections, #key, #presence).await)
+            quote!(ctx.nested::<#inner>(scope, #spec))
+        } else if is_secret_string || boxed.is_some_and(is_str) {
+            quote!(ctx.secret_string(scope, #spec))
+        } else if let Some(t) = boxed {
+            quote!(ctx.secret_box::<#t>(scope, #spec))
         } else {
-            quote!(ctx.field::<#inner>(sections, #key, #secret, #presence).await)
+            quote!(ctx.field::<#inner>(scope, #spec))
         };
+        futures.push(fetch);
         let value = match (&a.default, optional) {
-            (_, true) => quote!(::std::option::Option::Some(#fetch)),
-            (Some(d), false) => quote!(::std::option::Option::Some((#fetch).unwrap_or_else(|| #d))),
-            (None, false) => fetch,
+            (_, true) => quote!(::std::option::Option::Some(#local)),
+            (Some(d), false) => quote!(::std::option::Option::Some(#local.unwrap_or_else(|| #d))),
+            (None, false) => quote!(#local),
         };
-        lets.push(quote!(let #local = #value;));
+        finish.push(quote!(let #local = #value;));
+        locals.push(local.clone());
         inits.push(quote!(#ident: #local?));
     }
-    Ok(quote! {
-        #[::strata::async_trait]
-        impl ::strata::typed::Configuration for #name {
-            async fn resolve_under(
-                ctx: &::strata::typed::ResolveContext<'_>,
-                sections: &::strata::typed::Scope,
-            ) -> ::std::option::Option<Self> {
-                #(#lets)*
-                ::std::option::Option::Some(Self { #(#inits),* })
+    let body = if locals.is_empty() {
+        quote!(::std::option::Option::Some(Self {}))
+    } else {
+        quote! {
+            let (#(#locals,)*) = #typed::__private::join!(#(#futures),*);
+            #(#finish)*
+            ::std::option::Option::Some(Self { #(#inits),* })
+        }
+    };
+    let from_native = if native {
+        quote! {
+            fn from_native(
+                value: &#krate::Value,
+            ) -> ::std::option::Option<::std::result::Result<Self, ::std::string::String>> {
+                <Self as #typed::NativeValue>::from_native(value)
             }
+        }
+    } else {
+        quote!()
+    };
+    Ok(quote! {
+        #[#krate::async_trait]
+        impl #typed::Configuration for #name {
+            const CREDENTIALS: bool = #credentials;
+
+            async fn resolve_under(
+                ctx: &#typed::ResolveContext<'_>,
+                scope: &#typed::Scope,
+            ) -> ::std::option::Option<Self> {
+                let _ = &scope;
+                #body
+            }
+
+            #from_native
         }
     })
 }

@@ -232,3 +232,258 @@ fn an_optional_nested_configuration_that_is_absent_is_none_and_not_reported() {
     let w: WithOptionalNested = block(s.resolve(&["destination", "x"], None)).unwrap();
     assert_eq!(w.credentials.unwrap().host, "h");
 }
+
+#[derive(Configuration, Debug)]
+#[config(credentials)]
+struct WarehouseCredentials {
+    #[config(secret)]
+    host: String,
+    #[config(secret)]
+    port: u16,
+    #[config(secret)]
+    database: String,
+    #[config(secret)]
+    username: String,
+    password: SecretString,
+}
+
+#[derive(Configuration, Debug)]
+struct Warehouse {
+    #[config(nested)]
+    credentials: WarehouseCredentials,
+}
+
+const FIELDS: [(&str, &str); 5] = [
+    ("host", "db.internal"),
+    ("port", "5433"),
+    ("database", "dwh"),
+    ("username", "loader"),
+    ("password", "canary-pw"),
+];
+
+/// A chain of env (empty) and TOML (none) plus a memory vault with
+/// `latency` per request.
+fn with_vault(
+    vault: &std::sync::Arc<strata::vault::MemoryVault>,
+    options: strata::vault::VaultOptions,
+) -> (Project, Strata) {
+    let p = Project::workspace();
+    let mut s = Strata::open_local(Options {
+        run_dir: Some(p.path().to_path_buf()),
+        global_dir: Some(p.path().join("global")),
+        env: Some(Environment::from_pairs(Vec::<(String, String)>::new())),
+        secrets_dir: Some(p.path().join("run-secrets")),
+        ..Default::default()
+    })
+    .unwrap();
+    s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
+        vault.clone(),
+        options,
+    )));
+    (p, s)
+}
+
+fn check_warehouse(w: &Warehouse) {
+    let c = &w.credentials;
+    assert_eq!((c.host.as_str(), c.port), ("db.internal", 5433));
+    assert_eq!(
+        (c.database.as_str(), c.username.as_str()),
+        ("dwh", "loader")
+    );
+    assert_eq!(c.password.expose_secret(), "canary-pw");
+}
+
+const LATENCY: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// Resolves the warehouse and returns how many vault round trips it took
+/// (the clock is paused: time advances only by the vault's latency).
+async fn rounds(s: &Strata) -> u32 {
+    let start = tokio::time::Instant::now();
+    let w: Warehouse = s
+        .resolve(&["destination", "warehouse"], None)
+        .await
+        .unwrap();
+    check_warehouse(&w);
+    let elapsed = start.elapsed();
+    assert_eq!(elapsed.as_nanos() % LATENCY.as_nanos(), 0, "{elapsed:?}");
+    (elapsed.as_nanos() / LATENCY.as_nanos()) as u32
+}
+
+#[tokio::test(start_paused = true)]
+async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() {
+    // single values, as dlt's provider asks for them with
+    // only_toml_fragments = false
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    for (k, v) in FIELDS {
+        vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
+    }
+    vault.set_latency(LATENCY);
+    let options = strata::vault::VaultOptions {
+        only_toml_fragments: false,
+        ..Default::default()
+    };
+    let (_p, s) = with_vault(&vault, options);
+    let n = rounds(&s).await;
+    // dlt asks, one request at a time: dlt_secrets_toml, the fragments
+    // `destination` and `destination-warehouse`, the native value of
+    // `credentials` at its three walk paths, then the five fields: 11
+    let mut expected: Vec<String> = [
+        "dlt_secrets_toml",
+        "destination",
+        "destination-warehouse",
+        "destination-warehouse-credentials",
+        "destination-credentials",
+        "credentials",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    expected.extend(FIELDS.map(|(k, _)| format!("destination-warehouse-credentials-{k}")));
+    expected.sort();
+    let fetched = vault.fetched_names();
+    assert_eq!(
+        fetched,
+        expected.iter().map(|n| (n.clone(), 1)).collect::<Vec<_>>()
+    );
+    // the five fields go out in one round: 6 round trips, where fields
+    // resolved one after the other would take 10 and dlt takes 11
+    assert_eq!(n, 6);
+    // a second resolution is answered from the cache
+    assert_eq!(rounds(&s).await, 0);
+    assert_eq!(vault.total_fetches(), 11);
+
+    // with list_secrets, names that are not listed are never fetched: one
+    // list, then the five fields in one round
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    for (k, v) in FIELDS {
+        vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
+    }
+    vault.set_latency(LATENCY);
+    let options = strata::vault::VaultOptions {
+        only_toml_fragments: false,
+        list_secrets: true,
+        ..Default::default()
+    };
+    let (_p, s) = with_vault(&vault, options);
+    assert_eq!(rounds(&s).await, 2);
+    assert_eq!((vault.list_count(), vault.total_fetches()), (1, 5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn vault_documents_answer_every_field_in_one_or_two_rounds() {
+    let doc: String = FIELDS
+        .iter()
+        .map(|(k, v)| format!("{k} = \"{v}\"\n"))
+        .collect();
+    // the whole secrets.toml in one secret: one request
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    vault.insert(
+        "dlt_secrets_toml",
+        &format!("[destination.warehouse.credentials]\n{doc}"),
+    );
+    vault.set_latency(LATENCY);
+    let (_p, s) = with_vault(&vault, strata::vault::VaultOptions::default());
+    assert_eq!(rounds(&s).await, 1);
+    assert_eq!(vault.total_fetches(), 1);
+    // a fragment: dlt_secrets_toml, then both fragments in one round
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    vault.insert(
+        "destination-warehouse",
+        &format!("[destination.warehouse.credentials]\n{doc}"),
+    );
+    vault.set_latency(LATENCY);
+    let (_p, s) = with_vault(&vault, strata::vault::VaultOptions::default());
+    assert_eq!(rounds(&s).await, 2);
+    assert_eq!(vault.total_fetches(), 3);
+}
+
+#[derive(Configuration, Debug)]
+struct Mixed {
+    #[config(secret)]
+    token: String,
+    region: Option<String>,
+}
+
+#[tokio::test]
+async fn an_only_secrets_vault_is_asked_for_secret_fields_only() {
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    vault.insert("sources-crm-token", "canary-token");
+    vault.insert("sources-crm-region", "eu");
+    let options = strata::vault::VaultOptions {
+        only_toml_fragments: false,
+        ..Default::default()
+    };
+    let (_p, s) = with_vault(&vault, options);
+    let m: Mixed = s.resolve(&["sources", "crm"], None).await.unwrap();
+    assert_eq!(m.token, "canary-token");
+    assert_eq!(
+        m.region, None,
+        "a non-secret field is not read from the vault"
+    );
+    assert_eq!(vault.fetch_count("sources-crm-region"), 0);
+    assert_eq!(vault.fetch_count("sources-crm-token"), 1);
+    // the same vault without only_secrets answers both
+    let options = strata::vault::VaultOptions {
+        only_toml_fragments: false,
+        only_secrets: false,
+        ..Default::default()
+    };
+    let (_p, s) = with_vault(&vault, options);
+    let m: Mixed = s.resolve(&["sources", "crm"], None).await.unwrap();
+    assert_eq!(m.region.as_deref(), Some("eu"));
+}
+
+#[derive(Configuration)]
+struct Boxed {
+    pin: strata::secrecy::SecretBox<u32>,
+    note: Option<strata::secrecy::SecretBox<String>>,
+}
+
+#[test]
+fn secret_box_fields_are_secret_lookups_converted_on_request() {
+    let p = Project::workspace();
+    p.write(".dlt/config.toml", "[app]\npin = 42\n");
+    let s = open(&p, &[("APP__NOTE", "canary-note")]);
+    // a SecretBox field never takes its value from config.toml
+    let err = block(s.resolve::<Boxed>(&["app"], None)).err().unwrap();
+    assert_eq!(err.kind(), ErrorKind::ValueNotSecret, "{err}");
+    let s = open(&p, &[("APP__PIN", "0123"), ("APP__NOTE", "canary-note")]);
+    let b: Boxed = block(s.resolve(&["app"], None)).unwrap();
+    assert_eq!(*b.pin.expose_secret(), 123);
+    assert_eq!(b.note.unwrap().expose_secret(), "canary-note");
+}
+
+#[test]
+fn an_optional_nested_configuration_set_in_part_is_an_error() {
+    let p = Project::workspace();
+    p.write(".dlt/config.toml", "[destination.x]\nname = \"n\"\n");
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.x.credentials]\nhost = \"h\"\n",
+    );
+    let s = open(&p, &[]);
+    let err = block(s.resolve::<WithOptionalNested>(&["destination", "x"], None)).unwrap_err();
+    let text = err.to_string();
+    assert_eq!(err.kind(), ErrorKind::Missing, "{text}");
+    for field in ["database", "username", "password"] {
+        assert!(
+            text.contains(&format!("`destination.x.credentials.{field}`")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("`destination.x.credentials.host` from"),
+        "{text}"
+    );
+}
+
+#[test]
+fn missing_fields_are_listed_in_declaration_order() {
+    let p = Project::workspace();
+    let s = open(&p, &[]);
+    let err = block(s.resolve::<Destination>(&["destination", "postgres"], None)).unwrap_err();
+    let text = err.to_string();
+    let at = |f: &str| text.find(&format!("credentials.{f}`")).unwrap();
+    assert!(at("host") < at("database"), "{text}");
+    assert!(at("database") < at("username"), "{text}");
+    assert!(at("username") < at("password"), "{text}");
+}

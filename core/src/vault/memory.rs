@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 use zeroize::Zeroize;
 
 #[derive(Default)]
@@ -19,6 +20,7 @@ struct State {
     forbid_list: bool,
     fault: Option<ErrorKind>,
     fetches: HashMap<String, usize>,
+    latency: Duration,
 }
 
 impl Drop for State {
@@ -97,6 +99,31 @@ impl MemoryVault {
         self.state().fault = kind;
     }
 
+    /// Makes every fetch and list take `latency` (a tokio timer, so tests
+    /// on a paused clock measure round trips exactly).
+    pub fn set_latency(&self, latency: Duration) {
+        self.state().latency = latency;
+    }
+
+    async fn delay(&self) {
+        let latency = self.state().latency;
+        if !latency.is_zero() {
+            tokio::time::sleep(latency).await;
+        }
+    }
+
+    /// Every name fetched, with its count, sorted by name.
+    pub fn fetched_names(&self) -> Vec<(String, usize)> {
+        let mut names: Vec<_> = self
+            .state()
+            .fetches
+            .iter()
+            .map(|(k, v)| (k.clone(), *v))
+            .collect();
+        names.sort();
+        names
+    }
+
     /// How many times `name` was fetched.
     pub fn fetch_count(&self, name: &str) -> usize {
         self.state().fetches.get(name).copied().unwrap_or(0)
@@ -139,6 +166,7 @@ impl VaultBackend for MemoryVault {
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        self.delay().await;
         let mut state = self.state();
         *state.fetches.entry(name.to_owned()).or_default() += 1;
         if let Some(kind) = state.fault {
@@ -174,6 +202,7 @@ impl VaultBackend for MemoryVault {
         if !self.list_enabled {
             return Err(Error::new(ErrorKind::Unsupported, "listing is disabled"));
         }
+        self.delay().await;
         self.lists.fetch_add(1, Ordering::SeqCst);
         let state = self.state();
         if let Some(kind) = state.fault {
