@@ -3,11 +3,11 @@
 //! for Google. Both also resolve field by field; both are credentials
 //! configurations, so their native value is looked up as a secret.
 
+use crate::typed::Configuration;
 use crate::typed::NativeValue;
 use crate::value::Value;
 use secrecy::SecretString;
 use std::fmt;
-use strata_derive::Configuration;
 
 /// Database credentials; natively `driver://user:password@host:port/database`.
 #[derive(Configuration)]
@@ -196,18 +196,21 @@ mod tests {
         let v = Value::from(
             r#"{"project_id": "p", "client_email": "e@p.iam.gserviceaccount.com", "private_key": "canary"}"#,
         );
-        let sa = GcpServiceAccountCredentials::from_native(&v)
+        let sa = <GcpServiceAccountCredentials as Configuration>::from_native(&v)
             .unwrap()
             .unwrap();
         assert_eq!(sa.project_id, "p");
         assert!(sa.private_key_id.is_none());
         assert!(!format!("{sa:?}").contains("canary"));
         let partial = Value::from(r#"{"project_id": "p", "private_key": "canary"}"#);
-        let e = GcpServiceAccountCredentials::from_native(&partial)
+        let e = <GcpServiceAccountCredentials as Configuration>::from_native(&partial)
             .unwrap()
             .unwrap_err();
         assert!(!e.contains("canary"), "{e}");
         // not JSON-looking: resolved field by field instead
-        assert!(GcpServiceAccountCredentials::from_native(&Value::from("x")).is_none());
+        assert!(
+            <GcpServiceAccountCredentials as Configuration>::from_native(&Value::from("x"))
+                .is_none()
+        );
     }
 }

@@ -17,6 +17,10 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use zeroize::Zeroize;
 
+/// `#[derive(Configuration)]` (in a crate that depends on `strata-core`
+/// only, add `#[config(crate = "strata_core")]`).
+pub use strata_derive::Configuration;
+
 /// Used by `#[derive(Configuration)]`; not a public API.
 #[doc(hidden)]
 pub mod __private {

@@ -349,7 +349,7 @@ pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_
         }
         let status = async {
             let table = section(strata.resolver(), &kind).await?;
-            let provider = build(&kind, &table).await?;
+            let provider = build(strata.resolver(), &kind, &table).await?;
             let backend = provider.backend();
             let where_ = backend.location();
             if provider.options().list_secrets {

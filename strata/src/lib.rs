@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use strata_core::typed;
+/// The `Configuration` trait and `#[derive(Configuration)]`: see [`typed`].
 pub use strata_core::typed::Configuration;
 pub use strata_core::vault;
 pub use strata_core::workspace;
@@ -19,8 +20,6 @@ pub use strata_core::{
     ProfileSource, Provenance, Provider, ProviderExt, Resolved, Resolver, Table, Trace, TraceEntry,
     Value, Vault, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
 };
-/// `#[derive(Configuration)]`: see [`typed`].
-pub use strata_derive::Configuration;
 pub use strata_env::EnvProvider;
 pub use strata_toml::{TomlProvider, set_value};
 

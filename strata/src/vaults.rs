@@ -20,7 +20,9 @@ pub struct VaultKind {
     /// Option keys read from `[providers.<section>]` (configuration lookups).
     pub options: &'static [&'static str],
     /// Credential fields read from `[providers.<section>.credentials]`
-    /// (secret lookups).
+    /// (secret lookups). Empty for Google, whose service account is
+    /// resolved as a typed configuration by the backend itself
+    /// (`strata_google::GoogleBootstrap`, walked as dlt walks it).
     pub credentials: &'static [&'static str],
 }
 
@@ -42,13 +44,7 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
             "version",
             "timeout",
         ],
-        credentials: &[
-            "project_id",
-            "client_email",
-            "private_key",
-            "private_key_id",
-            "token_uri",
-        ],
+        credentials: &[],
     },
     VaultKind {
         vault: Vault::Aws,
@@ -126,6 +122,9 @@ pub async fn section(resolver: &Resolver, kind: &VaultKind) -> Result<Table, Err
             table.insert((*option).to_owned(), v);
         }
     }
+    if kind.credentials.is_empty() {
+        return Ok(table);
+    }
     let mut creds: Option<Table> = None;
     if let Some(v) = optional(resolver, &format!("{base}.credentials"), &Lookup::secret()).await? {
         let t = v.to_table().ok_or_else(|| {
@@ -159,19 +158,24 @@ pub struct EnabledVault {
     pub provider: Arc<VaultProvider>,
 }
 
-/// Builds the provider of `kind` from its section, or says which cargo
-/// feature is missing.
-pub async fn build(kind: &VaultKind, table: &Table) -> Result<VaultProvider, Error> {
+/// Builds the provider of `kind` from its section (and, for Google, the
+/// service account resolved from `resolver`), or says which cargo feature
+/// is missing.
+pub async fn build(
+    resolver: &Resolver,
+    kind: &VaultKind,
+    table: &Table,
+) -> Result<VaultProvider, Error> {
     match kind.vault {
         #[cfg(feature = "google")]
-        Vault::Google => strata_google::provider(table).await,
+        Vault::Google => strata_google::bootstrap(resolver, table).await,
         #[cfg(feature = "aws")]
         Vault::Aws => strata_aws::provider(table).await,
         #[cfg(feature = "azure")]
         Vault::Azure => strata_azure::provider(table).await,
         #[allow(unreachable_patterns)]
         _ => {
-            let _ = table;
+            let _ = (resolver, table);
             Err(not_compiled(kind))
         }
     }
@@ -197,7 +201,7 @@ pub async fn enable_all(resolver: &mut Resolver) -> Result<Vec<EnabledVault>, Er
             continue;
         }
         let table = section(resolver, &kind).await?;
-        let provider = Arc::new(build(&kind, &table).await?);
+        let provider = Arc::new(build(resolver, &kind, &table).await?);
         resolver.push(provider.clone());
         out.push(EnabledVault { kind, provider });
     }

@@ -314,3 +314,62 @@ fn a_vault_switch_that_is_not_a_boolean_or_lacks_settings_is_an_error() {
         r.stderr()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
+    let server = LocalSecretManager::start().await;
+    server.put("dlt_secrets_toml", DOC.as_bytes());
+    let a = server.account();
+    // fields from two places: the key in secrets.toml, the rest from env
+    let mut p = Project::workspace();
+    bootstrap_env(&mut p, &server);
+    p.env
+        .retain(|(k, _)| k != "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY");
+    p.write(
+        ".dlt/secrets.toml",
+        &format!(
+            "[providers.google_secrets.credentials]\nprivate_key = {}\n",
+            strata::Value::from(a.private_key_pem.as_str()).to_toml()
+        ),
+    );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.ok().stdout(), "canary-from-vault");
+
+    // set in part: every missing field is listed with where it was looked
+    // up, and no key material is printed
+    let mut p = Project::workspace();
+    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
+        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
+            "canary-project",
+        );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_ne!(r.code(), 0, "{}", r.all());
+    let err = r.stderr();
+    for needle in [
+        "missing value `providers.google_secrets.credentials.client_email`",
+        "missing secret `providers.google_secrets.credentials.private_key`",
+        "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+        "`providers.google_secrets.credentials.project_id` from environment",
+    ] {
+        assert!(err.contains(needle), "{needle:?} not in:\n{err}");
+    }
+    assert!(!err.contains("canary-project"), "{err}");
+
+    // a private key in config.toml is refused, naming the file, as dlt does
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        "[providers]\nenable_google_secrets = true\n[providers.google_secrets.credentials]\nprivate_key = \"canary-key\"\n",
+    );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_ne!(r.code(), 0, "{}", r.all());
+    assert!(r.stderr().contains("config.toml"), "{}", r.stderr());
+    assert!(
+        r.stderr().contains("may not hold secrets"),
+        "{}",
+        r.stderr()
+    );
+    assert!(!r.all().contains("canary"), "{}", r.all());
+}

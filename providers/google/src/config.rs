@@ -4,8 +4,10 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
+use strata_core::credentials::GcpServiceAccountCredentials;
+use strata_core::typed::{self, Configuration, NativeValue};
 use strata_core::vault::{Settings, VaultOptions};
-use strata_core::{Error, Table};
+use strata_core::{Error, Resolver, Table, Value};
 
 /// Google's OAuth token endpoint, the default `token_uri`.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -64,6 +66,31 @@ pub struct GoogleConfig {
     pub options: VaultOptions,
 }
 
+/// What the bootstrap resolves from the chain: the service account under
+/// `providers.google_secrets`, resolved as a typed configuration the way dlt
+/// resolves its `GcpServiceAccountCredentials` there. Its native value (the
+/// whole JSON key in one string) is looked up at
+/// `providers.google_secrets.credentials`, `providers.credentials` and
+/// `credentials`; else each field at the same three places
+/// (`providers.google_secrets.credentials.private_key`, ...).
+#[derive(Configuration, Debug)]
+#[config(crate = "strata_core")]
+pub struct GoogleBootstrap {
+    /// Absent: application default credentials. Set in part: an error that
+    /// lists each missing field and where it was looked up.
+    #[config(nested)]
+    pub credentials: Option<GcpServiceAccountCredentials>,
+}
+
+/// Resolves the bootstrap service account from `resolver` (see
+/// [`GoogleBootstrap`]).
+pub async fn resolve_credentials(
+    resolver: &Resolver,
+) -> Result<Option<GcpServiceAccountCredentials>, Error> {
+    let found: GoogleBootstrap = typed::resolve(resolver, &["providers", SECTION], None).await?;
+    Ok(found.credentials)
+}
+
 impl GoogleConfig {
     /// Reads the `[providers.google_secrets]` table: `only_secrets`,
     /// `only_toml_fragments`, `list_secrets`, `endpoint`, `project_id`,
@@ -72,6 +99,17 @@ impl GoogleConfig {
     /// `private_key_id` and `token_uri`, or the whole service-account JSON key
     /// as one string; absent: application default credentials).
     pub fn from_table(t: &Table) -> Result<Self, Error> {
+        let credentials = table_credentials(t)?;
+        Self::with_credentials(t, credentials)
+    }
+
+    /// The options of the `[providers.google_secrets]` table with the
+    /// service account resolved separately ([`resolve_credentials`]); a
+    /// `credentials` entry in the table is ignored.
+    pub fn with_credentials(
+        t: &Table,
+        credentials: Option<GcpServiceAccountCredentials>,
+    ) -> Result<Self, Error> {
         let s = Settings::new(SECTION, "", t);
         let version = s.text("version")?.unwrap_or_else(|| "latest".into());
         if version != "latest" && version.parse::<u64>().is_err() {
@@ -80,11 +118,9 @@ impl GoogleConfig {
                 s.key("version")
             )));
         }
-        let credentials = match s.credentials()? {
-            Some(table) if !table.is_empty() => {
-                Credentials::ServiceAccount(service_account(&table)?)
-            }
-            _ => Credentials::ApplicationDefault,
+        let credentials = match credentials {
+            Some(c) => Credentials::ServiceAccount(service_account(c)?),
+            None => Credentials::ApplicationDefault,
         };
         Ok(Self {
             project_id: s.text("project_id")?,
@@ -116,20 +152,50 @@ impl GoogleConfig {
 
 static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
 
-fn service_account(t: &Table) -> Result<ServiceAccount, Error> {
-    let c = Settings::new(SECTION, "credentials.", t);
+/// The `credentials` entry of a settings table: a table of fields, or the
+/// whole JSON key as one string.
+fn table_credentials(t: &Table) -> Result<Option<GcpServiceAccountCredentials>, Error> {
+    let s = Settings::new(SECTION, "", t);
+    let Some(raw) = t.get("credentials") else {
+        return Ok(None);
+    };
+    if let Some(native) = <GcpServiceAccountCredentials as NativeValue>::from_native(raw) {
+        return native
+            .map(Some)
+            .map_err(|why| s.invalid(format!("`{}`: {why}", s.key("credentials"))));
+    }
+    let Some(table) = raw.as_table().filter(|t| !t.is_empty()) else {
+        return match raw {
+            Value::Table(_) => Ok(None),
+            _ => Err(s.invalid(format!(
+                "`{}` must be a table or the service-account JSON key",
+                s.key("credentials")
+            ))),
+        };
+    };
+    let c = Settings::new(SECTION, "credentials.", table);
     let why = "service-account credentials need project_id, client_email and private_key";
-    let project_id = c.required("project_id", why)?;
-    let client_email = c.required("client_email", why)?;
-    let raw_key = SecretString::from(c.required("private_key", why)?);
-    let private_key = normalize_pem(&raw_key, &c)?;
-    Ok(ServiceAccount {
-        project_id,
-        client_email,
-        private_key,
+    Ok(Some(GcpServiceAccountCredentials {
+        project_id: c.required("project_id", why)?,
+        client_email: c.required("client_email", why)?,
+        private_key: SecretString::from(c.required("private_key", why)?),
         private_key_id: c.text("private_key_id")?,
+        token_uri: c.text("token_uri")?,
+    }))
+}
+
+/// Checks a resolved service account: the key must be a PKCS#8 PEM.
+fn service_account(c: GcpServiceAccountCredentials) -> Result<ServiceAccount, Error> {
+    let settings = Settings::new(SECTION, "credentials.", &EMPTY);
+    let private_key = normalize_pem(&c.private_key, &settings)?;
+    Ok(ServiceAccount {
+        project_id: c.project_id,
+        client_email: c.client_email,
+        private_key,
+        private_key_id: c.private_key_id.filter(|k| !k.is_empty()),
         token_uri: c
-            .text("token_uri")?
+            .token_uri
+            .filter(|u| !u.is_empty())
             .unwrap_or_else(|| GOOGLE_TOKEN_URI.into()),
     })
 }

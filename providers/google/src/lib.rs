@@ -18,16 +18,29 @@ mod config;
 mod error;
 
 pub use backend::{GoogleBackend, SCOPE, Tuning};
-pub use config::{Credentials, GOOGLE_TOKEN_URI, GoogleConfig, SECTION, ServiceAccount};
+pub use config::{
+    Credentials, GOOGLE_TOKEN_URI, GoogleBootstrap, GoogleConfig, SECTION, ServiceAccount,
+    resolve_credentials,
+};
 pub use error::ACCESSOR_ROLE;
 
 use std::sync::Arc;
 use strata_core::vault::VaultProvider;
-use strata_core::{Error, Table};
+use strata_core::{Error, Resolver, Table};
 
 /// Builds the vault provider from the `[providers.google_secrets]` table.
 pub async fn provider(section: &Table) -> Result<VaultProvider, Error> {
     let config = GoogleConfig::from_table(section)?;
+    let backend = GoogleBackend::connect(&config).await?;
+    Ok(VaultProvider::new(Arc::new(backend), config.options))
+}
+
+/// Builds the vault provider from the chain above it: the options of the
+/// `[providers.google_secrets]` table, and the service account resolved as
+/// a typed configuration ([`GoogleBootstrap`]), as dlt bootstraps it.
+pub async fn bootstrap(resolver: &Resolver, options: &Table) -> Result<VaultProvider, Error> {
+    let credentials = resolve_credentials(resolver).await?;
+    let config = GoogleConfig::with_credentials(options, credentials)?;
     let backend = GoogleBackend::connect(&config).await?;
     Ok(VaultProvider::new(Arc::new(backend), config.options))
 }
