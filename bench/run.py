@@ -7,11 +7,20 @@
 2. warm, in process: exact gets and section walks over a workspace of 1,000
    keys in 4 files plus 200 environment variables: criterion for strata
    (`cargo bench -p strata --bench resolve`, which builds the same workspace),
-   `timeit` for dlt (10,000 lookups).
+   `timeit` for dlt (10,000 lookups);
+3. vault: a 5-field credentials configuration resolved through Google Secret
+   Manager (the local one, `local-secret-manager`, with 20 ms added to every
+   request), in three layouts, with and without `list_secrets`: requests made
+   and wall time, strata (`examples/vault_bench.rs`) vs dlt's
+   `GoogleSecretsProvider` (needs `.venv/bin/pip install -r
+   bench/requirements.txt`).
 
-Prints a table of medians and ratios (dlt / strata). Nothing here is a test.
+    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm) or vault
+
+Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 """
 
+import argparse
 import json
 import os
 import statistics
@@ -98,8 +107,7 @@ print(json.dumps({"config_get": config_get, "secret_get": secret_get, "walk": wa
 """
 
 
-def main():
-    python = sys.executable
+def local_and_warm(python):
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata"], cwd=ROOT, check=True)
     strata_bin = ROOT / "target" / "release" / "strata"
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,6 +150,167 @@ def main():
     print(f"| {'-' * 34} | {'-' * 12}: | {'-' * 12}: | {'-' * 12}: |")
     for name, s, d in rows:
         print(f"| {name:<34} | {s * 1000:>9.2f} ms | {d * 1000:>9.2f} ms | {d / s:>11.0f}x |")
+
+
+# --- vault: strata vs dlt's GoogleSecretsProvider on the local Secret Manager
+
+LATENCY_MS = 20
+FIELDS = ["host", "port", "database", "username", "password"]
+
+DLT_VAULT = r"""
+import json, sys, time
+import googleapiclient.discovery as discovery
+from google.oauth2.service_account import Credentials
+import dlt
+from dlt.common.typing import AnyType, TSecretValue
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration, GcpServiceAccountCredentials
+from dlt.common.configuration.providers.google_secrets import GoogleSecretsProvider
+
+endpoint, key_file, list_secrets = sys.argv[1], sys.argv[2], sys.argv[3] == "true"
+
+# dlt builds its client with googleapiclient.discovery.build: point it here
+_build = discovery.build
+def build(*args, **kwargs):
+    kwargs["client_options"] = {"api_endpoint": endpoint}
+    return _build(*args, **kwargs)
+discovery.build = build
+
+@configspec
+class WarehouseCredentials(CredentialsConfiguration):
+    host: TSecretValue = None
+    port: TSecretValue = None
+    database: TSecretValue = None
+    username: TSecretValue = None
+    password: TSecretValue = None
+
+@configspec
+class Warehouse(BaseConfiguration):
+    credentials: WarehouseCredentials = None
+
+# the key's own token_uri (this server) travels with a native credentials object
+creds = GcpServiceAccountCredentials()
+creds.parse_native_representation(Credentials.from_service_account_info(json.load(open(key_file))))
+provider = GoogleSecretsProvider(creds, only_secrets=True, only_toml_fragments=False, list_secrets=list_secrets)
+dlt.config.register_provider(provider)
+provider._look_vault("warm-up", AnyType)  # authenticate outside the measured run
+print("ready", flush=True)
+sys.stdin.readline()
+started = time.perf_counter()
+w = resolve_configuration(Warehouse(), sections=("destination", "warehouse"))
+ms = (time.perf_counter() - started) * 1000
+fields = sum(1 for f in ["host", "port", "database", "username", "password"] if getattr(w.credentials, f))
+print(json.dumps({"ms": ms, "fields": fields}), flush=True)
+"""
+
+
+def vault_layouts():
+    doc = "[destination.warehouse.credentials]\n" + "".join(f'{f} = "{f}-value"\n' for f in FIELDS)
+    return [
+        ("dlt_secrets_toml", {"dlt_secrets_toml": doc}),
+        ("fragment `destination-warehouse`", {"destination-warehouse": doc}),
+        ("single values", {f"destination-warehouse-credentials-{f}": f"{f}-value" for f in FIELDS}),
+    ]
+
+
+def http(method, url):
+    import urllib.request
+    with urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)) as r:
+        return json.loads(r.read())
+
+
+def measured(cmd, env, cwd, endpoint):
+    """Runs a client that prints `ready`, resets the server's counts, lets it
+    go, and returns (its JSON result, API requests made, token requests)."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    line = proc.stdout.readline().strip()
+    if line != "ready":
+        proc.kill()
+        raise SystemExit(f"{cmd[0]} did not start: {line} {proc.stderr.read()}")
+    http("POST", f"{endpoint}/_local/reset")
+    proc.stdin.write("go\n")
+    proc.stdin.flush()
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode != 0:
+        raise SystemExit(f"{cmd[0]} failed: {err}")
+    result = json.loads(out.strip().splitlines()[-1])
+    counts = http("GET", f"{endpoint}/_local/counts")
+    api = sum(v for k, v in counts.items() if not k.startswith("token"))
+    tokens = sum(v for k, v in counts.items() if k.startswith("token"))
+    return result, api, tokens
+
+
+def vault(python, runs):
+    try:
+        subprocess.run([python, "-c", "import googleapiclient, google_auth_httplib2"], check=True,
+                       stderr=subprocess.DEVNULL)
+    except subprocess.CalledProcessError:
+        raise SystemExit("dlt's GoogleSecretsProvider needs: .venv/bin/pip install -r bench/requirements.txt")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-conformance", "--bin",
+                    "local-secret-manager", "-p", "strata", "--example", "vault_bench"], cwd=ROOT, check=True)
+    server_bin = ROOT / "target" / "release" / "local-secret-manager"
+    strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ws = tmp / "ws"
+        (ws / ".dlt").mkdir(parents=True)
+        for layout, secrets in vault_layouts():
+            files = []
+            for i, (name, text) in enumerate(secrets.items()):
+                f = tmp / f"secret-{i}"
+                f.write_text(text)
+                files += ["--secret", f"{name}={f}"]
+            key = tmp / "key.json"
+            server = subprocess.Popen([str(server_bin), "--latency-ms", str(LATENCY_MS), "--key-out", str(key)] + files,
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                info = json.loads(server.stdout.readline())
+                endpoint = info["endpoint"].rstrip("/")
+                for list_secrets in (False, True):
+                    base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "RUNTIME__DLTHUB_TELEMETRY": "false",
+                            "STRATA_GLOBAL_DIR": str(tmp / "no-global")}
+                    strata_env = dict(base, PROVIDERS__ENABLE_GOOGLE_SECRETS="true",
+                                      PROVIDERS__GOOGLE_SECRETS__ENDPOINT=endpoint,
+                                      PROVIDERS__GOOGLE_SECRETS__CREDENTIALS=key.read_text(),
+                                      PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS="false",
+                                      PROVIDERS__GOOGLE_SECRETS__LIST_SECRETS=str(list_secrets).lower())
+                    results = {"strata": [], "dlt": []}
+                    for _ in range(runs):
+                        results["strata"].append(measured([str(strata_bin)], strata_env, ws, endpoint))
+                        results["dlt"].append(measured([python, "-c", DLT_VAULT, endpoint, str(key),
+                                                        str(list_secrets).lower()], base, ws, endpoint))
+                    row = {"layout": layout, "list_secrets": list_secrets}
+                    for who, rs in results.items():
+                        assert all(r[0]["fields"] == 5 for r in rs), f"{who} did not resolve all five fields"
+                        row[who] = {"ms": statistics.median(r[0]["ms"] for r in rs), "requests": rs[0][1],
+                                    "tokens": rs[0][2]}
+                    rows.append(row)
+            finally:
+                server.kill()
+                server.wait()
+    print(f"\nvault: 5-field credentials configuration, {LATENCY_MS} ms added per request, "
+          f"token fetched before the measured run, median of {runs} runs\n")
+    print(f"| {'layout':<32} | list_secrets | requests strata / dlt | strata ms (round trips) | "
+          f"dlt ms (round trips) | dlt / strata |")
+    print(f"| {'-' * 32} | ---: | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        s, d = r["strata"], r["dlt"]
+        print(f"| {r['layout']:<32} | {str(r['list_secrets']).lower():>12} | {s['requests']:>10} / {d['requests']:<10} | "
+              f"{s['ms']:>9.1f} ({s['ms'] / LATENCY_MS:.1f}) | {d['ms']:>9.1f} ({d['ms'] / LATENCY_MS:.1f}) | "
+              f"{d['ms'] / s['ms']:>5.1f}x |")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", choices=["local", "vault"], help="run one part: local (cold and warm) or vault")
+    parser.add_argument("--vault-runs", type=int, default=5)
+    args = parser.parse_args()
+    if args.only in (None, "local"):
+        local_and_warm(sys.executable)
+    if args.only in (None, "vault"):
+        vault(sys.executable, args.vault_runs)
 
 
 if __name__ == "__main__":

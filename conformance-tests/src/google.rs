@@ -326,6 +326,9 @@ fn google_error(code: u16, message: &str) -> Reply {
     )
 }
 
+/// The audience Google's token endpoint expects in a JWT-bearer assertion.
+const GOOGLE_TOKEN_AUDIENCE: &str = "https://oauth2.googleapis.com/token";
+
 fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -342,6 +345,19 @@ impl Shared {
     }
 
     async fn answer(&self, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
+        // the server's own endpoints, for a benchmark run against the
+        // standalone binary: not part of Google's API, no latency, no auth
+        match (req.method(), req.uri().path()) {
+            (&Method::GET, "/_local/counts") => {
+                let counts = lock(&self.state).counts.clone();
+                return Ok(reply(StatusCode::OK, json!(counts)));
+            }
+            (&Method::POST, "/_local/reset") => {
+                lock(&self.state).counts.clear();
+                return Ok(reply(StatusCode::OK, json!({})));
+            }
+            _ => {}
+        }
         let (latency, drop_it) = {
             let mut s = lock(&self.state);
             (s.faults.latency, s.faults.take_drop())
@@ -507,8 +523,14 @@ impl Shared {
         if claims["iss"] != self.account.client_email.as_str() {
             return Err("Invalid issuer".into());
         }
-        if claims["aud"] != self.token_uri.as_str() {
-            return Err(format!("Invalid JWT audience, expected {}", self.token_uri));
+        // Google documents its own endpoint as the audience, and google-auth
+        // (Python) always sends that; yup-oauth2 sends the key's token_uri
+        let aud = claims["aud"].as_str().unwrap_or("");
+        if aud != self.token_uri && aud != GOOGLE_TOKEN_AUDIENCE {
+            return Err(format!(
+                "Invalid JWT audience, expected {GOOGLE_TOKEN_AUDIENCE} or {}",
+                self.token_uri
+            ));
         }
         let exp = claims["exp"].as_i64().ok_or("no exp")?;
         let iat = claims["iat"].as_i64().unwrap_or(0);
@@ -737,4 +759,59 @@ enum Route {
     ListVersions(String),
     GetVersion(String, String),
     Unknown,
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use rsa::pkcs8::DecodePrivateKey;
+    use rsa::signature::{SignatureEncoding, Signer};
+
+    fn assertion(account: &TestServiceAccount, aud: &str, scope: &str) -> String {
+        let key = RsaPrivateKey::from_pkcs8_pem(&account.private_key_pem).unwrap();
+        let signer = rsa::pkcs1v15::SigningKey::<Sha256>::new(key);
+        let header = URL_SAFE_NO_PAD.encode(json!({"alg": "RS256", "typ": "JWT"}).to_string());
+        let t = now();
+        let claims = URL_SAFE_NO_PAD.encode(
+            json!({"iss": account.client_email, "aud": aud, "scope": scope, "iat": t, "exp": t + 3600})
+                .to_string(),
+        );
+        let message = format!("{header}.{claims}");
+        let signature = URL_SAFE_NO_PAD.encode(signer.sign(message.as_bytes()).to_bytes());
+        format!("{message}.{signature}")
+    }
+
+    #[test]
+    fn the_token_endpoint_accepts_google_s_audience_and_its_own_only() {
+        let account = TestServiceAccount::shared().clone();
+        let shared = Shared {
+            state: Arc::default(),
+            account: account.clone(),
+            token_uri: "http://127.0.0.1:9/token".into(),
+        };
+        // yup-oauth2 (Rust) sends the key's token_uri, google-auth (Python)
+        // Google's own endpoint: both are accepted
+        for aud in ["http://127.0.0.1:9/token", GOOGLE_TOKEN_AUDIENCE] {
+            shared
+                .verify(&assertion(&account, aud, CLOUD_PLATFORM_SCOPE))
+                .unwrap();
+        }
+        let wrong = shared.verify(&assertion(
+            &account,
+            "https://elsewhere/token",
+            CLOUD_PLATFORM_SCOPE,
+        ));
+        assert!(wrong.unwrap_err().contains("audience"));
+        let no_scope = shared.verify(&assertion(&account, GOOGLE_TOKEN_AUDIENCE, "openid"));
+        assert!(no_scope.unwrap_err().contains("scope"));
+        // another key's signature is refused
+        let other = TestServiceAccount::generate("other");
+        let forged = shared.verify(&assertion(
+            &other,
+            GOOGLE_TOKEN_AUDIENCE,
+            CLOUD_PLATFORM_SCOPE,
+        ));
+        assert!(forged.unwrap_err().contains("Signature"));
+    }
 }

@@ -8,6 +8,11 @@
 //! It prints one JSON line (`endpoint`, `token_uri`, `project`) and serves
 //! until it is killed. `--key-out` writes the test service account's JSON key
 //! (made for this run only) with its `token_uri` pointing here.
+//!
+//! Besides Google's API it answers `GET /_local/counts` (requests so far,
+//! per method and secret, as JSON) and `POST /_local/reset` (forget them),
+//! without latency or authentication, so a benchmark can count the requests
+//! each client made.
 
 use std::time::Duration;
 use strata_conformance::google::{LocalSecretManager, TestServiceAccount};
