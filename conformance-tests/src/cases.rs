@@ -61,6 +61,11 @@ pub static CASES: &[Case] = &[
         applies: always,
         run: bad_names,
     },
+    Case {
+        name: "an answer given at once agrees with get",
+        applies: always,
+        run: get_now_agrees,
+    },
 ];
 
 fn always(_: &Capabilities) -> bool {
@@ -204,7 +209,7 @@ fn missing_is_nothing(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
 }
 
 fn credentials() -> Table {
-    let mut t = Table::new();
+    let mut t = Table::default();
     t.insert("host".into(), Value::from("db.example.com"));
     t.insert("port".into(), Value::Integer(5432));
     t.insert("password".into(), Value::from("p@ss \"word\""));
@@ -461,7 +466,7 @@ const CANARY: &str = "canary-hunter2-7f3a9";
 
 fn no_secret_in_debug(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
-        let mut creds = Table::new();
+        let mut creds = Table::default();
         creds.insert("password".into(), Value::from(CANARY));
         let caps = h.capabilities();
         let mut values = vec![Stored::new("api_key", CANARY)];
@@ -546,4 +551,68 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
         Ok(())
     }
     .boxed()
+}
+
+/// `get_now` (the resolver's fast path, when a provider offers it) gives
+/// exactly what `get` gives, found or not, for secret and plain lookups.
+fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
+    async move {
+        let caps = h.capabilities();
+        let values: Vec<Stored> = basic_values()
+            .into_iter()
+            .filter(|s| caps.supports_sections || s.path.len() == 1)
+            .collect();
+        let provider = h.make(&values).await;
+        let mut asked: Vec<String> = values.iter().map(|s| s.path.to_string()).collect();
+        asked.extend(
+            [
+                "absent",
+                "sources.pipedrive",
+                "sources.pipedrive.api_key.below",
+            ]
+            .map(str::to_owned),
+        );
+        for text in &asked {
+            let p = path(text);
+            let segments: Vec<&str> = p.segments().iter().map(String::as_str).collect();
+            for secret in [false, true] {
+                let Some(now) = provider.get_now(&segments, secret) else {
+                    continue;
+                };
+                let now = now.map_err(|e| format!("get_now `{text}`: {e}"))?;
+                let later = provider
+                    .get(&p, secret)
+                    .await
+                    .map_err(|e| format!("get `{text}`: {e}"))?;
+                match (now, later) {
+                    (Answer::NotFound, Answer::NotFound) => {}
+                    (Answer::Found(a), Answer::Found(b)) => {
+                        if a.value != b.value || a.provenance != b.provenance {
+                            return Err(format!(
+                                "`{text}`: get_now and get found different values or provenance"
+                            ));
+                        }
+                    }
+                    (a, b) => {
+                        return Err(format!(
+                            "`{text}` (secret: {secret}): get_now gave {}, get gave {}",
+                            kind(&a),
+                            kind(&b)
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+    .boxed()
+}
+
+fn kind(a: &Answer) -> &'static str {
+    match a {
+        Answer::Found(_) => "found",
+        Answer::NotFound => "not found",
+        Answer::Withheld { .. } => "withheld",
+        _ => "skipped",
+    }
 }

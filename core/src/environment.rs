@@ -11,7 +11,7 @@ use std::sync::Arc;
 /// A snapshot of environment variables (names and values as UTF-8).
 #[derive(Clone, Default)]
 pub struct Environment {
-    vars: Arc<HashMap<String, String>>,
+    vars: Arc<HashMap<String, String, crate::value::FastHash>>,
 }
 
 impl Environment {

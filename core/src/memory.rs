@@ -27,7 +27,7 @@ impl MemoryProvider {
             name: name.into(),
             secrets: may_hold_secrets,
             sections: true,
-            doc: Value::Table(Table::new()),
+            doc: Value::Table(Table::default()),
         }
     }
 
@@ -43,17 +43,17 @@ impl MemoryProvider {
         let mut node = &mut self.doc;
         for segment in path.sections() {
             if node.as_table().is_none() {
-                *node = Value::Table(Table::new());
+                *node = Value::Table(Table::default());
             }
             let Some(table) = node.as_table_mut() else {
                 return;
             };
             node = table
                 .entry(segment.clone())
-                .or_insert_with(|| Value::Table(Table::new()));
+                .or_insert_with(|| Value::Table(Table::default()));
         }
         if node.as_table().is_none() {
-            *node = Value::Table(Table::new());
+            *node = Value::Table(Table::default());
         }
         if let Some(table) = node.as_table_mut() {
             table.insert(path.key().to_owned(), value);
@@ -99,6 +99,14 @@ impl Provider for MemoryProvider {
 
     fn naming(&self) -> NamingRule {
         NamingRule::Toml
+    }
+
+    fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
+        match self.doc.get_path(segments) {
+            None => Some(Ok(Answer::NotFound)),
+            // a hit builds its provenance the usual way
+            Some(_) => None,
+        }
     }
 
     async fn get(&self, path: &Path, _secret: bool) -> Result<Answer, Error> {

@@ -119,11 +119,31 @@ pub enum NameError {
 /// The name of `path` in a TOML document: its segments as a dotted key,
 /// each quoted the TOML way when it is not a bare key.
 pub fn toml_key(path: &Path) -> String {
-    path.segments()
-        .iter()
-        .map(|s| toml_key_segment(s))
-        .collect::<Vec<_>>()
-        .join(".")
+    toml_key_of(path.segments())
+}
+
+/// [`toml_key`] of a path given as segments (at least one, none empty).
+pub fn toml_key_of<S: AsRef<str>>(segments: &[S]) -> String {
+    let mut out = String::with_capacity(segments.iter().map(|s| s.as_ref().len() + 1).sum());
+    for (i, s) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push('.');
+        }
+        let s = s.as_ref();
+        if is_bare_key(s) {
+            out.push_str(s);
+        } else {
+            out.push_str(&toml_key_segment(s));
+        }
+    }
+    out
+}
+
+fn is_bare_key(segment: &str) -> bool {
+    // no early exit, so the loop vectorizes
+    segment.bytes().fold(true, |ok, b| {
+        ok & (b.is_ascii_alphanumeric() | (b == b'_') | (b == b'-'))
+    })
 }
 
 fn toml_key_segment(segment: &str) -> String {

@@ -124,6 +124,7 @@ pub struct Location {
 ///   that name is what the provenance of a found value carries.
 /// - paths that the provider cannot name give an error or not found, never
 ///   a panic.
+/// - `get_now`, when it answers, answers exactly as `get` does.
 /// - `Debug` of the provider and of every value it returns prints no value.
 /// - concurrent `get`s are safe and agree.
 #[async_trait]
@@ -151,6 +152,18 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// What is stored at `path`. `secret` tells whether the caller wants a
     /// secret (the environment provider then also reads `/run/secrets`).
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error>;
+
+    /// Answers at once, without waiting, when the provider can (an
+    /// environment snapshot, parsed files, an in-memory document):
+    /// `Some(answer)`, or `None` to be asked through [`Provider::lookup`].
+    /// `segments` is the whole path, pipeline prefix included. The resolver
+    /// tries this first, so a provider that answers here must give the same
+    /// answer [`Provider::get`] gives, and should not allocate when it does
+    /// not hold the path: most questions of a walk are misses.
+    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
+        let _ = (segments, secret);
+        None
+    }
 
     /// Answers a [`Query`], recording the names read in `details` when the
     /// provider reads more than one name per question (vaults do). The
@@ -207,6 +220,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     }
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
         (**self).get(path, secret).await
+    }
+    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
+        (**self).get_now(segments, secret)
     }
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
         (**self).lookup(query, details).await

@@ -4,12 +4,12 @@
 use crate::error::{Error, ErrorKind, MissingValue};
 use crate::path::Path;
 use crate::provider::{Answer, Found, Location, Provenance, Provider, Query};
-use crate::trace::{Outcome, Trace};
+use crate::trace::{Outcome, Trace, TraceEntry};
 use crate::value::Value;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
 use serde::de::DeserializeOwned;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// How to look a value up.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -48,8 +48,10 @@ pub struct Resolved {
     value: SecretBox<Value>,
     provenance: Provenance,
     from_secret_provider: bool,
-    path: Path,
-    trace: Trace,
+    record: Record,
+    answered: Asked,
+    path: OnceLock<Path>,
+    trace: OnceLock<Trace>,
 }
 
 impl Resolved {
@@ -71,12 +73,13 @@ impl Resolved {
 
     /// The path that answered (with the pipeline prefix, if any).
     pub fn path(&self) -> &Path {
-        &self.path
+        self.path
+            .get_or_init(|| self.record.full_path(self.answered))
     }
 
     /// The questions asked until the value was found.
     pub fn trace(&self) -> &Trace {
-        &self.trace
+        self.trace.get_or_init(|| self.record.trace())
     }
 
     /// Reads the value as `T`, converting text on request. The error names
@@ -87,12 +90,12 @@ impl Resolved {
                 ErrorKind::Conversion,
                 format!(
                     "`{}` from {} cannot be read as {}: {e}",
-                    self.path,
+                    self.path(),
                     self.provenance,
                     std::any::type_name::<T>()
                 ),
             )
-            .with_path(&self.path)
+            .with_path(self.path())
             .with_provider(self.provenance.provider.clone())
         })
     }
@@ -105,7 +108,7 @@ impl Resolved {
                 ErrorKind::Conversion,
                 format!(
                     "`{}` from {} is a {}, not a string",
-                    self.path,
+                    self.path(),
                     self.provenance,
                     self.expose().kind()
                 ),
@@ -120,7 +123,7 @@ impl fmt::Debug for Resolved {
         f.debug_struct("Resolved")
             .field("value", &self.value)
             .field("provenance", &self.provenance)
-            .field("path", &self.path)
+            .field("path", self.path())
             .finish_non_exhaustive()
     }
 }
@@ -138,38 +141,417 @@ pub fn walk_paths(sections: &[String], key: &str) -> Vec<Path> {
 /// `destination.postgres.credentials.password`,
 /// `destination.credentials.password`, `credentials.password`.
 pub fn walk_paths_in(sections: &[String], config_section: Option<&str>, key: &str) -> Vec<Path> {
-    let tail: Vec<String> = config_section
-        .map(str::to_owned)
-        .into_iter()
-        .chain(std::iter::once(key.to_owned()))
-        .collect();
-    let mut out: Vec<Vec<String>> = Vec::with_capacity(sections.len() + 2);
-    for n in (0..=sections.len()).rev() {
-        let mut segs = sections[..n].to_vec();
-        segs.extend(tail.iter().cloned());
-        out.push(segs);
+    let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+    let candidates = Candidates::walk(&sections, config_section, key);
+    (0..candidates.len())
+        .map(|i| Path::from_valid(candidates.get(i).iter().map(|s| (*s).to_owned()).collect()))
+        .collect()
+}
+
+/// The paths one lookup asks, as borrowed segments in one list: the exact
+/// path of a get, or every path of a walk in order. No allocation per path.
+struct Candidates<'a> {
+    segments: Vec<&'a str>,
+    ends: Vec<usize>,
+}
+
+impl<'a> Candidates<'a> {
+    fn exact(segments: Vec<&'a str>) -> Self {
+        let ends = vec![segments.len()];
+        Self { segments, ends }
     }
-    if sections.len() >= 3 && sections[0] == "sources" && sections[1] != sections[2] {
-        let mut compact = vec![sections[0].clone(), sections[2].clone()];
-        compact.extend(sections[3..].iter().cloned());
-        compact.extend(tail.iter().cloned());
-        if !out.contains(&compact) {
-            out.insert(2, compact);
+
+    /// SPEC §3: most specific first, down to the bare key, with the
+    /// compact `sources` layout inserted third.
+    fn walk(sections: &[&'a str], config_section: Option<&'a str>, key: &'a str) -> Self {
+        let tail = usize::from(config_section.is_some()) + 1;
+        let n = sections.len();
+        let mut out = Self {
+            segments: Vec::with_capacity((n + 1) * (n + 2) / 2 + (n + 2) * tail + n),
+            ends: Vec::with_capacity(n + 2),
+        };
+        let compact = n >= 3 && sections[0] == "sources" && sections[1] != sections[2];
+        for (i, cut) in (0..=n).rev().enumerate() {
+            if compact && i == 2 {
+                // `sources.<source>...`: never equal to a plain walk path,
+                // since sections[1] != sections[2]
+                out.segments.push(sections[0]);
+                out.segments.extend_from_slice(&sections[2..]);
+                out.close(config_section, key);
+            }
+            out.segments.extend_from_slice(&sections[..cut]);
+            out.close(config_section, key);
         }
+        out
     }
-    out.into_iter().map(Path::from_valid).collect()
+
+    fn close(&mut self, config_section: Option<&'a str>, key: &'a str) {
+        self.segments.extend(config_section);
+        self.segments.push(key);
+        self.ends.push(self.segments.len());
+    }
+
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    fn get(&self, i: usize) -> &[&'a str] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.segments[start..self.ends[i]]
+    }
+}
+
+/// Which path one question asked: a candidate (or the bare key), scoped by
+/// the pipeline or not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Asked {
+    /// Index of the candidate; [`BARE`] for the bare key.
+    candidate: u16,
+    scoped: bool,
+}
+
+const BARE: u16 = u16::MAX;
+
+/// One question, recorded without allocating when the provider answered
+/// at once; turned into a [`TraceEntry`] only when someone reads the trace.
+#[derive(Debug)]
+enum RawEntry {
+    Quick {
+        provider: u16,
+        asked: Asked,
+        outcome: Quick,
+    },
+    Full(TraceEntry),
+    Warning(String),
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Quick {
+    Found,
+    NotFound,
+    CannotHoldSecrets,
+}
+
+/// What a lookup asked, kept so its trace and paths can be written out later.
+#[derive(Debug)]
+struct Record {
+    providers: Arc<[Arc<dyn Provider>]>,
+    /// The most specific path's segments, joined by U+001F.
+    input: String,
+    walk: bool,
+    config_section: bool,
+    pipeline: Option<String>,
+    raw: Vec<RawEntry>,
+}
+
+impl Record {
+    fn segments(&self) -> Vec<&str> {
+        self.input.split('\u{1f}').collect()
+    }
+
+    fn with_candidates<T>(&self, f: impl FnOnce(&Candidates<'_>) -> T) -> T {
+        let segments = self.segments();
+        if !self.walk {
+            return f(&Candidates::exact(segments));
+        }
+        let (front, key) = segments.split_at(segments.len() - 1);
+        let (sections, config_section) = if self.config_section {
+            let (s, c) = front.split_at(front.len() - 1);
+            (s, Some(c[0]))
+        } else {
+            (front, None)
+        };
+        f(&Candidates::walk(sections, config_section, key[0]))
+    }
+
+    fn path_in(&self, candidates: &Candidates<'_>, asked: Asked) -> Path {
+        let segs: &[&str] = if asked.candidate == BARE {
+            std::slice::from_ref(&candidates.segments[candidates.ends[0] - 1])
+        } else {
+            candidates.get(usize::from(asked.candidate))
+        };
+        let mut out: Vec<String> = Vec::with_capacity(segs.len() + 1);
+        if asked.scoped
+            && let Some(p) = &self.pipeline
+        {
+            out.push(p.clone());
+        }
+        out.extend(segs.iter().map(|s| (*s).to_owned()));
+        Path::from_valid(out)
+    }
+
+    fn full_path(&self, asked: Asked) -> Path {
+        self.with_candidates(|c| self.path_in(c, asked))
+    }
+
+    fn trace(&self) -> Trace {
+        self.with_candidates(|candidates| {
+            let mut trace = Trace::default();
+            for entry in &self.raw {
+                match entry {
+                    RawEntry::Quick {
+                        provider,
+                        asked,
+                        outcome,
+                    } => {
+                        let Some(p) = self.providers.get(usize::from(*provider)) else {
+                            continue;
+                        };
+                        let path = self.path_in(candidates, *asked);
+                        let name = p.native_name(&path).unwrap_or_default();
+                        let outcome = match outcome {
+                            Quick::Found => Outcome::Found,
+                            Quick::NotFound => Outcome::NotFound,
+                            Quick::CannotHoldSecrets => {
+                                Outcome::Skipped("may not hold secrets".into())
+                            }
+                        };
+                        trace.push(p.name(), &path, name, outcome);
+                    }
+                    RawEntry::Full(e) => trace.entries.push(e.clone()),
+                    RawEntry::Warning(w) => trace.warn(w.clone()),
+                }
+            }
+            trace
+        })
+    }
 }
 
 /// A chain of providers, asked in order; the first answer wins.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Resolver {
-    providers: Vec<Arc<dyn Provider>>,
+    providers: Arc<[Arc<dyn Provider>]>,
     profile: Option<String>,
 }
 
+impl Default for Resolver {
+    fn default() -> Self {
+        Self {
+            providers: Arc::from(Vec::new()),
+            profile: None,
+        }
+    }
+}
+
+/// Splits a dotted path into its segments in one pass, or `None` when it
+/// does not parse as a [`Path`] (an empty segment, a control character).
+fn split_dotted(dotted: &str) -> Option<Vec<&str>> {
+    // no early exit, so the check vectorizes
+    let ascii_controls = dotted
+        .bytes()
+        .fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f));
+    let mut out = Vec::with_capacity(8);
+    out.extend(dotted.split('.'));
+    let bad = ascii_controls
+        || out.iter().any(|s| s.is_empty())
+        || (!dotted.is_ascii() && dotted.chars().any(char::is_control));
+    (!bad).then_some(out)
+}
+
+/// What asking one provider gave.
 enum Step {
-    Found(Found, Path),
+    Found(Found, Asked),
     Continue,
+}
+
+/// One lookup in progress.
+struct Run<'a> {
+    resolver: &'a Resolver,
+    candidates: Candidates<'a>,
+    lookup: &'a Lookup,
+    walk: bool,
+    config_section: bool,
+    raw: Vec<RawEntry>,
+    /// Reused for each question: the pipeline prefix and the candidate.
+    scratch: Vec<&'a str>,
+}
+
+impl<'a> Run<'a> {
+    fn new(
+        resolver: &'a Resolver,
+        candidates: Candidates<'a>,
+        lookup: &'a Lookup,
+        walk: bool,
+        config_section: bool,
+    ) -> Self {
+        let passes = if lookup.pipeline.is_some() { 2 } else { 1 };
+        let questions = resolver.providers.len() * candidates.len() * passes;
+        Self {
+            resolver,
+            candidates,
+            lookup,
+            walk,
+            config_section,
+            raw: Vec::with_capacity(questions),
+            scratch: Vec::new(),
+        }
+    }
+
+    fn passes(&self) -> impl Iterator<Item = bool> + use<> {
+        let scoped = self.lookup.pipeline.is_some();
+        [scoped, false].into_iter().take(if scoped { 2 } else { 1 })
+    }
+
+    fn segments(&self, asked: Asked) -> &[&'a str] {
+        if asked.candidate == BARE {
+            std::slice::from_ref(&self.candidates.segments[self.candidates.ends[0] - 1])
+        } else {
+            self.candidates.get(usize::from(asked.candidate))
+        }
+    }
+
+    fn owned_path(&self, asked: Asked) -> Path {
+        let segs = self.segments(asked);
+        let mut out: Vec<String> = Vec::with_capacity(segs.len() + 1);
+        if asked.scoped
+            && let Some(p) = &self.lookup.pipeline
+        {
+            out.push(p.clone());
+        }
+        out.extend(segs.iter().map(|s| (*s).to_owned()));
+        Path::from_valid(out)
+    }
+
+    /// Asks one provider one question: at once when it can, else through
+    /// its async lookup.
+    async fn ask(
+        &mut self,
+        index: usize,
+        provider: &dyn Provider,
+        asked: Asked,
+    ) -> Result<Option<Found>, Error> {
+        let provider_index = u16::try_from(index).unwrap_or(u16::MAX);
+        let quick = match (asked.scoped, &self.lookup.pipeline) {
+            (true, Some(p)) => {
+                let mut scratch = std::mem::take(&mut self.scratch);
+                scratch.clear();
+                scratch.push(p.as_str());
+                scratch.extend_from_slice(self.segments(asked));
+                let quick = provider.get_now(&scratch, self.lookup.secret);
+                self.scratch = scratch;
+                quick
+            }
+            _ => provider.get_now(self.segments(asked), self.lookup.secret),
+        };
+        match quick {
+            Some(Ok(Answer::NotFound)) => {
+                self.raw.push(RawEntry::Quick {
+                    provider: provider_index,
+                    asked,
+                    outcome: Quick::NotFound,
+                });
+                Ok(None)
+            }
+            Some(Ok(Answer::Found(found))) => {
+                self.raw.push(RawEntry::Quick {
+                    provider: provider_index,
+                    asked,
+                    outcome: Quick::Found,
+                });
+                Ok(Some(found))
+            }
+            Some(Err(e)) => {
+                let full = self.owned_path(asked);
+                Err(e.with_provider(provider.name()).with_path(&full))
+            }
+            // anything else (withheld, skipped) or no quick answer: the
+            // full question, with every detail in the trace
+            Some(Ok(_)) | None => self.ask_async(provider, asked).await,
+        }
+    }
+
+    async fn ask_async(
+        &mut self,
+        provider: &dyn Provider,
+        asked: Asked,
+    ) -> Result<Option<Found>, Error> {
+        let full = self.owned_path(asked);
+        let unscoped = if asked.scoped {
+            Path::from_valid(full.segments()[1..].to_vec())
+        } else {
+            full.clone()
+        };
+        let pipeline = if asked.scoped {
+            self.lookup.pipeline.as_deref()
+        } else {
+            None
+        };
+        let name = match provider.native_name(&full) {
+            Ok(name) => name,
+            Err(e) => {
+                self.full(
+                    provider,
+                    &full,
+                    String::new(),
+                    Outcome::Skipped(e.to_string()),
+                );
+                return Ok(None);
+            }
+        };
+        let query = Query {
+            path: &unscoped,
+            pipeline,
+            secret: self.lookup.secret,
+        };
+        let mut details = Vec::new();
+        let answer = provider
+            .lookup(&query, &mut details)
+            .await
+            .map_err(|e| e.with_provider(provider.name()).with_path(&full))?;
+        for d in details {
+            if let Outcome::Withheld(w) = &d.outcome {
+                self.raw.push(RawEntry::Warning(w.clone()));
+            }
+            self.full(provider, &full, d.name, d.outcome);
+        }
+        Ok(match answer {
+            Answer::Found(found) => {
+                self.full(provider, &full, name, Outcome::Found);
+                Some(found)
+            }
+            Answer::NotFound => {
+                self.full(provider, &full, name, Outcome::NotFound);
+                None
+            }
+            Answer::Withheld { warning } => {
+                self.full(provider, &full, name, Outcome::Withheld(warning.clone()));
+                self.raw.push(RawEntry::Warning(warning));
+                None
+            }
+            Answer::Skipped(why) => {
+                self.full(provider, &full, name, Outcome::Skipped(why));
+                None
+            }
+        })
+    }
+
+    fn full(&mut self, provider: &dyn Provider, path: &Path, name: String, outcome: Outcome) {
+        self.raw.push(RawEntry::Full(TraceEntry {
+            provider: provider.name().to_owned(),
+            path: path.clone(),
+            name,
+            outcome,
+        }));
+    }
+
+    fn record(self) -> Record {
+        let first = self.candidates.get(0);
+        let mut input = String::with_capacity(first.iter().map(|s| s.len() + 1).sum());
+        for (i, s) in first.iter().enumerate() {
+            if i > 0 {
+                input.push('\u{1f}');
+            }
+            input.push_str(s);
+        }
+        Record {
+            providers: self.resolver.providers.clone(),
+            input,
+            walk: self.walk,
+            config_section: self.config_section,
+            pipeline: self.lookup.pipeline.clone(),
+            raw: self.raw,
+        }
+    }
 }
 
 impl Resolver {
@@ -180,7 +562,9 @@ impl Resolver {
 
     /// Adds a provider at the end of the chain.
     pub fn push(&mut self, provider: Arc<dyn Provider>) {
-        self.providers.push(provider);
+        let mut providers = self.providers.to_vec();
+        providers.push(provider);
+        self.providers = Arc::from(providers);
     }
 
     /// Adds a provider at the end of the chain (builder form).
@@ -209,122 +593,72 @@ impl Resolver {
         self.providers.iter().flat_map(|p| p.locations()).collect()
     }
 
-    async fn ask(
-        provider: &dyn Provider,
-        path: &Path,
-        pipeline: Option<&str>,
-        secret: bool,
-        trace: &mut Trace,
-    ) -> Result<Option<Found>, Error> {
-        let full = Self::scoped(path, pipeline)?;
-        let name = match provider.native_name(&full) {
-            Ok(name) => name,
-            Err(e) => {
-                trace.push(
-                    provider.name(),
-                    &full,
-                    String::new(),
-                    Outcome::Skipped(e.to_string()),
-                );
-                return Ok(None);
-            }
-        };
-        let query = Query {
-            path,
-            pipeline,
-            secret,
-        };
-        let mut details = Vec::new();
-        let answer = provider
-            .lookup(&query, &mut details)
-            .await
-            .map_err(|e| e.with_provider(provider.name()).with_path(&full))?;
-        for d in details {
-            if let Outcome::Withheld(w) = &d.outcome {
-                trace.warn(w.clone());
-            }
-            trace.push(provider.name(), &full, d.name, d.outcome);
-        }
-        match answer {
-            Answer::Found(found) => {
-                trace.push(provider.name(), &full, name, Outcome::Found);
-                Ok(Some(found))
-            }
-            Answer::NotFound => {
-                trace.push(provider.name(), &full, name, Outcome::NotFound);
-                Ok(None)
-            }
-            Answer::Withheld { warning } => {
-                trace.push(
-                    provider.name(),
-                    &full,
-                    name,
-                    Outcome::Withheld(warning.clone()),
-                );
-                trace.warn(warning);
-                Ok(None)
-            }
-            Answer::Skipped(why) => {
-                trace.push(provider.name(), &full, name, Outcome::Skipped(why));
-                Ok(None)
-            }
-        }
-    }
-
-    fn passes(lookup: &Lookup) -> Vec<Option<&str>> {
-        match &lookup.pipeline {
-            Some(p) => vec![Some(p.as_str()), None],
-            None => vec![None],
-        }
-    }
-
-    fn scoped(path: &Path, pipeline: Option<&str>) -> Result<Path, Error> {
-        match pipeline {
-            Some(p) => Ok(path.prefixed(p)?),
-            None => Ok(path.clone()),
-        }
-    }
-
     /// Exact get: every provider is asked for exactly `path` (first scoped by
     /// the pipeline, if any, then unscoped). A secret lookup skips providers
     /// that may not hold secrets.
     pub async fn get(&self, path: &Path, lookup: &Lookup) -> Result<Resolved, Error> {
-        let mut trace = Trace::default();
-        for pipeline in Self::passes(lookup) {
-            for provider in &self.providers {
+        let segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+        self.get_segments(segments, lookup).await
+    }
+
+    /// Exact get of a dotted path (`sources.pipedrive.api_key`), without
+    /// building a [`Path`] first: the same checks, the same answer as
+    /// [`Resolver::get`].
+    pub async fn get_dotted(&self, dotted: &str, lookup: &Lookup) -> Result<Resolved, Error> {
+        let Some(segments) = split_dotted(dotted) else {
+            // the parse error, with its exact wording
+            Path::parse(dotted)?;
+            return Err(Error::new(ErrorKind::InvalidName, "invalid path"));
+        };
+        self.get_segments(segments, lookup).await
+    }
+
+    async fn get_segments(&self, segments: Vec<&str>, lookup: &Lookup) -> Result<Resolved, Error> {
+        if let Some(p) = &lookup.pipeline {
+            Path::from_segments([p.as_str()])?;
+        }
+        let mut run = Run::new(self, Candidates::exact(segments), lookup, false, false);
+        let providers = self.providers.clone();
+        for scoped in run.passes() {
+            for (index, provider) in providers.iter().enumerate() {
                 if lookup.secret && !provider.may_hold_secrets() {
-                    if pipeline.is_none() {
-                        trace.push(
-                            provider.name(),
-                            path,
-                            provider.native_name(path).unwrap_or_default(),
-                            Outcome::Skipped("may not hold secrets".into()),
-                        );
+                    if !scoped {
+                        run.raw.push(RawEntry::Quick {
+                            provider: u16::try_from(index).unwrap_or(u16::MAX),
+                            asked: Asked {
+                                candidate: 0,
+                                scoped: false,
+                            },
+                            outcome: Quick::CannotHoldSecrets,
+                        });
                     }
                     continue;
                 }
                 let asked = if provider.supports_sections() {
-                    path.clone()
-                } else if pipeline.is_some() {
+                    Asked {
+                        candidate: 0,
+                        scoped,
+                    }
+                } else if scoped {
                     continue;
                 } else {
-                    Path::from_valid(vec![path.key().to_owned()])
+                    Asked {
+                        candidate: BARE,
+                        scoped: false,
+                    }
                 };
-                if let Some(found) = Self::ask(
-                    provider.as_ref(),
-                    &asked,
-                    pipeline,
-                    lookup.secret,
-                    &mut trace,
-                )
-                .await?
-                {
-                    let answered = Self::scoped(&asked, pipeline)?;
-                    return Ok(self.resolved(found, provider.may_hold_secrets(), answered, trace));
+                if let Some(found) = run.ask(index, provider.as_ref(), asked).await? {
+                    return Ok(Self::resolved(
+                        found,
+                        provider.may_hold_secrets(),
+                        asked,
+                        run.record(),
+                    ));
                 }
             }
         }
-        Err(self.missing(path, lookup, trace).await)
+        let record = run.record();
+        Err(self.missing(record, lookup).await)
     }
 
     /// Section walk for a field: for each provider in chain order, every
@@ -349,54 +683,91 @@ impl Resolver {
         key: &str,
         lookup: &Lookup,
     ) -> Result<Resolved, Error> {
-        let mut segments = sections.to_vec();
-        segments.extend(config_section.map(str::to_owned));
-        segments.push(key.to_owned());
-        let full = Path::from_segments(segments)?;
-        for s in sections {
-            Path::from_segments([s.as_str()])?;
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        self.walk_segments(&sections, config_section, key, lookup)
+            .await
+    }
+
+    /// Section walk for the key at the end of a dotted path
+    /// (`sources.pipedrive.api_key`), without building a [`Path`].
+    pub async fn walk_dotted(&self, dotted: &str, lookup: &Lookup) -> Result<Resolved, Error> {
+        let Some(segments) = split_dotted(dotted) else {
+            Path::parse(dotted)?;
+            return Err(Error::new(ErrorKind::InvalidName, "invalid path"));
+        };
+        let (sections, key) = segments.split_at(segments.len() - 1);
+        self.walk_segments(sections, None, key[0], lookup).await
+    }
+
+    async fn walk_segments(
+        &self,
+        sections: &[&str],
+        config_section: Option<&str>,
+        key: &str,
+        lookup: &Lookup,
+    ) -> Result<Resolved, Error> {
+        // the same checks as building the most specific path
+        let valid = |s: &str| !s.is_empty() && !s.chars().any(char::is_control);
+        if !sections.iter().all(|s| valid(s))
+            || !config_section.is_none_or(valid)
+            || !valid(key)
+            || !lookup.pipeline.as_deref().is_none_or(valid)
+        {
+            let mut segments: Vec<&str> = lookup.pipeline.iter().map(String::as_str).collect();
+            segments.extend_from_slice(sections);
+            segments.extend(config_section);
+            segments.push(key);
+            Path::from_segments(segments)?;
         }
-        let paths = walk_paths_in(sections, config_section, key);
-        let bare = Path::from_valid(vec![full.key().to_owned()]);
-        let mut trace = Trace::default();
-        for pipeline in Self::passes(lookup) {
-            for provider in &self.providers {
-                let candidates: &[Path] = if provider.supports_sections() {
-                    &paths
-                } else if pipeline.is_some() {
+        let candidates = Candidates::walk(sections, config_section, key);
+        let mut run = Run::new(self, candidates, lookup, true, config_section.is_some());
+        let providers = self.providers.clone();
+        for scoped in run.passes() {
+            for (index, provider) in providers.iter().enumerate() {
+                if !provider.supports_sections() && scoped {
                     continue;
-                } else {
-                    std::slice::from_ref(&bare)
-                };
-                match self
-                    .walk_provider(provider.as_ref(), candidates, pipeline, lookup, &mut trace)
-                    .await?
-                {
-                    Step::Found(found, path) => {
-                        return Ok(self.resolved(found, provider.may_hold_secrets(), path, trace));
+                }
+                match Self::walk_provider(&mut run, index, provider.as_ref(), scoped).await? {
+                    Step::Found(found, asked) => {
+                        return Ok(Self::resolved(
+                            found,
+                            provider.may_hold_secrets(),
+                            asked,
+                            run.record(),
+                        ));
                     }
                     Step::Continue => {}
                 }
             }
         }
-        Err(self.missing(&full, lookup, trace).await)
+        let record = run.record();
+        Err(self.missing(record, lookup).await)
     }
 
     async fn walk_provider(
-        &self,
+        run: &mut Run<'_>,
+        index: usize,
         provider: &dyn Provider,
-        candidates: &[Path],
-        pipeline: Option<&str>,
-        lookup: &Lookup,
-        trace: &mut Trace,
+        scoped: bool,
     ) -> Result<Step, Error> {
-        let cant_hold = lookup.secret && !provider.may_hold_secrets();
-        for unscoped in candidates {
-            if let Some(found) =
-                Self::ask(provider, unscoped, pipeline, lookup.secret, trace).await?
-            {
-                let path = &Self::scoped(unscoped, pipeline)?;
+        let cant_hold = run.lookup.secret && !provider.may_hold_secrets();
+        let asks: Vec<Asked> = if provider.supports_sections() {
+            (0..run.candidates.len())
+                .map(|i| Asked {
+                    candidate: u16::try_from(i).unwrap_or(BARE - 1),
+                    scoped,
+                })
+                .collect()
+        } else {
+            vec![Asked {
+                candidate: BARE,
+                scoped: false,
+            }]
+        };
+        for asked in asks {
+            if let Some(found) = run.ask(index, provider, asked).await? {
                 if cant_hold {
+                    let path = run.owned_path(asked);
                     let file = found
                         .provenance
                         .file
@@ -410,39 +781,44 @@ impl Resolver {
                         ),
                     )
                     .with_provider(provider.name())
-                    .with_path(path);
+                    .with_path(&path);
                     if let Some(f) = &found.provenance.file {
                         err = err.with_file(f);
                     }
                     return Err(err);
                 }
-                return Ok(Step::Found(found, path.clone()));
+                return Ok(Step::Found(found, asked));
             }
         }
         Ok(Step::Continue)
     }
 
     fn resolved(
-        &self,
         found: Found,
         from_secret_provider: bool,
-        path: Path,
-        trace: Trace,
+        answered: Asked,
+        record: Record,
     ) -> Resolved {
         Resolved {
             value: SecretBox::new(Box::new(found.value)),
             provenance: found.provenance,
             from_secret_provider,
-            path,
-            trace,
+            record,
+            answered,
+            path: OnceLock::new(),
+            trace: OnceLock::new(),
         }
     }
 
-    async fn missing(&self, path: &Path, lookup: &Lookup, trace: Trace) -> Error {
+    async fn missing(&self, record: Record, lookup: &Lookup) -> Error {
+        let path = record.with_candidates(|c| {
+            Path::from_valid(c.get(0).iter().map(|s| (*s).to_owned()).collect())
+        });
+        let trace = record.trace();
         let mut notes = Vec::new();
         if lookup.secret {
             for provider in self.providers.iter().filter(|p| !p.may_hold_secrets()) {
-                if let Ok(Answer::Found(found)) = provider.get(path, false).await {
+                if let Ok(Answer::Found(found)) = provider.get(&path, false).await {
                     let place = found
                         .provenance
                         .file
@@ -543,5 +919,95 @@ mod tests {
                 "sources.src.credentials.password"
             ]
         );
+    }
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    #[test]
+    fn the_trace_is_written_out_in_the_order_questions_were_asked() {
+        use crate::memory::MemoryProvider;
+        let p = |t: &str| Path::parse(t).unwrap();
+        let resolver = Resolver::new()
+            .with_provider(Arc::new(MemoryProvider::new("first", true)))
+            .with_provider(Arc::new(
+                MemoryProvider::new("flat", true).without_sections(),
+            ))
+            .with_provider(Arc::new(MemoryProvider::new("last", true).with(
+                &p("destination.credentials.password"),
+                Value::from("canary"),
+            )));
+        let lookup = Lookup::secret().pipeline("pipe");
+        let r = block(resolver.walk_in(
+            &s(&["destination", "postgres"]),
+            Some("credentials"),
+            "password",
+            &lookup,
+        ))
+        .unwrap();
+        assert_eq!(r.path().to_string(), "destination.credentials.password");
+        let got: Vec<String> = r
+            .trace()
+            .entries
+            .iter()
+            .map(|e| format!("{} {} {}", e.provider, e.name, e.outcome))
+            .collect();
+        let mut want = Vec::new();
+        // the pipeline pass over every provider with sections first
+        for provider in ["first", "last"] {
+            for path in [
+                "pipe.destination.postgres.credentials.password",
+                "pipe.destination.credentials.password",
+                "pipe.credentials.password",
+            ] {
+                want.push(format!("{provider} {path} not found"));
+            }
+        }
+        for path in [
+            "destination.postgres.credentials.password",
+            "destination.credentials.password",
+            "credentials.password",
+        ] {
+            want.push(format!("first {path} not found"));
+        }
+        // a provider without sections is asked the bare key, unscoped only
+        want.push("flat password not found".into());
+        want.push("last destination.postgres.credentials.password not found".into());
+        want.push("last destination.credentials.password found".into());
+        assert_eq!(got, want);
+        assert!(!format!("{r:?} {:?}", r.trace()).contains("canary"));
+
+        // a missing value carries the same trace, written out at once
+        let err = block(resolver.get(&p("nowhere.at_all"), &Lookup::config())).unwrap_err();
+        let report = err.missing_report().unwrap();
+        let got: Vec<String> = report
+            .trace
+            .entries
+            .iter()
+            .map(|e| format!("{} {}", e.provider, e.name))
+            .collect();
+        assert_eq!(
+            got,
+            ["first nowhere.at_all", "flat at_all", "last nowhere.at_all"]
+        );
+    }
+
+    #[test]
+    fn dotted_paths_are_checked_as_paths_are() {
+        let resolver = Resolver::new();
+        for bad in ["", ".a", "a.", "a..b", "a.b\nc", "a.\u{85}"] {
+            let dotted = block(resolver.get_dotted(bad, &Lookup::config())).unwrap_err();
+            let parsed = Path::parse(bad).unwrap_err();
+            assert_eq!(
+                dotted.to_string(),
+                Error::from(parsed).to_string(),
+                "{bad:?}"
+            );
+        }
+        assert!(split_dotted("a.b.c").is_some_and(|v| v == ["a", "b", "c"]));
     }
 }

@@ -15,8 +15,13 @@ use std::borrow::Cow;
 use std::fmt;
 use zeroize::Zeroize;
 
-/// A table: keys in document order.
-pub type Table = IndexMap<String, Value>;
+/// The hasher of strata's maps: foldhash with a fixed seed. Keys are the
+/// user's own configuration paths and variable names, not input from an
+/// adversary, and hashing them is most of a lookup's work.
+pub type FastHash = foldhash::fast::FixedState;
+
+/// A table: keys in document order. Make one with `Table::default()`.
+pub type Table = IndexMap<String, Value, FastHash>;
 
 /// A TOML datetime (offset date-time, local date-time, local date or time).
 pub type Datetime = toml::value::Datetime;
@@ -399,7 +404,7 @@ mod tests {
 
     #[test]
     fn debug_is_redacted() {
-        let mut t = Table::new();
+        let mut t = Table::default();
         t.insert("password".into(), Value::from("hunter2"));
         t.insert("list".into(), Value::Array(vec![Value::from("hunter2")]));
         let dbg = format!("{:?}", Value::Table(t));

@@ -184,20 +184,20 @@ impl fmt::Debug for VaultProvider {
 fn place(path: &Path, value: Value) -> Table {
     let mut node = value;
     for segment in path.segments().iter().rev() {
-        let mut t = Table::new();
+        let mut t = Table::default();
         t.insert(segment.clone(), node);
         node = Value::Table(t);
     }
     match node {
         Value::Table(t) => t,
-        _ => Table::new(),
+        _ => Table::default(),
     }
 }
 
 /// Reads text as a document: empty text is an empty document.
 fn parse_document(text: &str) -> Option<Table> {
     if text.trim().is_empty() {
-        return Some(Table::new());
+        return Some(Table::default());
     }
     parse_table_text(text)
 }
@@ -476,7 +476,7 @@ impl Provider for VaultProvider {
         }
         // stage 2: fragments, fetched concurrently, merged in plan order
         let fetched = self.fetch_all(&plan.fragments, details).await?;
-        let mut merged = Value::Table(Table::new());
+        let mut merged = Value::Table(Table::default());
         let mut contributions: Vec<(&Item, Value)> = Vec::new();
         for (item, cached) in plan.fragments.iter().zip(&fetched) {
             if let Cached::Found(secret) = cached {

@@ -448,7 +448,7 @@ async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> Cmd
     };
     let (path, doc) = match &pipeline {
         Some(p) => {
-            let mut wrapped = strata::Table::new();
+            let mut wrapped = strata::Table::default();
             wrapped.insert(p.clone(), Value::Table(doc));
             (
                 Path::from_segments([p.as_str(), "dlt_secrets_toml"])?,

@@ -63,7 +63,7 @@ pub fn to_table(entries: &[Entry], reveal: bool) -> Value {
     use strata_core::Provider;
     root.document()
         .cloned()
-        .unwrap_or(Value::Table(Table::new()))
+        .unwrap_or(Value::Table(Table::default()))
 }
 
 /// The entries as environment variables (SPEC §1 naming); tables are
@@ -116,6 +116,6 @@ impl DocumentValue for strata_toml::TomlProvider {
         use strata_core::Provider;
         self.document()
             .cloned()
-            .unwrap_or(Value::Table(Table::new()))
+            .unwrap_or(Value::Table(Table::default()))
     }
 }

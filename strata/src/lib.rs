@@ -128,7 +128,7 @@ impl Strata {
     /// Exact get of a dotted path (like `dlt.secrets.get` with
     /// [`Lookup::secret`], `dlt.config.get` with [`Lookup::config`]).
     pub async fn get(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        self.resolver.get(&Path::parse(path)?, lookup).await
+        self.resolver.get_dotted(path, lookup).await
     }
 
     /// A secret as a `SecretString` (exact get over secret providers).
@@ -155,10 +155,7 @@ impl Strata {
 
     /// Section walk for the key at the end of `path` (SPEC §3).
     pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        let path = Path::parse(path)?;
-        self.resolver
-            .walk(path.sections(), path.key(), lookup)
-            .await
+        self.resolver.walk_dotted(path, lookup).await
     }
 }
 

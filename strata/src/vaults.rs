@@ -116,7 +116,7 @@ pub async fn enabled(resolver: &Resolver, kind: &VaultKind) -> Result<bool, Erro
 /// `credentials` table or JSON string, then each field, which overrides).
 pub async fn section(resolver: &Resolver, kind: &VaultKind) -> Result<Table, Error> {
     let base = format!("providers.{}", kind.section);
-    let mut table = Table::new();
+    let mut table = Table::default();
     for option in kind.options {
         if let Some(v) = optional(resolver, &format!("{base}.{option}"), &Lookup::config()).await? {
             table.insert((*option).to_owned(), v);
@@ -139,7 +139,7 @@ pub async fn section(resolver: &Resolver, kind: &VaultKind) -> Result<Table, Err
         let at = format!("{base}.credentials.{field}");
         if let Some(v) = optional(resolver, &at, &Lookup::secret()).await? {
             creds
-                .get_or_insert_with(Table::new)
+                .get_or_insert_with(Table::default)
                 .insert((*field).to_owned(), v);
         }
     }

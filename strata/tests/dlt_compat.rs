@@ -404,8 +404,8 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut t = strata::Table::new();
-        let mut creds = strata::Table::new();
+        let mut t = strata::Table::default();
+        let mut creds = strata::Table::default();
         creds.insert("aws_access_key_id".into(), "testing".into());
         creds.insert("aws_secret_access_key".into(), "testing".into());
         creds.insert("region_name".into(), "us-east-1".into());

@@ -114,7 +114,7 @@ mod tests {
 
     #[test]
     fn defaults_as_dlt() {
-        let c = AwsConfig::from_table(&Table::new()).unwrap();
+        let c = AwsConfig::from_table(&Table::default()).unwrap();
         assert_eq!(c.secret_name_prefix, "dlt/");
         assert_eq!(c.options, VaultOptions::default());
         let c = AwsConfig::from_table(&table("secret_name_prefix = \"\"\nlist_secrets = true"))

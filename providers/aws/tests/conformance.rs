@@ -14,12 +14,12 @@ use strata_core::vault::{VaultBackend, VaultOptions, VaultProvider};
 use strata_core::{Lookup, Path, Resolver, Table, Value};
 
 fn section(moto: &MotoServer) -> Table {
-    let mut creds = Table::new();
+    let mut creds = Table::default();
     creds.insert("aws_access_key_id".into(), Value::from("testing"));
     creds.insert("aws_secret_access_key".into(), Value::from("testing"));
     creds.insert("region_name".into(), Value::from("eu-central-1"));
     creds.insert("endpoint_url".into(), Value::from(moto.endpoint()));
-    let mut t = Table::new();
+    let mut t = Table::default();
     t.insert("credentials".into(), Value::Table(creds));
     t
 }
@@ -151,7 +151,7 @@ async fn resolve_credentials(resolver: &Resolver) -> Table {
     {
         return t.into_owned();
     }
-    let mut out = Table::new();
+    let mut out = Table::default();
     let lookups = FIELDS.iter().map(|f| {
         let p = table_path.child(f).unwrap();
         async move { (f, resolver.get(&p, &Lookup::secret()).await) }

@@ -139,7 +139,7 @@ mod tests {
     #[test]
     fn settings() {
         assert!(
-            AzureConfig::from_table(&Table::new())
+            AzureConfig::from_table(&Table::default())
                 .unwrap_err()
                 .to_string()
                 .contains("vault_url")

@@ -16,14 +16,14 @@ use strata_core::{ErrorKind, Table, Value};
 
 fn section(kv: &LocalKeyVault) -> Table {
     let p = kv.principal();
-    let mut creds = Table::new();
+    let mut creds = Table::default();
     creds.insert("azure_tenant_id".into(), Value::from(p.tenant_id.as_str()));
     creds.insert("azure_client_id".into(), Value::from(p.client_id.as_str()));
     creds.insert(
         "azure_client_secret".into(),
         Value::from(p.client_secret.as_str()),
     );
-    let mut t = Table::new();
+    let mut t = Table::default();
     t.insert("vault_url".into(), Value::from(kv.vault_url()));
     t.insert("authority_host".into(), Value::from(kv.authority_host()));
     t.insert(

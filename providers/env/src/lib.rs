@@ -13,8 +13,10 @@
 #![warn(missing_docs)]
 
 use async_trait::async_trait;
+use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
 use strata_core::naming::{NamingRule, env_var_name, run_secrets_file_name};
 use strata_core::{
     Answer, Environment, Error, ErrorKind, Found, Location, Path, Provenance, Provider, Value,
@@ -24,10 +26,41 @@ use strata_core::{
 pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 
 /// Answers from environment variables and, for secrets, `/run/secrets` files.
+///
+/// The secrets directory is listed once, at the first secret lookup; a
+/// lookup whose file is not in that listing reads nothing from disk. A file
+/// that is listed is read at each lookup, so a rotated secret is seen.
 #[derive(Clone)]
 pub struct EnvProvider {
     env: Environment,
     secrets_dir: Option<PathBuf>,
+    listing: Arc<OnceLock<HashSet<String>>>,
+}
+
+thread_local! {
+    /// Where variable names are built, reused by every lookup on a thread.
+    static NAME: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(128));
+}
+
+/// Calls `f` with the variable name of `segments` (SPEC §1), built without
+/// allocating when the path is ASCII; `None` when it is not (then
+/// [`env_var_name`] applies Unicode upper-casing).
+fn with_ascii_env_name<T>(segments: &[&str], f: impl FnOnce(&str) -> T) -> Option<T> {
+    NAME.with(|cell| {
+        let mut name = cell.try_borrow_mut().ok()?;
+        name.clear();
+        for (i, segment) in segments.iter().enumerate() {
+            if i > 0 {
+                name.push_str("__");
+            }
+            name.push_str(segment);
+        }
+        if !name.is_ascii() {
+            return None;
+        }
+        name.make_ascii_uppercase();
+        Some(f(&name))
+    })
 }
 
 impl EnvProvider {
@@ -36,19 +69,41 @@ impl EnvProvider {
         Self {
             env,
             secrets_dir: Some(PathBuf::from(DEFAULT_SECRETS_DIR)),
+            listing: Arc::default(),
         }
     }
 
     /// Reads secret files from `dir` instead of `/run/secrets`.
     pub fn with_secrets_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.secrets_dir = Some(dir.into());
+        self.listing = Arc::default();
         self
     }
 
     /// Reads no secret files at all.
     pub fn without_secrets_dir(mut self) -> Self {
         self.secrets_dir = None;
+        self.listing = Arc::default();
         self
+    }
+
+    /// The names in the secrets directory (empty when there is none).
+    fn listing(&self) -> &HashSet<String> {
+        self.listing.get_or_init(|| {
+            let Some(dir) = &self.secrets_dir else {
+                return HashSet::new();
+            };
+            match std::fs::read_dir(dir) {
+                Ok(entries) => entries
+                    .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                    .collect(),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "cannot list the secrets directory");
+                    HashSet::new()
+                }
+            }
+        })
     }
 
     fn secret_file(&self, path: &Path) -> Result<Option<(PathBuf, String)>, Error> {
@@ -56,6 +111,9 @@ impl EnvProvider {
             return Ok(None);
         };
         let name = run_secrets_file_name(path);
+        if !self.listing().contains(&name) {
+            return Ok(None);
+        }
         let mut file = dir.join(&name);
         if file.is_dir() {
             file = file.join(&name);
@@ -100,6 +158,41 @@ impl Provider for EnvProvider {
 
     fn naming(&self) -> NamingRule {
         NamingRule::Env
+    }
+
+    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
+        let files = secret && !self.listing().is_empty();
+        with_ascii_env_name(segments, |var| {
+            if files {
+                // the file name: the variable lower-cased, `_` turned into `-`
+                let file: String = var
+                    .bytes()
+                    .map(|b| {
+                        if b == b'_' {
+                            '-'
+                        } else {
+                            char::from(b.to_ascii_lowercase())
+                        }
+                    })
+                    .collect();
+                if self.listing().contains(&file) {
+                    // a secret file answers: the full lookup reads it
+                    return None;
+                }
+            }
+            Some(Ok(match self.env.get(var) {
+                None => Answer::NotFound,
+                Some(text) => Answer::Found(Found {
+                    value: Value::String(text.to_owned()),
+                    provenance: Provenance {
+                        provider: self.name().to_owned(),
+                        name: var.to_owned(),
+                        file: None,
+                        line: None,
+                    },
+                }),
+            }))
+        })?
     }
 
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {

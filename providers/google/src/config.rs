@@ -150,7 +150,7 @@ impl GoogleConfig {
     }
 }
 
-static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::new);
+static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::default);
 
 /// The `credentials` entry of a settings table: a table of fields, or the
 /// whole JSON key as one string.
@@ -264,7 +264,7 @@ mod tests {
 
     #[test]
     fn dlt_defaults_and_options() {
-        let c = GoogleConfig::from_table(&Table::new()).unwrap();
+        let c = GoogleConfig::from_table(&Table::default()).unwrap();
         assert_eq!(c.options, VaultOptions::default());
         assert!(matches!(c.credentials, Credentials::ApplicationDefault));
         assert_eq!(c.version, "latest");
@@ -281,8 +281,8 @@ mod tests {
 
     #[test]
     fn service_account_fields_without_private_key_id() {
-        let mut t = Table::new();
-        let mut creds = Table::new();
+        let mut t = Table::default();
+        let mut creds = Table::default();
         creds.insert("project_id".into(), Value::from("p"));
         creds.insert(
             "client_email".into(),
@@ -318,7 +318,7 @@ mod tests {
             "client_email": "x@p2.iam.gserviceaccount.com",
             "token_uri": "http://127.0.0.1:1/token"
         });
-        let mut t = Table::new();
+        let mut t = Table::default();
         t.insert("credentials".into(), Value::from(key.to_string()));
         let c = GoogleConfig::from_table(&t).unwrap();
         let Credentials::ServiceAccount(sa) = &c.credentials else {

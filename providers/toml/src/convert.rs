@@ -1,10 +1,10 @@
 //! TOML text to [`Value`], recording the line of every key.
 
 use std::collections::HashMap;
-use std::ops::Range;
 use std::path::Path as FsPath;
 use strata_core::{Error, ErrorKind, Table, Value};
-use toml_edit::{Item, Key};
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 struct Lines {
     starts: Vec<usize>,
@@ -36,6 +36,22 @@ impl Lines {
     }
 }
 
+/// The origin-map key of a path: its segments joined by a character no
+/// segment can hold (segments never contain control characters).
+pub(crate) fn origin_key<S: AsRef<str>>(segments: &[S]) -> String {
+    let mut key = String::with_capacity(segments.iter().map(|s| s.as_ref().len() + 1).sum());
+    for (i, s) in segments.iter().enumerate() {
+        if i > 0 {
+            key.push('\u{1f}');
+        }
+        key.push_str(s.as_ref());
+    }
+    key
+}
+
+/// Where each path was first defined: file index and 1-based line.
+pub(crate) type Origins = HashMap<String, (usize, u32), strata_core::value::FastHash>;
+
 /// Parses `text` (the contents of `file`) into a table value. Lines of keys
 /// are recorded in `origins` under `file_index`, unless an earlier file
 /// already holds the path. A syntax error names the file, line and column;
@@ -44,31 +60,37 @@ pub(crate) fn parse_document(
     text: &str,
     file: &FsPath,
     file_index: usize,
-    origins: &mut HashMap<Vec<String>, (usize, u32)>,
+    origins: &mut Origins,
 ) -> Result<Value, Error> {
     let lines = Lines::new(text);
-    let doc = toml_edit::Document::parse(text).map_err(|e| {
-        let (line, col) = e
-            .span()
-            .map(|s| lines.line_col(text, s.start))
-            .unwrap_or((1, 1));
+    // about one key per line: no rehashing while recording
+    origins.reserve(lines.starts.len());
+    let at = |offset: usize, message: &str| {
+        let (line, col) = lines.line_col(text, offset);
         Error::new(
             ErrorKind::Parse,
             format!(
                 "cannot parse {}: line {line}, column {col}: {}",
                 file.display(),
-                sanitize(e.message())
+                sanitize(message)
             ),
         )
         .with_file(file)
-    })?;
+    };
+    let doc = DeTable::parse(text)
+        .map_err(|e| at(e.span().map(|s| s.start).unwrap_or(0), e.message()))?;
     let mut ctx = Ctx {
         lines: &lines,
         file_index,
         origins,
-        prefix: Vec::new(),
+        prefix: String::new(),
+        bad_number: None,
     };
-    Ok(Value::Table(ctx.table(doc.as_table())))
+    let table = ctx.table(doc.get_ref());
+    if let Some(offset) = ctx.bad_number {
+        return Err(at(offset, "a number out of range"));
+    }
+    Ok(Value::Table(table))
 }
 
 /// Parser messages describe the grammar (`invalid string`, "expected `=`"),
@@ -86,77 +108,82 @@ fn sanitize(message: &str) -> String {
 struct Ctx<'a> {
     lines: &'a Lines,
     file_index: usize,
-    origins: &'a mut HashMap<Vec<String>, (usize, u32)>,
-    prefix: Vec<String>,
+    origins: &'a mut Origins,
+    /// The origin key of the table being read.
+    prefix: String,
+    /// The offset of a number that does not fit (reported after the walk).
+    bad_number: Option<usize>,
 }
 
 impl Ctx<'_> {
-    fn record(&mut self, key: &str, span: Option<Range<usize>>) {
-        let Some(span) = span else { return };
-        let mut path = self.prefix.clone();
-        path.push(key.to_owned());
-        let line = self.lines.line(span.start);
-        self.origins.entry(path).or_insert((self.file_index, line));
+    fn record(&mut self, key: &str, offset: usize) {
+        let mut path = String::with_capacity(self.prefix.len() + key.len() + 1);
+        path.push_str(&self.prefix);
+        if !self.prefix.is_empty() {
+            path.push('\u{1f}');
+        }
+        path.push_str(key);
+        if let std::collections::hash_map::Entry::Vacant(v) = self.origins.entry(path) {
+            v.insert((self.file_index, self.lines.line(offset)));
+        }
     }
 
-    fn key_span(key: Option<&Key>, item: &Item) -> Option<Range<usize>> {
-        key.and_then(Key::span).or_else(|| item.span())
-    }
-
-    fn table(&mut self, table: &toml_edit::Table) -> Table {
-        let mut out = Table::new();
-        for (k, item) in table.iter() {
-            let span = Self::key_span(table.key(k), item);
-            self.record(k, span);
-            if let Some(v) = self.item(k, item) {
-                out.insert(k.to_owned(), v);
-            }
+    fn table(&mut self, table: &DeTable<'_>) -> Table {
+        let mut out = Table::with_capacity_and_hasher(table.len(), Default::default());
+        for (k, v) in table.iter() {
+            let key: &str = k.get_ref();
+            self.record(key, k.span().start);
+            let value = self.value(key, v);
+            out.insert(key.to_owned(), value);
         }
         out
     }
 
-    fn item(&mut self, key: &str, item: &Item) -> Option<Value> {
-        match item {
-            Item::None => None,
-            Item::Value(v) => Some(self.value(key, v)),
-            Item::Table(t) => {
-                self.prefix.push(key.to_owned());
-                let v = self.table(t);
-                self.prefix.pop();
-                Some(Value::Table(v))
+    /// Descends into `key` for a nested table, then comes back.
+    fn nested<T>(&mut self, key: &str, f: impl FnOnce(&mut Self) -> T) -> T {
+        let len = self.prefix.len();
+        if len > 0 {
+            self.prefix.push('\u{1f}');
+        }
+        self.prefix.push_str(key);
+        let out = f(self);
+        self.prefix.truncate(len);
+        out
+    }
+
+    fn value(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Value {
+        match v.get_ref() {
+            DeValue::String(s) => Value::String(s.to_string()),
+            DeValue::Integer(i) => match i64::from_str_radix(i.as_str(), i.radix()) {
+                Ok(n) => Value::Integer(n),
+                Err(_) => {
+                    self.bad_number.get_or_insert(v.span().start);
+                    Value::Integer(0)
+                }
+            },
+            DeValue::Float(f) => match f.as_str().parse::<f64>() {
+                Ok(x) if !x.is_infinite() || f.as_str().contains("inf") => Value::Float(x),
+                _ => {
+                    self.bad_number.get_or_insert(v.span().start);
+                    Value::Float(0.0)
+                }
+            },
+            DeValue::Boolean(b) => Value::Boolean(*b),
+            DeValue::Datetime(d) => Value::Datetime(*d),
+            DeValue::Array(a) => {
+                // an array of tables holds tables whose keys are recorded
+                // under the array's own key, as before
+                let items = a.iter().map(|x| self.array_item(key, x)).collect();
+                Value::Array(items)
             }
-            Item::ArrayOfTables(a) => {
-                self.prefix.push(key.to_owned());
-                let items = a.iter().map(|t| Value::Table(self.table(t))).collect();
-                self.prefix.pop();
-                Some(Value::Array(items))
-            }
+            DeValue::Table(t) => Value::Table(self.nested(key, |ctx| ctx.table(t))),
         }
     }
 
-    fn value(&mut self, key: &str, v: &toml_edit::Value) -> Value {
-        use toml_edit::Value as V;
-        match v {
-            V::String(s) => Value::String(s.value().clone()),
-            V::Integer(i) => Value::Integer(*i.value()),
-            V::Float(f) => Value::Float(*f.value()),
-            V::Boolean(b) => Value::Boolean(*b.value()),
-            V::Datetime(d) => match d.value().to_string().parse() {
-                Ok(dt) => Value::Datetime(dt),
-                Err(_) => Value::String(d.value().to_string()),
-            },
-            V::Array(a) => Value::Array(a.iter().map(|x| self.value(key, x)).collect()),
-            V::InlineTable(t) => {
-                self.prefix.push(key.to_owned());
-                let mut out = Table::new();
-                for (k, x) in t.iter() {
-                    let span = t.key(k).and_then(Key::span).or_else(|| x.span());
-                    self.record(k, span);
-                    out.insert(k.to_owned(), self.value(k, x));
-                }
-                self.prefix.pop();
-                Value::Table(out)
-            }
+    fn array_item(&mut self, key: &str, v: &Spanned<DeValue<'_>>) -> Value {
+        match v.get_ref() {
+            DeValue::Table(t) => Value::Table(self.nested(key, |ctx| ctx.table(t))),
+            _ => self.value(key, v),
         }
     }
 }

@@ -19,10 +19,9 @@ mod write;
 pub use write::{set_value, set_value_in_file};
 
 use async_trait::async_trait;
-use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
-use strata_core::naming::{NamingRule, toml_key};
+use strata_core::naming::{NamingRule, toml_key_of};
 use strata_core::workspace::{Candidate, FileRole};
 use strata_core::{
     Answer, Error, ErrorKind, FileKind, Found, Location, Path, Provenance, Provider, Table, Value,
@@ -43,7 +42,7 @@ pub struct TomlProvider {
     doc: Value,
     /// For each path (segments), the file index and line it came from; the
     /// most specific file wins.
-    origins: HashMap<Vec<String>, (usize, u32)>,
+    origins: convert::Origins,
     files: Vec<LoadedFile>,
     locations: Vec<Location>,
 }
@@ -103,8 +102,8 @@ impl TomlProvider {
         Self {
             kind,
             name: kind.file_name().to_owned(),
-            doc: Value::Table(Table::new()),
-            origins: HashMap::new(),
+            doc: Value::Table(Table::default()),
+            origins: convert::Origins::default(),
             files: Vec::new(),
             locations: Vec::new(),
         }
@@ -122,7 +121,7 @@ impl TomlProvider {
 
     /// The file and line a path's value came from.
     pub fn origin(&self, path: &Path) -> Option<(&FsPath, u32)> {
-        let (index, line) = self.origins.get(path.segments())?;
+        let (index, line) = self.origins.get(&convert::origin_key(path.segments()))?;
         Some((self.files.get(*index)?.path.as_path(), *line))
     }
 }
@@ -207,6 +206,29 @@ fn check_alias_conflicts(
     }
 }
 
+impl TomlProvider {
+    /// The answer for a path, from the merged documents; nothing is
+    /// allocated unless the path is held.
+    fn answer<S: AsRef<str>>(&self, segments: &[S]) -> Answer {
+        let Some(value) = self.doc.get_path(segments) else {
+            return Answer::NotFound;
+        };
+        let (file, line) = match self.origins.get(&convert::origin_key(segments)) {
+            Some((index, line)) => (self.files.get(*index).map(|f| f.path.clone()), Some(*line)),
+            None => (None, None),
+        };
+        Answer::Found(Found {
+            value: value.clone(),
+            provenance: Provenance {
+                provider: self.name.clone(),
+                name: toml_key_of(segments),
+                file,
+                line,
+            },
+        })
+    }
+}
+
 impl fmt::Debug for TomlProvider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("TomlProvider")
@@ -236,23 +258,12 @@ impl Provider for TomlProvider {
         NamingRule::Toml
     }
 
+    fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
+        Some(Ok(self.answer(segments)))
+    }
+
     async fn get(&self, path: &Path, _secret: bool) -> Result<Answer, Error> {
-        let Some(value) = self.doc.get_path(path.segments()) else {
-            return Ok(Answer::NotFound);
-        };
-        let (file, line) = match self.origins.get(path.segments()) {
-            Some((index, line)) => (self.files.get(*index).map(|f| f.path.clone()), Some(*line)),
-            None => (None, None),
-        };
-        Ok(Answer::Found(Found {
-            value: value.clone(),
-            provenance: Provenance {
-                provider: self.name.clone(),
-                name: toml_key(path),
-                file,
-                line,
-            },
-        }))
+        Ok(self.answer(path.segments()))
     }
 
     fn locations(&self) -> Vec<Location> {

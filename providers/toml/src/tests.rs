@@ -144,6 +144,8 @@ fn parse_errors_name_file_line_and_column_never_the_text() {
         "[db\npassword=\"hunter2-secret\"",
         "password = 'hunter2-secret' trailing-hunter2-secret\n",
         "x = [\"hunter2-secret\",\n",
+        "[db]\npassword = \"hunter2-secret\"\nport = 99999999999999999999\n",
+        "[db]\npassword = \"hunter2-secret\"\nratio = 1e999\n",
     ];
     for text in cases {
         write(d.path(), ".dlt/secrets.toml", text);
@@ -158,6 +160,14 @@ fn parse_errors_name_file_line_and_column_never_the_text() {
     write(d.path(), ".dlt/secrets.toml", "ok = 1\n\nbad = \"x\n");
     let err = TomlProvider::load(&ws(d.path(), None), FileKind::Secrets).unwrap_err();
     assert!(err.to_string().contains("line 3"), "{err}");
+    // a number that does not fit is an error at its line, not a zero
+    write(
+        d.path(),
+        ".dlt/secrets.toml",
+        "ok = 1\nbig = 99999999999999999999\n",
+    );
+    let err = TomlProvider::load(&ws(d.path(), None), FileKind::Secrets).unwrap_err();
+    assert!(err.to_string().contains("line 2, column 7"), "{err}");
 }
 
 #[test]

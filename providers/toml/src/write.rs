@@ -54,7 +54,7 @@ pub fn set_value_in_file(
     let mut node: &mut dyn TableLike = doc.as_table_mut();
     for (depth, segment) in path.sections().iter().enumerate() {
         if node.get(segment).is_none() {
-            let mut t = toml_edit::Table::new();
+            let mut t = toml_edit::Table::default();
             t.set_implicit(true);
             node.insert(segment, Item::Table(t));
         }
@@ -91,7 +91,7 @@ fn to_value(value: &Value) -> toml_edit::Value {
             .unwrap_or_else(|_| toml_edit::Value::from(d.to_string())),
         Value::Array(a) => toml_edit::Value::Array(a.iter().map(to_value).collect()),
         Value::Table(t) => {
-            let mut inline = toml_edit::InlineTable::new();
+            let mut inline = toml_edit::InlineTable::default();
             for (k, v) in t {
                 inline.insert(k, to_value(v));
             }
@@ -103,7 +103,7 @@ fn to_value(value: &Value) -> toml_edit::Value {
 fn to_item(value: &Value) -> Item {
     match value {
         Value::Table(t) => {
-            let mut table = toml_edit::Table::new();
+            let mut table = toml_edit::Table::default();
             for (k, v) in t {
                 table.insert(k, to_item(v));
             }

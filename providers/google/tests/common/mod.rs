@@ -11,7 +11,7 @@ use strata_google::{GoogleBackend, GoogleConfig, Tuning};
 /// bootstrap writes it: project_id, client_email, private_key, no key id.
 pub fn section(server: &LocalSecretManager) -> Table {
     let account = server.account();
-    let mut creds = Table::new();
+    let mut creds = Table::default();
     creds.insert(
         "project_id".into(),
         Value::from(account.project_id.as_str()),
@@ -25,7 +25,7 @@ pub fn section(server: &LocalSecretManager) -> Table {
         Value::from(account.private_key_pem.as_str()),
     );
     creds.insert("token_uri".into(), Value::from(server.token_uri()));
-    let mut t = Table::new();
+    let mut t = Table::default();
     t.insert("credentials".into(), Value::Table(creds));
     t.insert("endpoint".into(), Value::from(server.endpoint()));
     t
@@ -70,7 +70,7 @@ pub async fn resolve_credentials(resolver: &Resolver) -> Table {
         let path = table_path.child(f).unwrap();
         async move { (f, resolver.get(&path, &Lookup::secret()).await) }
     });
-    let mut out = Table::new();
+    let mut out = Table::default();
     for (f, r) in futures::future::join_all(lookups).await {
         if let Ok(r) = r {
             out.insert((*f).to_owned(), r.expose().clone());
