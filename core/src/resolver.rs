@@ -751,20 +751,16 @@ impl Resolver {
         scoped: bool,
     ) -> Result<Step, Error> {
         let cant_hold = run.lookup.secret && !provider.may_hold_secrets();
-        let asks: Vec<Asked> = if provider.supports_sections() {
-            (0..run.candidates.len())
-                .map(|i| Asked {
-                    candidate: u16::try_from(i).unwrap_or(BARE - 1),
-                    scoped,
-                })
-                .collect()
+        let (first, count) = if provider.supports_sections() {
+            (0, run.candidates.len())
         } else {
-            vec![Asked {
-                candidate: BARE,
-                scoped: false,
-            }]
+            (usize::from(BARE), 1)
         };
-        for asked in asks {
+        for i in first..first + count {
+            let asked = Asked {
+                candidate: u16::try_from(i).unwrap_or(BARE - 1),
+                scoped: scoped && i != usize::from(BARE),
+            };
             if let Some(found) = run.ask(index, provider, asked).await? {
                 if cant_hold {
                     let path = run.owned_path(asked);
