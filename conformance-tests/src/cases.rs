@@ -62,7 +62,7 @@ pub static CASES: &[Case] = &[
         run: bad_names,
     },
     Case {
-        name: "an answer given at once agrees with get",
+        name: "answers given at once (get_now, peek) agree with get",
         applies: always,
         run: get_now_agrees,
     },
@@ -576,6 +576,23 @@ fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             let p = path(text);
             let segments: Vec<&str> = p.segments().iter().map(String::as_str).collect();
             for secret in [false, true] {
+                if let Some(peeked) = peeked_value(provider.peek(&segments, secret)) {
+                    let got = provider
+                        .get(&p, secret)
+                        .await
+                        .map_err(|e| format!("get `{text}`: {e}"))?;
+                    match (peeked, got) {
+                        (None, Answer::NotFound) => {}
+                        (Some(a), Answer::Found(b)) if a == b.value => {}
+                        (a, b) => {
+                            return Err(format!(
+                                "`{text}` (secret: {secret}): peek saw {}, get gave {}",
+                                if a.is_some() { "a value" } else { "nothing" },
+                                kind(&b)
+                            ));
+                        }
+                    }
+                }
                 let Some(now) = provider.get_now(&segments, secret) else {
                     continue;
                 };
@@ -606,6 +623,18 @@ fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
         Ok(())
     }
     .boxed()
+}
+
+/// `Some(None)`: not found; `Some(Some(v))`: found; `None`: no answer at once.
+fn peeked_value(p: strata_core::Peek<'_>) -> Option<Option<Value>> {
+    match p {
+        strata_core::Peek::Found(strata_core::ValueRef::Value(v)) => Some(Some(v.clone())),
+        strata_core::Peek::Found(strata_core::ValueRef::Text(t)) => {
+            Some(Some(Value::String(t.to_owned())))
+        }
+        strata_core::Peek::NotFound => Some(None),
+        _ => None,
+    }
 }
 
 fn kind(a: &Answer) -> &'static str {

@@ -20,7 +20,9 @@ pub use error::{Error, ErrorKind, MissingValue};
 pub use memory::MemoryProvider;
 pub use naming::{NameError, NamingRule, Vault};
 pub use path::{Path, PathError};
-pub use provider::{Answer, Detail, Found, Location, Provenance, Provider, ProviderExt, Query};
+pub use provider::{
+    Answer, Detail, Found, Location, Peek, Provenance, Provider, ProviderExt, Query, ValueRef,
+};
 pub use resolver::{Lookup, Resolved, Resolver, walk_paths, walk_paths_in};
 pub use trace::{Outcome, Trace, TraceEntry};
 pub use value::{ConvertError, Table, Value};

@@ -101,6 +101,13 @@ impl Provider for MemoryProvider {
         NamingRule::Toml
     }
 
+    fn peek(&self, segments: &[&str], _secret: bool) -> crate::provider::Peek<'_> {
+        match self.doc.get_path(segments) {
+            Some(v) => crate::provider::Peek::Found(crate::provider::ValueRef::Value(v)),
+            None => crate::provider::Peek::NotFound,
+        }
+    }
+
     fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
         match self.doc.get_path(segments) {
             None => Some(Ok(Answer::NotFound)),

@@ -70,6 +70,63 @@ impl Answer {
     }
 }
 
+/// A value read in place, where a provider keeps it: a node of a parsed
+/// document, or the text of an environment variable. `Debug` prints no
+/// value.
+#[derive(Clone, Copy)]
+pub enum ValueRef<'a> {
+    /// A node of a document.
+    Value(&'a Value),
+    /// Text (read as [`Value::String`]).
+    Text(&'a str),
+}
+
+impl fmt::Debug for ValueRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ValueRef(***)")
+    }
+}
+
+impl ValueRef<'_> {
+    /// Reads the value as `T`, exactly as [`Value::deserialize`] reads the
+    /// owned value; text is copied once, into a buffer zeroized after use.
+    pub fn deserialize<T: serde::de::DeserializeOwned>(
+        &self,
+    ) -> Result<T, crate::value::ConvertError> {
+        match self {
+            ValueRef::Value(v) => v.deserialize(),
+            ValueRef::Text(t) => {
+                let mut v = Value::String((*t).to_owned());
+                let out = v.deserialize();
+                zeroize::Zeroize::zeroize(&mut v);
+                out
+            }
+        }
+    }
+
+    /// The value as a secret string (scalars as their text), or `None` for
+    /// a table or an array.
+    pub fn secret_string(&self) -> Option<secrecy::SecretString> {
+        match self {
+            ValueRef::Text(t) => Some(secrecy::SecretString::from(*t)),
+            ValueRef::Value(Value::Table(_) | Value::Array(_)) => None,
+            ValueRef::Value(v) => Some(secrecy::SecretString::from(v.to_text())),
+        }
+    }
+}
+
+/// What [`Provider::peek`] saw.
+#[derive(Debug, Clone, Copy)]
+pub enum Peek<'a> {
+    /// The value, in place.
+    Found(ValueRef<'a>),
+    /// The provider does not hold the path.
+    NotFound,
+    /// The provider cannot tell without waiting or reading more (a vault, a
+    /// secret file): ask it through [`Provider::lookup`].
+    Unknown,
+}
+
 /// One question to a provider: an unscoped path and the pipeline scoping it.
 #[derive(Debug, Clone, Copy)]
 pub struct Query<'a> {
@@ -124,7 +181,7 @@ pub struct Location {
 ///   that name is what the provenance of a found value carries.
 /// - paths that the provider cannot name give an error or not found, never
 ///   a panic.
-/// - `get_now`, when it answers, answers exactly as `get` does.
+/// - `get_now` and `peek`, when they answer, answer exactly as `get` does.
 /// - `Debug` of the provider and of every value it returns prints no value.
 /// - concurrent `get`s are safe and agree.
 #[async_trait]
@@ -163,6 +220,15 @@ pub trait Provider: Send + Sync + fmt::Debug {
     fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
         let _ = (segments, secret);
         None
+    }
+
+    /// Reads the value at `segments` in place, when the provider holds it in
+    /// memory (no copy, no provenance): what [`Provider::get_now`] would
+    /// answer, without building the answer. [`Peek::Unknown`] (the default)
+    /// sends the caller to the full lookup.
+    fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
+        let _ = (segments, secret);
+        Peek::Unknown
     }
 
     /// Answers a [`Query`], recording the names read in `details` when the
@@ -223,6 +289,9 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     }
     fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
         (**self).get_now(segments, secret)
+    }
+    fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
+        (**self).peek(segments, secret)
     }
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
         (**self).lookup(query, details).await

@@ -3,7 +3,7 @@
 
 use crate::error::{Error, ErrorKind, MissingValue};
 use crate::path::Path;
-use crate::provider::{Answer, Found, Location, Provenance, Provider, Query};
+use crate::provider::{Answer, Found, Location, Peek, Provenance, Provider, Query, ValueRef};
 use crate::trace::{Outcome, Trace, TraceEntry};
 use crate::value::Value;
 use secrecy::{ExposeSecret, SecretBox, SecretString};
@@ -348,6 +348,42 @@ fn split_dotted(dotted: &str) -> Option<Vec<&str>> {
     (!bad).then_some(out)
 }
 
+/// Segments of a dotted path split without allocating; longer paths are
+/// left to the full lookups.
+const STACK_SEGMENTS: usize = 16;
+
+/// [`split_dotted`] into `stack`: `None` when the path is not valid or has
+/// more than [`STACK_SEGMENTS`] segments.
+fn split_dotted_on_stack<'a, 's>(
+    dotted: &'a str,
+    stack: &'s mut [&'a str; STACK_SEGMENTS],
+) -> Option<&'s [&'a str]> {
+    let ascii_controls = dotted
+        .bytes()
+        .fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f));
+    if ascii_controls || (!dotted.is_ascii() && dotted.chars().any(char::is_control)) {
+        return None;
+    }
+    let mut n = 0;
+    for segment in dotted.split('.') {
+        if segment.is_empty() {
+            return None;
+        }
+        *stack.get_mut(n)? = segment;
+        n += 1;
+    }
+    Some(&stack[..n])
+}
+
+/// Whether the lookup's pipeline name is a valid path segment (the full
+/// lookups refuse it otherwise).
+fn valid_pipeline(lookup: &Lookup) -> bool {
+    lookup
+        .pipeline
+        .as_deref()
+        .is_none_or(|p| !p.is_empty() && !p.chars().any(char::is_control))
+}
+
 /// What asking one provider gave.
 enum Step {
     Found(Found, Asked),
@@ -659,6 +695,104 @@ impl Resolver {
         }
         let record = run.record();
         Err(self.missing(record, lookup).await)
+    }
+
+    /// The value an exact get of `dotted` would resolve, read in place when
+    /// every provider asked before the answer can tell at once (environment,
+    /// TOML files, in-memory documents): no copy, no provenance, no trace.
+    /// `None` when some provider must be asked through its full lookup (a
+    /// vault), when nothing holds the path, or when the path is not valid:
+    /// then [`Resolver::get_dotted`] gives the answer, or the error.
+    pub fn peek_dotted(&self, dotted: &str, lookup: &Lookup) -> Option<ValueRef<'_>> {
+        if !valid_pipeline(lookup) {
+            return None;
+        }
+        let mut stack = [""; STACK_SEGMENTS];
+        let segments = split_dotted_on_stack(dotted, &mut stack)?;
+        let key = segments.last().copied()?;
+        let mut scoped_buf: Vec<&str> = Vec::new();
+        for scoped in [true, false] {
+            let pipeline = match (scoped, &lookup.pipeline) {
+                (true, Some(p)) => Some(p.as_str()),
+                (true, None) => continue,
+                (false, _) => None,
+            };
+            for provider in self.providers.iter() {
+                if lookup.secret && !provider.may_hold_secrets() {
+                    continue;
+                }
+                let asked: &[&str] = match (provider.supports_sections(), pipeline) {
+                    (true, None) => segments,
+                    (true, Some(p)) => {
+                        scoped_buf.clear();
+                        scoped_buf.push(p);
+                        scoped_buf.extend_from_slice(segments);
+                        &scoped_buf
+                    }
+                    (false, None) => std::slice::from_ref(&key),
+                    (false, Some(_)) => continue,
+                };
+                match provider.peek(asked, lookup.secret) {
+                    Peek::Found(v) => return Some(v),
+                    Peek::NotFound => {}
+                    Peek::Unknown => return None,
+                }
+            }
+        }
+        None
+    }
+
+    /// The value a section walk for the key at the end of `dotted` would
+    /// resolve, read in place (see [`Resolver::peek_dotted`]). `None` also
+    /// when the value sits where the lookup may not take it (a secret in
+    /// `config.toml`): [`Resolver::walk_dotted`] gives that error.
+    pub fn peek_walk_dotted(&self, dotted: &str, lookup: &Lookup) -> Option<ValueRef<'_>> {
+        if !valid_pipeline(lookup) {
+            return None;
+        }
+        let mut stack = [""; STACK_SEGMENTS];
+        let segments = split_dotted_on_stack(dotted, &mut stack)?;
+        let (sections, key) = segments.split_at(segments.len().checked_sub(1)?);
+        let candidates = Candidates::walk(sections, None, key[0]);
+        let mut scoped_buf: Vec<&str> = Vec::new();
+        for scoped in [true, false] {
+            let pipeline = match (scoped, &lookup.pipeline) {
+                (true, Some(p)) => Some(p.as_str()),
+                (true, None) => continue,
+                (false, _) => None,
+            };
+            for provider in self.providers.iter() {
+                let cant_hold = lookup.secret && !provider.may_hold_secrets();
+                let (first, count) = match (provider.supports_sections(), pipeline) {
+                    (true, _) => (0, candidates.len()),
+                    (false, None) => (usize::from(BARE), 1),
+                    (false, Some(_)) => continue,
+                };
+                for i in first..first + count {
+                    let candidate: &[&str] = if i == usize::from(BARE) {
+                        std::slice::from_ref(&key[0])
+                    } else {
+                        candidates.get(i)
+                    };
+                    let asked: &[&str] = match pipeline {
+                        None => candidate,
+                        Some(p) => {
+                            scoped_buf.clear();
+                            scoped_buf.push(p);
+                            scoped_buf.extend_from_slice(candidate);
+                            &scoped_buf
+                        }
+                    };
+                    match provider.peek(asked, lookup.secret) {
+                        Peek::Found(_) if cant_hold => return None,
+                        Peek::Found(v) => return Some(v),
+                        Peek::NotFound => {}
+                        Peek::Unknown => return None,
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Section walk for a field: for each provider in chain order, every
@@ -1005,5 +1139,15 @@ mod tests {
             );
         }
         assert!(split_dotted("a.b.c").is_some_and(|v| v == ["a", "b", "c"]));
+        let mut stack = [""; STACK_SEGMENTS];
+        for bad in ["", ".a", "a.", "a..b", "a.b\nc", "a.\u{85}"] {
+            assert!(split_dotted_on_stack(bad, &mut stack).is_none(), "{bad:?}");
+        }
+        assert_eq!(
+            split_dotted_on_stack("a.b", &mut stack).unwrap(),
+            ["a", "b"]
+        );
+        let long = vec!["s"; STACK_SEGMENTS + 1].join(".");
+        assert!(split_dotted_on_stack(&long, &mut stack).is_none());
     }
 }

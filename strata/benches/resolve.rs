@@ -100,6 +100,42 @@ fn bench(c: &mut Criterion) {
         }
     };
 
+    // the value alone, as dlt's accessors return it: `config::<String>`
+    // (dlt.config.get), `secret` (dlt.secrets.get), `walk_value` (one field
+    // of a dlt configuration)
+    c.bench_function("1,000 config values", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for k in 0..1000 {
+                    let path = &paths[(k * 7) % paths.len()];
+                    black_box(strata.config::<String>(path).await.unwrap());
+                }
+            })
+        })
+    });
+    c.bench_function("1,000 secret values", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                for k in 0..1000 {
+                    let path = &paths[(k * 7) % 500];
+                    black_box(strata.secret(path).await.unwrap());
+                }
+            })
+        })
+    });
+    c.bench_function("1,000 walked values", |b| {
+        b.iter(|| {
+            rt.block_on(async {
+                let lookup = Lookup::config();
+                for k in 0..1000 {
+                    let path = &paths[(k * 7) % paths.len()];
+                    black_box(strata.walk_value::<String>(path, &lookup).await.unwrap());
+                }
+            })
+        })
+    });
+
+    // the full answer: the value with its provenance and trace
     c.bench_function("1,000 exact gets (config, over all providers)", |b| {
         b.iter(batch(false, false, false))
     });

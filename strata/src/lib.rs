@@ -131,17 +131,56 @@ impl Strata {
         self.resolver.get_dotted(path, lookup).await
     }
 
-    /// A secret as a `SecretString` (exact get over secret providers).
+    /// A secret as a `SecretString` (exact get over secret providers, like
+    /// `dlt.secrets.get`). Read in place from the environment and the files
+    /// when they answer; the full lookup (vaults, errors) otherwise.
     pub async fn secret(&self, path: &str) -> Result<secrecy::SecretString, Error> {
-        self.get(path, &Lookup::secret()).await?.secret_string()
+        let lookup = Lookup::secret();
+        if let Some(s) = self
+            .resolver
+            .peek_dotted(path, &lookup)
+            .and_then(|v| v.secret_string())
+        {
+            return Ok(s);
+        }
+        self.get(path, &lookup).await?.secret_string()
     }
 
-    /// A configuration value read as `T` (exact get over all providers).
+    /// A configuration value read as `T` (exact get over all providers,
+    /// like `dlt.config.get`). Read in place when the environment and the
+    /// files answer; the full lookup (vaults, errors) otherwise.
     pub async fn config<T: serde_deserialize::DeserializeOwned>(
         &self,
         path: &str,
     ) -> Result<T, Error> {
-        self.get(path, &Lookup::config()).await?.deserialize()
+        let lookup = Lookup::config();
+        if let Some(Ok(v)) = self
+            .resolver
+            .peek_dotted(path, &lookup)
+            .map(|v| v.deserialize::<T>())
+        {
+            return Ok(v);
+        }
+        self.get(path, &lookup).await?.deserialize()
+    }
+
+    /// The value of a section walk for the key at the end of `path`, read as
+    /// `T` (what dlt resolves for one field of a configuration). Read in
+    /// place when the environment and the files answer; the full walk
+    /// (vaults, errors, a secret found in `config.toml`) otherwise.
+    pub async fn walk_value<T: serde_deserialize::DeserializeOwned>(
+        &self,
+        path: &str,
+        lookup: &Lookup,
+    ) -> Result<T, Error> {
+        if let Some(Ok(v)) = self
+            .resolver
+            .peek_walk_dotted(path, lookup)
+            .map(|v| v.deserialize::<T>())
+        {
+            return Ok(v);
+        }
+        self.walk(path, lookup).await?.deserialize()
     }
 
     /// Resolves a typed configuration under `sections` (see [`typed`]).

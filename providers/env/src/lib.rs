@@ -19,7 +19,8 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use strata_core::naming::{NamingRule, env_var_name, run_secrets_file_name};
 use strata_core::{
-    Answer, Environment, Error, ErrorKind, Found, Location, Path, Provenance, Provider, Value,
+    Answer, Environment, Error, ErrorKind, Found, Location, Path, Peek, Provenance, Provider,
+    Value, ValueRef,
 };
 
 /// The default directory of Docker and Kubernetes secrets.
@@ -61,6 +62,20 @@ fn with_ascii_env_name<T>(segments: &[&str], f: impl FnOnce(&str) -> T) -> Optio
         name.make_ascii_uppercase();
         Some(f(&name))
     })
+}
+
+/// The secret file's name for an ASCII variable name: lower-cased, `_`
+/// turned into `-` (SPEC §6).
+fn secret_file_name(var: &str) -> String {
+    var.bytes()
+        .map(|b| {
+            if b == b'_' {
+                '-'
+            } else {
+                char::from(b.to_ascii_lowercase())
+            }
+        })
+        .collect()
 }
 
 impl EnvProvider {
@@ -158,6 +173,20 @@ impl Provider for EnvProvider {
 
     fn naming(&self) -> NamingRule {
         NamingRule::Env
+    }
+
+    fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
+        let files = secret && !self.listing().is_empty();
+        let seen = with_ascii_env_name(segments, |var| {
+            if files && self.listing().contains(&secret_file_name(var)) {
+                return Peek::Unknown;
+            }
+            match self.env.get(var) {
+                Some(text) => Peek::Found(ValueRef::Text(text)),
+                None => Peek::NotFound,
+            }
+        });
+        seen.unwrap_or(Peek::Unknown)
     }
 
     fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {

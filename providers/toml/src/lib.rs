@@ -24,8 +24,8 @@ use std::path::{Path as FsPath, PathBuf};
 use strata_core::naming::{NamingRule, toml_key_of};
 use strata_core::workspace::{Candidate, FileRole};
 use strata_core::{
-    Answer, Error, ErrorKind, FileKind, Found, Location, Path, Provenance, Provider, Table, Value,
-    Workspace,
+    Answer, Error, ErrorKind, FileKind, Found, Location, Path, Peek, Provenance, Provider, Table,
+    Value, ValueRef, Workspace,
 };
 use zeroize::Zeroize;
 
@@ -260,6 +260,13 @@ impl Provider for TomlProvider {
 
     fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
         Some(Ok(self.answer(segments)))
+    }
+
+    fn peek(&self, segments: &[&str], _secret: bool) -> Peek<'_> {
+        match self.doc.get_path(segments) {
+            Some(v) => Peek::Found(ValueRef::Value(v)),
+            None => Peek::NotFound,
+        }
     }
 
     async fn get(&self, path: &Path, _secret: bool) -> Result<Answer, Error> {
