@@ -88,9 +88,9 @@ def cycle(seq):
         i += 7
 
 g = cycle(paths)
-config_get = min(timeit.repeat(lambda: dlt.config.get(next(g)), number=n, repeat=3)) / n
+config_get = min(timeit.repeat(lambda: dlt.config.get(next(g)), number=n, repeat=5)) / n
 g2 = cycle(secret_paths)
-secret_get = min(timeit.repeat(lambda: dlt.secrets.get(next(g2)), number=n, repeat=3)) / n
+secret_get = min(timeit.repeat(lambda: dlt.secrets.get(next(g2)), number=n, repeat=5)) / n
 
 specs = {}
 def walk(path):
@@ -102,7 +102,7 @@ def walk(path):
     return getattr(resolve_configuration(spec(), sections=tuple(sections), accept_partial=True), key)
 
 g3 = cycle(paths)
-walk_t = min(timeit.repeat(lambda: walk(next(g3)), number=n // 10, repeat=3)) / (n // 10)
+walk_t = min(timeit.repeat(lambda: walk(next(g3)), number=n // 10, repeat=5)) / (n // 10)
 print(json.dumps({"config_get": config_get, "secret_get": secret_get, "walk": walk_t}))
 """
 
