@@ -31,31 +31,9 @@ pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
     })
 }
 
-/// Decodes `%XX` escapes and `+` (as a space).
+/// Decodes a form value: `+` as a space, then `%XX` escapes.
 pub(crate) fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b'+', _) => {
-                out.push(b' ');
-                i += 1;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    strata_core::credentials::percent_decode(&s.replace('+', " "))
 }
 
 /// Faults a local server injects.

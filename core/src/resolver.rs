@@ -375,6 +375,34 @@ fn split_dotted_on_stack<'a, 's>(
     Some(&stack[..n])
 }
 
+/// The pipeline prefix of each pass: the scoped pass first, when the
+/// lookup has a pipeline, then the unscoped one.
+fn pass_pipelines(lookup: &Lookup) -> impl Iterator<Item = Option<&str>> {
+    lookup
+        .pipeline
+        .as_deref()
+        .map(Some)
+        .into_iter()
+        .chain(std::iter::once(None))
+}
+
+/// `segments`, prefixed by `pipeline` (built in `buf`) when there is one.
+fn scoped<'s, 'a>(
+    buf: &'s mut Vec<&'a str>,
+    pipeline: Option<&'a str>,
+    segments: &'s [&'a str],
+) -> &'s [&'a str] {
+    match pipeline {
+        None => segments,
+        Some(p) => {
+            buf.clear();
+            buf.push(p);
+            buf.extend_from_slice(segments);
+            buf
+        }
+    }
+}
+
 /// Whether the lookup's pipeline name is a valid path segment (the full
 /// lookups refuse it otherwise).
 fn valid_pipeline(lookup: &Lookup) -> bool {
@@ -711,24 +739,13 @@ impl Resolver {
         let segments = split_dotted_on_stack(dotted, &mut stack)?;
         let key = segments.last().copied()?;
         let mut scoped_buf: Vec<&str> = Vec::new();
-        for scoped in [true, false] {
-            let pipeline = match (scoped, &lookup.pipeline) {
-                (true, Some(p)) => Some(p.as_str()),
-                (true, None) => continue,
-                (false, _) => None,
-            };
+        for pipeline in pass_pipelines(lookup) {
             for provider in self.providers.iter() {
                 if lookup.secret && !provider.may_hold_secrets() {
                     continue;
                 }
                 let asked: &[&str] = match (provider.supports_sections(), pipeline) {
-                    (true, None) => segments,
-                    (true, Some(p)) => {
-                        scoped_buf.clear();
-                        scoped_buf.push(p);
-                        scoped_buf.extend_from_slice(segments);
-                        &scoped_buf
-                    }
+                    (true, p) => scoped(&mut scoped_buf, p, segments),
                     (false, None) => std::slice::from_ref(&key),
                     (false, Some(_)) => continue,
                 };
@@ -755,12 +772,7 @@ impl Resolver {
         let (sections, key) = segments.split_at(segments.len().checked_sub(1)?);
         let candidates = Candidates::walk(sections, None, key[0]);
         let mut scoped_buf: Vec<&str> = Vec::new();
-        for scoped in [true, false] {
-            let pipeline = match (scoped, &lookup.pipeline) {
-                (true, Some(p)) => Some(p.as_str()),
-                (true, None) => continue,
-                (false, _) => None,
-            };
+        for pipeline in pass_pipelines(lookup) {
             for provider in self.providers.iter() {
                 let cant_hold = lookup.secret && !provider.may_hold_secrets();
                 let (first, count) = match (provider.supports_sections(), pipeline) {
@@ -774,15 +786,7 @@ impl Resolver {
                     } else {
                         candidates.get(i)
                     };
-                    let asked: &[&str] = match pipeline {
-                        None => candidate,
-                        Some(p) => {
-                            scoped_buf.clear();
-                            scoped_buf.push(p);
-                            scoped_buf.extend_from_slice(candidate);
-                            &scoped_buf
-                        }
-                    };
+                    let asked = scoped(&mut scoped_buf, pipeline, candidate);
                     match provider.peek(asked, lookup.secret) {
                         Peek::Found(_) if cant_hold => return None,
                         Peek::Found(v) => return Some(v),

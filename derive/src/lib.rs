@@ -104,27 +104,12 @@ fn last_ident(ty: &Type) -> Option<String> {
     }
 }
 
-/// `Option<T>` -> `T`.
-fn option_inner(ty: &Type) -> Option<&Type> {
+/// The first type argument of `ty` when `ty` is `<wrapper><T>`
+/// (`Option<T>` -> `T`, `SecretBox<T>` -> `T`).
+fn generic_arg<'t>(ty: &'t Type, wrapper: &str) -> Option<&'t Type> {
     let Type::Path(p) = ty else { return None };
     let seg = p.path.segments.last()?;
-    if seg.ident != "Option" {
-        return None;
-    }
-    let PathArguments::AngleBracketed(args) = &seg.arguments else {
-        return None;
-    };
-    match args.args.first()? {
-        GenericArgument::Type(t) => Some(t),
-        _ => None,
-    }
-}
-
-/// The `T` of `SecretBox<T>`.
-fn secret_box_inner(ty: &Type) -> Option<&Type> {
-    let Type::Path(p) = ty else { return None };
-    let seg = p.path.segments.last()?;
-    if seg.ident != "SecretBox" {
+    if seg.ident != wrapper {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &seg.arguments else {
@@ -183,12 +168,12 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             .clone()
             .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
         let local = syn::Ident::new(&format!("__f{i}"), ident.span());
-        let (inner, optional) = match option_inner(&field.ty) {
+        let (inner, optional) = match generic_arg(&field.ty, "Option") {
             Some(t) => (t, true),
             None => (&field.ty, false),
         };
         let is_secret_string = last_ident(inner).as_deref() == Some("SecretString");
-        let boxed = secret_box_inner(inner);
+        let boxed = generic_arg(inner, "SecretBox");
         let secret = a.secret || is_secret_string || boxed.is_some();
         let may_be_absent = optional || a.default.is_some();
         let spec = quote!(
