@@ -178,7 +178,32 @@ pub fn env_var_name(path: &Path) -> String {
 /// The file name under the secrets directory (`/run/secrets`) for `path`:
 /// the environment variable name lower-cased, with `_` turned into `-`.
 pub fn run_secrets_file_name(path: &Path) -> String {
-    env_var_name(path).to_lowercase().replace('_', "-")
+    run_secrets_file_name_of_var(&env_var_name(path))
+}
+
+/// [`env_var_name`] of a path given as segments, written into `out`
+/// (cleared first) without allocating once `out` has room. Only for ASCII
+/// paths: returns false, leaving `out` unspecified, when a segment is not
+/// ASCII (Unicode upper-casing applies then: use [`env_var_name`]).
+pub fn env_var_name_ascii_into(segments: &[&str], out: &mut String) -> bool {
+    out.clear();
+    for (i, segment) in segments.iter().enumerate() {
+        if i > 0 {
+            out.push_str("__");
+        }
+        out.push_str(segment);
+    }
+    if !out.is_ascii() {
+        return false;
+    }
+    out.make_ascii_uppercase();
+    true
+}
+
+/// [`run_secrets_file_name`] of an environment variable name: lower-cased,
+/// `_` turned into `-`.
+pub fn run_secrets_file_name_of_var(var: &str) -> String {
+    var.to_lowercase().replace('_', "-")
 }
 
 /// Normalizes one vault name segment: drops ASCII punctuation except `-`
@@ -454,6 +479,31 @@ mod tests {
         assert!(matches!(
             aws_secret_name(&p("a.b"), "bad prefix "),
             Err(NameError::InvalidCharacter { character: ' ', .. })
+        ));
+    }
+
+    #[test]
+    fn the_ascii_env_name_agrees_with_the_rule() {
+        let mut out = String::new();
+        for text in [
+            "key",
+            "sources.pipedrive.api_key",
+            "a.B_c-d.E",
+            "my_pipeline.sources.x.y",
+        ] {
+            let path = p(text);
+            let segments: Vec<&str> = path.segments().iter().map(String::as_str).collect();
+            assert!(env_var_name_ascii_into(&segments, &mut out), "{text}");
+            assert_eq!(out, env_var_name(&path), "{text}");
+            assert_eq!(
+                run_secrets_file_name_of_var(&out),
+                run_secrets_file_name(&path)
+            );
+        }
+        // beyond ASCII the rule upper-cases by Unicode: the caller uses it
+        assert!(!env_var_name_ascii_into(
+            &["sources", "schlüssel"],
+            &mut out
         ));
     }
 

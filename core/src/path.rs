@@ -25,6 +25,17 @@ pub enum PathError {
     },
 }
 
+/// Whether `segment` may be a path segment: not empty, no control
+/// character (checked byte by byte; by `char` only beyond ASCII).
+pub fn valid_segment(segment: &str) -> bool {
+    let ascii_controls = segment
+        .bytes()
+        .fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f));
+    !segment.is_empty()
+        && !ascii_controls
+        && (segment.is_ascii() || !segment.chars().any(char::is_control))
+}
+
 /// A dotted configuration path such as `destination.bigquery.credentials.project_id`.
 ///
 /// The last segment is the **key**, the others are the **sections**. A path
@@ -62,15 +73,16 @@ impl Path {
             return Err(PathError::Empty);
         }
         for (index, segment) in segments.iter().enumerate() {
+            if valid_segment(segment) {
+                continue;
+            }
             if segment.is_empty() {
                 return Err(PathError::EmptySegment {
                     path: display(),
                     index,
                 });
             }
-            if segment.chars().any(char::is_control) {
-                return Err(PathError::ControlCharacter { index });
-            }
+            return Err(PathError::ControlCharacter { index });
         }
         Ok(())
     }

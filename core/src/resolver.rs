@@ -2,7 +2,7 @@
 //! (SPEC §2 and §3).
 
 use crate::error::{Error, ErrorKind, MissingValue};
-use crate::path::Path;
+use crate::path::{Path, valid_segment};
 use crate::provider::{Answer, Found, Location, Peek, Provenance, Provider, Query, ValueRef};
 use crate::trace::{Outcome, Trace, TraceEntry};
 use crate::value::Value;
@@ -336,16 +336,9 @@ impl Default for Resolver {
 /// Splits a dotted path into its segments in one pass, or `None` when it
 /// does not parse as a [`Path`] (an empty segment, a control character).
 fn split_dotted(dotted: &str) -> Option<Vec<&str>> {
-    // no early exit, so the check vectorizes
-    let ascii_controls = dotted
-        .bytes()
-        .fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f));
     let mut out = Vec::with_capacity(8);
     out.extend(dotted.split('.'));
-    let bad = ascii_controls
-        || out.iter().any(|s| s.is_empty())
-        || (!dotted.is_ascii() && dotted.chars().any(char::is_control));
-    (!bad).then_some(out)
+    out.iter().all(|s| valid_segment(s)).then_some(out)
 }
 
 /// Segments of a dotted path split without allocating; longer paths are
@@ -358,15 +351,9 @@ fn split_dotted_on_stack<'a, 's>(
     dotted: &'a str,
     stack: &'s mut [&'a str; STACK_SEGMENTS],
 ) -> Option<&'s [&'a str]> {
-    let ascii_controls = dotted
-        .bytes()
-        .fold(false, |bad, b| bad | (b < 0x20) | (b == 0x7f));
-    if ascii_controls || (!dotted.is_ascii() && dotted.chars().any(char::is_control)) {
-        return None;
-    }
     let mut n = 0;
     for segment in dotted.split('.') {
-        if segment.is_empty() {
+        if !valid_segment(segment) {
             return None;
         }
         *stack.get_mut(n)? = segment;
@@ -406,10 +393,7 @@ fn scoped<'s, 'a>(
 /// Whether the lookup's pipeline name is a valid path segment (the full
 /// lookups refuse it otherwise).
 fn valid_pipeline(lookup: &Lookup) -> bool {
-    lookup
-        .pipeline
-        .as_deref()
-        .is_none_or(|p| !p.is_empty() && !p.chars().any(char::is_control))
+    lookup.pipeline.as_deref().is_none_or(valid_segment)
 }
 
 /// What asking one provider gave.
@@ -845,11 +829,10 @@ impl Resolver {
         lookup: &Lookup,
     ) -> Result<Resolved, Error> {
         // the same checks as building the most specific path
-        let valid = |s: &str| !s.is_empty() && !s.chars().any(char::is_control);
-        if !sections.iter().all(|s| valid(s))
-            || !config_section.is_none_or(valid)
-            || !valid(key)
-            || !lookup.pipeline.as_deref().is_none_or(valid)
+        if !sections.iter().all(|s| valid_segment(s))
+            || !config_section.is_none_or(valid_segment)
+            || !valid_segment(key)
+            || !valid_pipeline(lookup)
         {
             let mut segments: Vec<&str> = lookup.pipeline.iter().map(String::as_str).collect();
             segments.extend_from_slice(sections);

@@ -17,7 +17,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use strata_core::naming::{NamingRule, env_var_name, run_secrets_file_name};
+use strata_core::naming::{
+    NamingRule, env_var_name, env_var_name_ascii_into, run_secrets_file_name,
+    run_secrets_file_name_of_var,
+};
 use strata_core::{
     Answer, Environment, Error, ErrorKind, Found, Location, Path, Peek, Provenance, Provider,
     Value, ValueRef,
@@ -43,39 +46,14 @@ thread_local! {
     static NAME: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(128));
 }
 
-/// Calls `f` with the variable name of `segments` (SPEC §1), built without
-/// allocating when the path is ASCII; `None` when it is not (then
-/// [`env_var_name`] applies Unicode upper-casing).
+/// Calls `f` with the variable name of `segments`, built in a reused buffer
+/// (no allocation); `None` when the path is not ASCII (then the full lookup
+/// applies [`env_var_name`]).
 fn with_ascii_env_name<T>(segments: &[&str], f: impl FnOnce(&str) -> T) -> Option<T> {
     NAME.with(|cell| {
         let mut name = cell.try_borrow_mut().ok()?;
-        name.clear();
-        for (i, segment) in segments.iter().enumerate() {
-            if i > 0 {
-                name.push_str("__");
-            }
-            name.push_str(segment);
-        }
-        if !name.is_ascii() {
-            return None;
-        }
-        name.make_ascii_uppercase();
-        Some(f(&name))
+        env_var_name_ascii_into(segments, &mut name).then(|| f(&name))
     })
-}
-
-/// The secret file's name for an ASCII variable name: lower-cased, `_`
-/// turned into `-` (SPEC §6).
-fn secret_file_name(var: &str) -> String {
-    var.bytes()
-        .map(|b| {
-            if b == b'_' {
-                '-'
-            } else {
-                char::from(b.to_ascii_lowercase())
-            }
-        })
-        .collect()
 }
 
 impl EnvProvider {
@@ -178,7 +156,7 @@ impl Provider for EnvProvider {
     fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
         let files = secret && !self.listing().is_empty();
         let seen = with_ascii_env_name(segments, |var| {
-            if files && self.listing().contains(&secret_file_name(var)) {
+            if files && self.listing().contains(&run_secrets_file_name_of_var(var)) {
                 return Peek::Unknown;
             }
             match self.env.get(var) {
