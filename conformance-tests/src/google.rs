@@ -814,4 +814,53 @@ mod tests {
         ));
         assert!(forged.unwrap_err().contains("Signature"));
     }
+
+    async fn raw(server: &LocalSecretManager, method: &str, path: &str) -> (String, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = server.endpoint().trim_start_matches("http://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut text = String::new();
+        stream.read_to_string(&mut text).await.unwrap();
+        let (head, body) = text.split_once("\r\n\r\n").unwrap();
+        (
+            head.lines().next().unwrap_or("").to_owned(),
+            body.to_owned(),
+        )
+    }
+
+    #[tokio::test]
+    async fn the_standalone_server_reports_and_resets_its_counts_without_latency() {
+        let server = LocalSecretManager::start().await;
+        server.set_latency(Duration::from_secs(30));
+        // an API call waits out the latency (this one is abandoned first,
+        // so never counted)
+        let call = tokio::time::timeout(
+            Duration::from_secs(1),
+            raw(&server, "GET", "/v1/projects/p/secrets"),
+        )
+        .await;
+        assert!(call.is_err(), "the API call waits out the latency");
+        server.set_latency(Duration::ZERO);
+        let (status, _) = raw(&server, "GET", "/v1/projects/p/secrets").await;
+        assert!(status.contains("401"), "{status}");
+        // the counts endpoint answers at once, unauthenticated
+        server.set_latency(Duration::from_secs(30));
+        let (status, body) = tokio::time::timeout(
+            Duration::from_secs(5),
+            raw(&server, "GET", "/_local/counts"),
+        )
+        .await
+        .unwrap();
+        assert!(status.contains("200"), "{status}");
+        let counts: Json = serde_json::from_str(&body).unwrap();
+        assert_eq!(counts, json!({"unauthenticated ": 1}), "{body}");
+        let (status, _) = raw(&server, "POST", "/_local/reset").await;
+        assert!(status.contains("200"), "{status}");
+        let (_, body) = raw(&server, "GET", "/_local/counts").await;
+        assert_eq!(serde_json::from_str::<Json>(&body).unwrap(), json!({}));
+    }
 }

@@ -1137,4 +1137,81 @@ mod tests {
         let long = vec!["s"; STACK_SEGMENTS + 1].join(".");
         assert!(split_dotted_on_stack(&long, &mut stack).is_none());
     }
+
+    #[test]
+    fn values_read_in_place_are_the_full_lookups_values() {
+        use crate::memory::MemoryProvider;
+        let p = |t: &str| Path::parse(t).unwrap();
+        let v = |t: &str| Value::from(t);
+        let resolver = Resolver::new()
+            .with_provider(Arc::new(
+                MemoryProvider::new("flat", true)
+                    .without_sections()
+                    .with(&p("flat_only"), v("flat")),
+            ))
+            .with_provider(Arc::new(
+                MemoryProvider::new("files", true)
+                    .with(&p("pipe.a.b"), v("scoped"))
+                    .with(&p("a.b"), v("plain"))
+                    .with(&p("a.up"), v("one section up")),
+            ))
+            .with_provider(Arc::new(
+                MemoryProvider::new("config", false).with(&p("a.c"), v("config only")),
+            ));
+        let text = |r: Option<ValueRef<'_>>| match r {
+            Some(ValueRef::Value(Value::String(s))) => Some(s.clone()),
+            _ => None,
+        };
+        let lookups = [
+            Lookup::config(),
+            Lookup::secret(),
+            Lookup::config().pipeline("pipe"),
+            Lookup::secret().pipeline("pipe"),
+            Lookup::config().pipeline(""),
+        ];
+        for lookup in &lookups {
+            for dotted in [
+                "a.b",
+                "a.c",
+                "a.x.up",
+                "flat_only",
+                "x.flat_only",
+                "nowhere",
+            ] {
+                let full = block(resolver.get_dotted(dotted, lookup))
+                    .ok()
+                    .and_then(|r| r.expose().as_str().map(str::to_owned));
+                assert_eq!(
+                    text(resolver.peek_dotted(dotted, lookup)),
+                    full,
+                    "get {dotted} {lookup:?}"
+                );
+                let full = block(resolver.walk_dotted(dotted, lookup))
+                    .ok()
+                    .and_then(|r| r.expose().as_str().map(str::to_owned));
+                assert_eq!(
+                    text(resolver.peek_walk_dotted(dotted, lookup)),
+                    full,
+                    "walk {dotted} {lookup:?}"
+                );
+            }
+        }
+        // the pipeline pass comes first; a secret walk that meets config
+        // only leaves the error to the full walk
+        assert_eq!(
+            text(resolver.peek_dotted("a.b", &Lookup::config().pipeline("pipe"))).as_deref(),
+            Some("scoped")
+        );
+        assert!(
+            resolver
+                .peek_walk_dotted("a.c", &Lookup::secret())
+                .is_none()
+        );
+        assert_eq!(
+            block(resolver.walk_dotted("a.c", &Lookup::secret()))
+                .unwrap_err()
+                .kind(),
+            ErrorKind::ValueNotSecret
+        );
+    }
 }

@@ -487,3 +487,28 @@ fn missing_fields_are_listed_in_declaration_order() {
     assert!(at("database") < at("username"), "{text}");
     assert!(at("username") < at("password"), "{text}");
 }
+
+#[test]
+fn a_credentials_configuration_never_takes_its_native_value_from_config_toml() {
+    // ConnectionStringCredentials is a credentials configuration: its native
+    // value is a secret lookup, so config.toml may not give it (as dlt)
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        "[destination.postgres]\ncredentials = \"postgresql://loader:canary-pw@db/dwh\"\n",
+    );
+    let s = open(&p, &[]);
+    let err = block(s.resolve::<WithNative>(&["destination", "postgres"], None)).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::ValueNotSecret, "{err}");
+    assert!(err.to_string().contains("config.toml"), "{err}");
+    assert!(!err.to_string().contains("canary"), "{err}");
+    // the same string in secrets.toml is the native value
+    p.write(".dlt/config.toml", "");
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres]\ncredentials = \"postgresql://loader:pw@db/dwh\"\n",
+    );
+    let s = open(&p, &[]);
+    let w: WithNative = block(s.resolve(&["destination", "postgres"], None)).unwrap();
+    assert_eq!(w.credentials.host, "db");
+}

@@ -325,4 +325,46 @@ mod tests {
         assert_eq!(err.kind(), ErrorKind::Parse);
         assert!(err.to_string().contains("bad"));
     }
+
+    #[test]
+    fn the_answers_at_once_leave_listed_secret_files_to_the_full_lookup() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("db--password"), "v1").unwrap();
+        let env = Environment::from_pairs([("DB__PASSWORD", "from-env"), ("DB__USER", "u")]);
+        let provider = EnvProvider::new(env).with_secrets_dir(dir.path());
+        // a listed file: a secret lookup cannot be answered at once
+        assert!(provider.get_now(&["db", "password"], true).is_none());
+        assert!(matches!(
+            provider.peek(&["db", "password"], true),
+            Peek::Unknown
+        ));
+        // the full lookup reads it, and reads it again after a rotation
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let read = || {
+            rt.block_on(provider.get(&p("db.password"), true))
+                .unwrap()
+                .found()
+                .map(|f| f.value.as_str().unwrap().to_owned())
+        };
+        assert_eq!(read().as_deref(), Some("v1"));
+        std::fs::write(dir.path().join("db--password"), "v2").unwrap();
+        assert_eq!(read().as_deref(), Some("v2"));
+        // a plain lookup, and a secret without a file, answer at once from env
+        assert!(matches!(
+            provider.peek(&["db", "password"], false),
+            Peek::Found(ValueRef::Text("from-env"))
+        ));
+        assert!(matches!(
+            provider.peek(&["db", "user"], true),
+            Peek::Found(ValueRef::Text("u"))
+        ));
+        assert!(matches!(
+            provider.get_now(&["db", "absent"], true),
+            Some(Ok(Answer::NotFound))
+        ));
+        // beyond ASCII the full lookup applies Unicode upper-casing
+        assert!(provider.get_now(&["schlüssel"], false).is_none());
+    }
 }

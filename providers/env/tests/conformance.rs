@@ -49,3 +49,36 @@ impl Harness for EnvHarness {
 async fn env_provider_passes_the_conformance_suite() {
     strata_conformance::run(&EnvHarness).await;
 }
+
+/// The same, with a secrets directory that holds a file of no stored path:
+/// the provider then checks its listing on every secret lookup.
+struct EnvWithSecretsDirHarness {
+    dir: tempfile::TempDir,
+}
+
+#[strata_core::async_trait]
+impl Harness for EnvWithSecretsDirHarness {
+    fn name(&self) -> &str {
+        "environment with a secrets directory"
+    }
+
+    fn capabilities(&self) -> Capabilities {
+        EnvHarness.capabilities()
+    }
+
+    async fn make(&self, values: &[Stored]) -> Arc<dyn Provider> {
+        let env = Environment::from_pairs(
+            values
+                .iter()
+                .map(|s| (env_var_name(&s.path), as_env_text(&s.value))),
+        );
+        Arc::new(EnvProvider::new(env).with_secrets_dir(self.dir.path()))
+    }
+}
+
+#[tokio::test]
+async fn env_provider_with_a_secrets_directory_passes_the_conformance_suite() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("unrelated--file"), "x").unwrap();
+    strata_conformance::run(&EnvWithSecretsDirHarness { dir }).await;
+}
