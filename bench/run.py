@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py            # (after `bash .ci/setup`)
 
 1. cold process: `strata get PATH` vs `python -c "import dlt; dlt.secrets.get(PATH)"`
-   (and a bare process start for scale), median of several runs;
+   (and a bare process start for scale; and `strata-vaults get PATH`, the
+   twin with the vault SDKs linked), median of several runs;
 2. warm, in process: exact gets and section walks over a workspace of 1,000
    keys in 4 files plus 200 environment variables: criterion for strata
    (`cargo bench -p strata --bench resolve`, which builds the same workspace),
@@ -121,6 +122,9 @@ def local_and_warm(python):
         print("cold process (median)...", file=sys.stderr)
         bare = median_ms(["/bin/true"], env, ws, 50)
         cold_strata = median_ms([str(strata_bin), "get", path], env, ws, 50)
+        # the twin that links the vault SDKs, which `strata` hands a command
+        # to when a vault is enabled (not the case here)
+        cold_vaults = median_ms([str(strata_bin.with_name("strata-vaults")), "get", path], env, ws, 50)
         cold_dlt = median_ms([python, "-c", f"import dlt; dlt.secrets.get({path!r})"], env, ws, 7)
 
         print("warm, dlt (timeit)...", file=sys.stderr)
@@ -148,6 +152,7 @@ def local_and_warm(python):
 
     rows = [
         ("cold `get` (one process)", cold_strata / 1000, cold_dlt / 1000),
+        ("cold `get`, `strata-vaults`", cold_vaults / 1000, cold_dlt / 1000),
         ("warm config value (x10,000)", strata_warm["config_get"] * 1e4, dlt_warm["config_get"] * 1e4),
         ("warm secret value (x10,000)", strata_warm["secret_get"] * 1e4, dlt_warm["secret_get"] * 1e4),
         ("warm walked value (x10,000)", strata_warm["walk"] * 1e4, dlt_warm["walk"] * 1e4),

@@ -1,4 +1,4 @@
-//! Link options of the `strata` binary on GNU/Linux, for start-up time (see
+//! Link options of the `strata` and `strata-vaults` binaries on GNU/Linux, for start-up time (see
 //! docs/performance.md):
 //! - packed relative relocations (RELR): a PIE this size carries ~40,000
 //!   relative relocations, and packing them shrinks what the dynamic loader
@@ -17,8 +17,8 @@ fn main() {
         return;
     }
     if std::env::var_os("STRATA_NO_PIE").is_some() {
-        println!("cargo:rustc-link-arg-bin=strata=-no-pie");
+        println!("cargo:rustc-link-arg-bins=-no-pie");
     } else if std::env::var_os("STRATA_NO_RELR").is_none() {
-        println!("cargo:rustc-link-arg-bin=strata=-Wl,-z,pack-relative-relocs");
+        println!("cargo:rustc-link-arg-bins=-Wl,-z,pack-relative-relocs");
     }
 }

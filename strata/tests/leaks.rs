@@ -96,18 +96,28 @@ fn no_command_but_get_and_reveal_prints_a_secret() {
 #[test]
 fn errors_of_malformed_files_print_no_secret() {
     let p = project();
-    for broken in [
-        "[sources.pipedrive]\napi_key = \"canary-toml-secret-1\n",
-        "api_key = canary-toml-secret-1\n",
-        "[a]\nk = \"canary-toml-secret-1\"\n[a]\nk = \"canary-inline-6\"\n",
-        "k = { x = \"canary-toml-secret-1\", x = \"canary-inline-6\" }\n",
+    // each with a path the broken file may hold, so that lookups read it
+    for (broken, path) in [
+        (
+            "[sources.pipedrive]\napi_key = \"canary-toml-secret-1\n",
+            "sources.pipedrive.api_key",
+        ),
+        ("api_key = canary-toml-secret-1\n", "api_key"),
+        (
+            "[a]\nk = \"canary-toml-secret-1\"\n[a]\nk = \"canary-inline-6\"\n",
+            "a.k",
+        ),
+        (
+            "k = { x = \"canary-toml-secret-1\", x = \"canary-inline-6\" }\n",
+            "k.x",
+        ),
     ] {
         p.write(".dlt/dev.secrets.toml", broken);
         for args in [
-            vec!["get", "x"],
+            vec!["get", path],
             vec!["export"],
             vec!["export", "--reveal"],
-            vec!["explain", "x"],
+            vec!["explain", path],
             vec!["check"],
         ] {
             let r = p.run(&args);

@@ -62,7 +62,12 @@ impl Project {
 
     /// Runs `strata --workspace <dir> ARGS` with a clean environment.
     pub fn run(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+        self.run_bin(Path::new(env!("CARGO_BIN_EXE_strata")), args)
+    }
+
+    /// Runs the given executable as [`Project::run`] runs `strata`.
+    pub fn run_bin(&self, bin: &Path, args: &[&str]) -> Run {
+        let mut cmd = Command::new(bin);
         cmd.env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", self.path().join("home"))

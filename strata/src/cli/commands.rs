@@ -1,12 +1,13 @@
 //! The commands of the `strata` binary.
 
-use crate::{Cli, Command, Format, WorkspaceAction};
+use super::{Cli, Command, Format, WorkspaceAction};
+use crate::vault_mode;
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::ExitCode;
 use strata::Provider as _;
-use strata::check::{run_local_checks, vault_dry_runs};
+use strata::check::run_local_checks;
 use strata::document::{env_pairs, resolve_all, shell_quote, to_table};
 use strata::naming::{
     DEFAULT_AWS_PREFIX, aws_secret_name, azure_secret_name, env_var_name, google_secret_name,
@@ -74,11 +75,25 @@ impl Ctx {
             global_dir: self.global_dir.clone(),
             env: Some(self.env.clone()),
             secrets_dir: self.env.get_non_empty(SECRETS_DIR_ENV).map(PathBuf::from),
+            parse_on_demand: false,
         }
     }
 
+    /// Opens the project with its vaults, every TOML file parsed (commands
+    /// that read whole documents).
     async fn open(&self) -> Result<Strata, Error> {
-        Strata::open(self.options()).await
+        vault_mode::open(self.options()).await
+    }
+
+    /// Opens the project with its vaults, each kind of TOML file parsed at
+    /// the first lookup that may find something in it (commands that look
+    /// values up).
+    async fn open_for_lookups(&self) -> Result<Strata, Error> {
+        vault_mode::open(Options {
+            parse_on_demand: true,
+            ..self.options()
+        })
+        .await
     }
 
     /// The workspace alone, without reading any TOML file.
@@ -156,7 +171,7 @@ fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
 }
 
 async fn get(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open().await?;
+    let strata = ctx.open_for_lookups().await?;
     let resolved = strata.get(path, &lookup(!config, pipeline)).await?;
     let value = resolved.expose();
     if ctx.json {
@@ -222,7 +237,7 @@ fn print_trace(trace: &Trace) {
 }
 
 async fn explain(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open().await?;
+    let strata = ctx.open_for_lookups().await?;
     let lookup = lookup(!config, pipeline);
     let kind = if config { "configuration" } else { "secret" };
     let profile = strata.workspace().profile().map(|p| p.to_string());
@@ -373,7 +388,7 @@ async fn exec(ctx: &Ctx, pipeline: Option<String>, command: &[String]) -> CmdRes
 async fn check(ctx: &Ctx) -> CmdResult {
     let strata = Strata::open_local(ctx.options())?;
     let mut findings = run_local_checks(&strata).await;
-    let vaults = vault_dry_runs(&strata).await?;
+    let vaults = vault_mode::dry_runs(&strata).await?;
     for v in vaults.iter().filter(|v| !v.ok) {
         findings.push(strata::check::Finding {
             check: "vault",
