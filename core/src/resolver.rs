@@ -351,15 +351,35 @@ fn split_dotted_on_stack<'a, 's>(
     dotted: &'a str,
     stack: &'s mut [&'a str; STACK_SEGMENTS],
 ) -> Option<&'s [&'a str]> {
+    // one pass over the bytes: split on `.` and check `valid_segment`'s
+    // rules on the way (by `char` only for a segment beyond ASCII)
     let mut n = 0;
-    for segment in dotted.split('.') {
-        if !valid_segment(segment) {
+    let mut start = 0;
+    let mut ascii = true;
+    for (i, &b) in dotted.as_bytes().iter().enumerate() {
+        if b == b'.' {
+            *stack.get_mut(n)? = checked_segment(dotted, start, i, ascii)?;
+            n += 1;
+            start = i + 1;
+            ascii = true;
+        } else if b < 0x20 || b == 0x7f {
             return None;
+        } else if b >= 0x80 {
+            ascii = false;
         }
-        *stack.get_mut(n)? = segment;
-        n += 1;
     }
-    Some(&stack[..n])
+    *stack.get_mut(n)? = checked_segment(dotted, start, dotted.len(), ascii)?;
+    Some(&stack[..=n])
+}
+
+/// `dotted[start..end]` when it is a valid segment, given that it holds no
+/// ASCII control character and whether it is all ASCII.
+fn checked_segment(dotted: &str, start: usize, end: usize, ascii: bool) -> Option<&str> {
+    let segment = dotted.get(start..end)?;
+    if segment.is_empty() || (!ascii && !valid_segment(segment)) {
+        return None;
+    }
+    Some(segment)
 }
 
 /// The pipeline prefix of each pass: the scoped pass first, when the
@@ -1136,6 +1156,34 @@ mod tests {
         );
         let long = vec!["s"; STACK_SEGMENTS + 1].join(".");
         assert!(split_dotted_on_stack(&long, &mut stack).is_none());
+        // the one-pass split agrees with Path::parse, ASCII or not
+        let full = vec!["s"; STACK_SEGMENTS].join(".");
+        for text in [
+            "a",
+            "a.b.c",
+            "sources.pipedrive.api_key",
+            "ü.b",
+            "a.ü\u{85}",
+            "a\u{7f}.b",
+            "a.\u{1f}",
+            "日本.語",
+            "a. b",
+            ".",
+            full.as_str(),
+        ] {
+            let mut stack = [""; STACK_SEGMENTS];
+            let split = split_dotted_on_stack(text, &mut stack).map(|s| s.to_vec());
+            let parsed = Path::parse(text).ok();
+            assert_eq!(
+                split,
+                parsed.as_ref().map(|p| p
+                    .segments()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]

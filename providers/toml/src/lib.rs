@@ -109,12 +109,10 @@ pub struct TomlProvider {
     file_by_file_lookups: AtomicU32,
 }
 
-/// A node found for a path, and where it was defined.
+/// A node found for a path, and the document it was read from (whose
+/// origins say where it was defined).
 enum Node<'a> {
-    Found {
-        value: &'a Value,
-        origin: Option<(usize, u32)>,
-    },
+    Found { value: &'a Value, from: &'a Doc },
     NotFound,
 }
 
@@ -239,7 +237,23 @@ impl TomlProvider {
 
     /// The node at `segments`: from the merged documents once they exist,
     /// else file by file.
+    #[inline]
     fn node<S: AsRef<str>>(&self, segments: &[S]) -> Result<Node<'_>, Error> {
+        // the common case once parsed: one lookup in the merged documents
+        if let Some(Ok(merged)) = self.merged.get() {
+            return Ok(match merged.doc.get_path(segments) {
+                Some(value) => Node::Found {
+                    value,
+                    from: merged,
+                },
+                None => Node::NotFound,
+            });
+        }
+        self.node_slow(segments)
+    }
+
+    #[inline(never)]
+    fn node_slow<S: AsRef<str>>(&self, segments: &[S]) -> Result<Node<'_>, Error> {
         let merged = match self.merged.get() {
             Some(m) => Some(m),
             None if segments.is_empty()
@@ -260,7 +274,7 @@ impl TomlProvider {
         Ok(match merged.doc.get_path(segments) {
             Some(value) => Node::Found {
                 value,
-                origin: merged.origins.get(&convert::origin_key(segments)).copied(),
+                from: merged,
             },
             None => Node::NotFound,
         })
@@ -302,8 +316,7 @@ impl TomlProvider {
             if is_table {
                 return Ok(None);
             }
-            let origin = doc.origins.get(&convert::origin_key(segments)).copied();
-            return Ok(Some(Node::Found { value, origin }));
+            return Ok(Some(Node::Found { value, from: doc }));
         }
         Ok(None)
     }
@@ -470,11 +483,11 @@ impl TomlProvider {
     /// The answer for a path, from the merged documents; nothing is
     /// allocated unless the path is held.
     fn answer<S: AsRef<str>>(&self, segments: &[S]) -> Result<Answer, Error> {
-        let Node::Found { value, origin } = self.node(segments)? else {
+        let Node::Found { value, from } = self.node(segments)? else {
             return Ok(Answer::NotFound);
         };
-        let (file, line) = match origin {
-            Some((index, line)) => (self.files.get(index).map(|f| f.path.clone()), Some(line)),
+        let (file, line) = match from.origins.get(&convert::origin_key(segments)) {
+            Some(&(index, line)) => (self.files.get(index).map(|f| f.path.clone()), Some(line)),
             None => (None, None),
         };
         Ok(Answer::Found(Found {
