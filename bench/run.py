@@ -3,7 +3,8 @@
     .venv/bin/python bench/run.py            # (after `bash .ci/setup`)
 
 1. cold process: `strata get PATH` vs `python -c "import dlt; dlt.secrets.get(PATH)"`
-   (and a bare process start for scale), median of several runs. `strata`
+   (and a bare process start for scale), medians of 200 runs taken in
+   turns (dlt: 7 runs). `strata`
    is the static-PIE release build (`cargo static-strata`); the same binary
    as plain `cargo build` links it, and `strata-vaults` (the twin with the
    vault SDKs linked), are measured too;
@@ -68,6 +69,20 @@ def median_ms(cmd, env, cwd, runs):
     return statistics.median(times)
 
 
+def interleaved_medians_ms(cmds, env, cwd, rounds, runs):
+    """Medians of each command's times, the commands taking turns in rounds
+    of `runs` each, so that a slower moment of the machine hits them all."""
+    times = [[] for _ in cmds]
+    for _ in range(rounds):
+        for i, cmd in enumerate(cmds):
+            for _ in range(runs):
+                start = time.perf_counter()
+                subprocess.run(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, check=True)
+                times[i].append((time.perf_counter() - start) * 1000)
+    return [statistics.median(t) for t in times]
+
+
 def criterion_ns(name):
     est = ROOT / "target" / "criterion" / name / "new" / "estimates.json"
     return json.loads(est.read_text())["median"]["point_estimate"]
@@ -130,12 +145,12 @@ def local_and_warm(python):
         path = paths[3]
 
         print("cold process (median)...", file=sys.stderr)
-        bare = median_ms(["/bin/true"], env, ws, 50)
-        cold_strata = median_ms([str(strata_bin), "get", path], env, ws, 50)
-        cold_dynamic = median_ms([str(dynamic_bin), "get", path], env, ws, 50)
-        # the twin that links the vault SDKs, which `strata` hands a command
-        # to when a vault is enabled (not the case here)
-        cold_vaults = median_ms([str(release / "strata-vaults"), "get", path], env, ws, 50)
+        # `strata-vaults` is the twin that links the vault SDKs, which
+        # `strata` hands a command to when a vault is enabled (not here)
+        bare, cold_strata, cold_dynamic, cold_vaults = interleaved_medians_ms(
+            [["/bin/true"], [str(strata_bin), "get", path], [str(dynamic_bin), "get", path],
+             [str(release / "strata-vaults"), "get", path]],
+            env, ws, rounds=10, runs=20)
         cold_dlt = median_ms([python, "-c", f"import dlt; dlt.secrets.get({path!r})"], env, ws, 7)
 
         print("warm, dlt (timeit)...", file=sys.stderr)
