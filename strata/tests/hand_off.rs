@@ -99,3 +99,42 @@ fn without_strata_vaults_a_vault_is_an_error_naming_it_and_local_commands_work()
     assert_eq!(r.code(), 0, "{}", r.all());
     assert_eq!(r.stdout(), "canary-hand-off-key");
 }
+
+#[test]
+fn strata_installed_as_strata_vaults_does_not_hand_over_to_itself() {
+    let (dir, lone) = lone_strata();
+    let twin = dir.path().join("strata-vaults");
+    std::fs::copy(LIGHT, &twin).unwrap();
+    let p = google_enabled();
+    for bin in [&lone, &twin] {
+        // a hand-over loop would never end: give it ten seconds
+        let mut cmd = std::process::Command::new(bin);
+        cmd.env_clear()
+            .env("STRATA_GLOBAL_DIR", p.path().join("global"))
+            .env("HOME", p.path().join("home"))
+            .args([
+                "--workspace",
+                p.path().to_str().unwrap(),
+                "get",
+                "sources.s.api_key",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        let start = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if start.elapsed() > std::time::Duration::from_secs(10) {
+                let _ = child.kill();
+                panic!("{} handed over in a loop", bin.display());
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(status.code(), Some(2), "{stderr}");
+        assert!(stderr.contains("this same vault-free build"), "{stderr}");
+    }
+}

@@ -46,6 +46,15 @@ fn hand_off(kind: &VaultKind) -> Error {
         Ok(p) => p,
         Err(e) => return not_found(kind, &PathBuf::from(HELPER), &e),
     };
+    if std::env::current_exe().is_ok_and(|me| me == helper) {
+        // this vault-free build installed under the helper's name: handing
+        // over would start itself again, forever
+        return not_found(
+            kind,
+            &helper,
+            &std::io::Error::other("it is this same vault-free build"),
+        );
+    }
     tracing::debug!(helper = %helper.display(), vault = kind.section, "a vault is enabled: handing over");
     let args: Vec<OsString> = std::env::args_os().skip(1).collect();
     let mut cmd = std::process::Command::new(&helper);
