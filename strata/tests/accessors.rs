@@ -10,17 +10,10 @@ use common::Project;
 use std::sync::Arc;
 use strata::secrecy::ExposeSecret;
 use strata::vault::{MemoryVault, VaultOptions, VaultProvider};
-use strata::{Environment, ErrorKind, Lookup, Options, Strata};
+use strata::{ErrorKind, Lookup, Strata};
 
 fn open(p: &Project, env: &[(&str, &str)]) -> Strata {
-    Strata::open_local(Options {
-        run_dir: Some(p.path().to_path_buf()),
-        global_dir: Some(p.path().join("global")),
-        env: Some(Environment::from_pairs(env.iter().copied())),
-        secrets_dir: Some(p.path().join("run-secrets")),
-        ..Default::default()
-    })
-    .unwrap()
+    Strata::open_local(p.options(env)).unwrap()
 }
 
 fn sample() -> Project {

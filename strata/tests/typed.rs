@@ -8,7 +8,7 @@ mod common;
 use common::Project;
 use strata::credentials::ConnectionStringCredentials;
 use strata::secrecy::{ExposeSecret, SecretString};
-use strata::{Configuration, Environment, ErrorKind, Options, Strata};
+use strata::{Configuration, ErrorKind, Strata};
 
 #[derive(Configuration, Debug)]
 struct PgCredentials {
@@ -41,14 +41,7 @@ fn open(p: &Project, env: &[(&str, &str)]) -> Strata {
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
         .unwrap();
-    rt.block_on(Strata::open(Options {
-        run_dir: Some(p.path().to_path_buf()),
-        global_dir: Some(p.path().join("global")),
-        env: Some(Environment::from_pairs(env.iter().copied())),
-        secrets_dir: Some(p.path().join("run-secrets")),
-        ..Default::default()
-    }))
-    .unwrap()
+    rt.block_on(Strata::open(p.options(env))).unwrap()
 }
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
@@ -268,14 +261,7 @@ fn with_vault(
     options: strata::vault::VaultOptions,
 ) -> (Project, Strata) {
     let p = Project::workspace();
-    let mut s = Strata::open_local(Options {
-        run_dir: Some(p.path().to_path_buf()),
-        global_dir: Some(p.path().join("global")),
-        env: Some(Environment::from_pairs(Vec::<(String, String)>::new())),
-        secrets_dir: Some(p.path().join("run-secrets")),
-        ..Default::default()
-    })
-    .unwrap();
+    let mut s = Strata::open_local(p.options(&[])).unwrap();
     s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
         vault.clone(),
         options,

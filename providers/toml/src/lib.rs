@@ -133,7 +133,16 @@ impl TomlProvider {
     /// is reported by the lookups that read it. After a few lookups, or
     /// when the whole document is asked for, every file is parsed.
     pub fn load_on_demand(workspace: &Workspace, kind: FileKind) -> Result<Self, Error> {
-        let mut provider = Self::read_candidates(kind, &workspace.candidates(kind))?;
+        Self::from_candidates_on_demand(kind, &workspace.candidates(kind))
+    }
+
+    /// Reads the given candidate files (most specific first) and parses
+    /// each on demand, as [`TomlProvider::load_on_demand`] does.
+    pub fn from_candidates_on_demand(
+        kind: FileKind,
+        candidates: &[Candidate],
+    ) -> Result<Self, Error> {
+        let mut provider = Self::read_candidates(kind, candidates)?;
         provider.each = provider.files.iter().map(|_| OnceLock::new()).collect();
         Ok(provider)
     }

@@ -46,6 +46,18 @@ impl Project {
         &self.root
     }
 
+    /// Options that open this project in process, with its global and
+    /// secrets directories and only the given environment.
+    pub fn options(&self, env: &[(&str, &str)]) -> strata::Options {
+        strata::Options {
+            run_dir: Some(self.root.clone()),
+            global_dir: Some(self.root.join("global")),
+            env: Some(strata::Environment::from_pairs(env.iter().copied())),
+            secrets_dir: Some(self.root.join("run-secrets")),
+            ..Default::default()
+        }
+    }
+
     pub fn write(&self, rel: &str, text: &str) -> PathBuf {
         let path = self.root.join(rel);
         if let Some(parent) = path.parent() {
