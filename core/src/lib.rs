@@ -4,6 +4,7 @@
 pub mod credentials;
 pub mod environment;
 pub mod error;
+mod flat;
 pub mod memory;
 pub mod naming;
 pub mod path;

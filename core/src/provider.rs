@@ -104,6 +104,14 @@ impl ValueRef<'_> {
         }
     }
 
+    /// An owned copy of the value.
+    pub fn to_value(&self) -> Value {
+        match self {
+            ValueRef::Value(v) => (*v).clone(),
+            ValueRef::Text(t) => Value::String((*t).to_owned()),
+        }
+    }
+
     /// The value as a secret string (scalars as their text), or `None` for
     /// a table or an array.
     pub fn secret_string(&self) -> Option<secrecy::SecretString> {
@@ -225,7 +233,9 @@ pub trait Provider: Send + Sync + fmt::Debug {
     /// Reads the value at `segments` in place, when the provider holds it in
     /// memory (no copy, no provenance): what [`Provider::get_now`] would
     /// answer, without building the answer. [`Peek::Unknown`] (the default)
-    /// sends the caller to the full lookup.
+    /// sends the caller to the full lookup. [`Peek::Found`] and
+    /// [`Peek::NotFound`] are final: the resolver may keep them for the
+    /// provider's life.
     fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
         let _ = (segments, secret);
         Peek::Unknown

@@ -2,6 +2,7 @@
 //! (SPEC §2 and §3).
 
 use crate::error::{Error, ErrorKind, MissingValue};
+use crate::flat::PeekIndex;
 use crate::path::{Path, valid_segment};
 use crate::provider::{Answer, Found, Location, Peek, Provenance, Provider, Query, ValueRef};
 use crate::trace::{Outcome, Trace, TraceEntry};
@@ -322,6 +323,9 @@ impl Record {
 pub struct Resolver {
     providers: Arc<[Arc<dyn Provider>]>,
     profile: Option<String>,
+    /// What exact gets read in place, once reads catch up with the leaves
+    /// (shared by clones, which share the chain).
+    pub(crate) index: Arc<PeekIndex>,
 }
 
 impl Default for Resolver {
@@ -329,6 +333,7 @@ impl Default for Resolver {
         Self {
             providers: Arc::from(Vec::new()),
             profile: None,
+            index: Arc::default(),
         }
     }
 }
@@ -633,6 +638,7 @@ impl Resolver {
         let mut providers = self.providers.to_vec();
         providers.push(provider);
         self.providers = Arc::from(providers);
+        self.index = Arc::default();
     }
 
     /// Adds a provider at the end of the chain (builder form).
@@ -735,7 +741,27 @@ impl Resolver {
     /// `None` when some provider must be asked through its full lookup (a
     /// vault), when nothing holds the path, or when the path is not valid:
     /// then [`Resolver::get_dotted`] gives the answer, or the error.
+    ///
+    /// Once a program has read about as many values as its documents hold
+    /// leaves, reads without a pipeline go through a flat index of those
+    /// answers (see `flat.rs`): one hash lookup of `dotted`.
     pub fn peek_dotted(&self, dotted: &str, lookup: &Lookup) -> Option<ValueRef<'_>> {
+        if lookup.pipeline.is_none()
+            && let Some(v) = self.index.get(self, dotted, lookup.secret)
+        {
+            return Some(ValueRef::Value(v));
+        }
+        self.peek_chain(dotted, lookup)
+    }
+
+    /// How many paths the index of in-place reads holds, once it is built
+    /// (see [`Resolver::peek_dotted`]).
+    pub fn indexed_paths(&self) -> Option<usize> {
+        self.index.len()
+    }
+
+    /// [`Resolver::peek_dotted`], asking the chain.
+    pub(crate) fn peek_chain(&self, dotted: &str, lookup: &Lookup) -> Option<ValueRef<'_>> {
         if !valid_pipeline(lookup) {
             return None;
         }

@@ -29,20 +29,19 @@ fn sample() -> Project {
     p
 }
 
-#[tokio::test]
-async fn in_place_reads_agree_with_the_full_lookups() {
-    let p = sample();
-    let s = open(&p, &[("SOURCES__CRM__REGION", "us")]);
-    let paths = [
-        "sources.crm.token",
-        "sources.crm.port",
-        "sources.crm.region",
-        "sources.crm.page",
-        "sources.crm.leaked",
-        "sources.crm.shared",
-        "sources.crm.absent",
-    ];
-    for path in paths {
+const PATHS: [&str; 7] = [
+    "sources.crm.token",
+    "sources.crm.port",
+    "sources.crm.region",
+    "sources.crm.page",
+    "sources.crm.leaked",
+    "sources.crm.shared",
+    "sources.crm.absent",
+];
+
+/// Every in-place read of `paths` gives what its full lookup gives.
+async fn assert_agree(s: &Strata, paths: &[&str]) {
+    for &path in paths {
         for lookup in [
             Lookup::config(),
             Lookup::secret(),
@@ -84,6 +83,13 @@ async fn in_place_reads_agree_with_the_full_lookups() {
             }
         }
     }
+}
+
+#[tokio::test]
+async fn in_place_reads_agree_with_the_full_lookups() {
+    let p = sample();
+    let s = open(&p, &[("SOURCES__CRM__REGION", "us")]);
+    assert_agree(&s, &PATHS).await;
     // text converts on request, in place as in the full lookup
     assert_eq!(s.config::<u32>("sources.crm.port").await.unwrap(), 123);
     assert_eq!(
@@ -123,4 +129,66 @@ async fn a_vault_in_the_chain_is_asked_through_its_full_lookup() {
         "from-vault"
     );
     assert_eq!(vault.fetch_count("sources-crm-token"), 1);
+}
+
+#[tokio::test]
+async fn reads_agree_once_they_go_through_the_index() {
+    // many keys, some overridden by the environment, one answered by a
+    // secret file: the index must give what the chain gives
+    let p = sample();
+    let mut secrets = String::from(
+        "[sources.crm]\ntoken = \"from-secrets\"\nport = \"0123\"\n[sources]\nshared = \"up-one\"\n",
+    );
+    let mut config =
+        String::from("[sources.crm]\nregion = \"eu\"\npage = 50\nleaked = \"canary-in-config\"\n");
+    let mut paths: Vec<String> = PATHS.map(String::from).to_vec();
+    for i in 0..40 {
+        secrets.push_str(&format!("[sources.s{i}]\nkey = \"secret-{i}\"\n"));
+        config.push_str(&format!("[sources.c{i}]\nkey = \"config-{i}\"\n"));
+        paths.push(format!("sources.s{i}.key"));
+        paths.push(format!("sources.c{i}.key"));
+    }
+    // a secret in both files: the secrets file answers both kinds
+    config.push_str("[sources.s0]\nkey = \"shadowed\"\n");
+    p.write(".dlt/secrets.toml", &secrets);
+    p.write(".dlt/config.toml", &config);
+    let run_secrets = p.path().join("run-secrets");
+    std::fs::create_dir_all(&run_secrets).unwrap();
+    std::fs::write(run_secrets.join("sources--s1--key"), "from-file").unwrap();
+    let mut options = p.options(&[
+        ("SOURCES__CRM__REGION", "us"),
+        ("SOURCES__S2__KEY", "from-env"),
+        ("SOURCES__C3__KEY", "from-env"),
+    ]);
+    options.secrets_dir = Some(run_secrets);
+    let s = Strata::open_local(options).unwrap();
+    assert_eq!(s.resolver().indexed_paths(), None);
+    // read until the index is built (about as many reads as leaves)
+    for _ in 0..3 {
+        for path in &paths {
+            let _ = s.config::<String>(path).await;
+        }
+    }
+    assert_eq!(s.resolver().indexed_paths(), Some(paths.len() - 1));
+    let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
+    assert_agree(&s, &paths).await;
+    // what the environment, a secret file and the secrets file say
+    let secret = |path: &'static str| {
+        let s = &s;
+        async move { s.secret(path).await.unwrap().expose_secret().to_owned() }
+    };
+    assert_eq!(secret("sources.s1.key").await, "from-file");
+    assert_eq!(secret("sources.s2.key").await, "from-env");
+    assert_eq!(
+        s.config::<String>("sources.s0.key").await.unwrap(),
+        "secret-0"
+    );
+    assert_eq!(
+        s.config::<String>("sources.c3.key").await.unwrap(),
+        "from-env"
+    );
+    assert_eq!(s.config::<u32>("sources.crm.port").await.unwrap(), 123);
+    let err = s.secret("sources.c4.key").await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Missing);
+    assert!(!err.to_string().contains("config-4"), "{err}");
 }
