@@ -14,8 +14,8 @@
    `timeit` for dlt (10,000 lookups);
 3. vault: a 5-field credentials configuration resolved through Google Secret
    Manager (the local one, `local-secret-manager`, with 20 ms added to every
-   request), in three layouts, with and without `list_secrets`: requests made
-   and wall time, strata (`examples/vault_bench.rs`) vs dlt's
+   request), in three layouts, with and without `list_secrets`, and with
+   strata's `prefetch_single_values`: requests made and wall time, strata (`examples/vault_bench.rs`) vs dlt's
    `GoogleSecretsProvider` (needs `.venv/bin/pip install -r
    bench/requirements.txt`).
 
@@ -313,20 +313,22 @@ def vault(python, runs):
             try:
                 info = json.loads(server.stdout.readline())
                 endpoint = info["endpoint"].rstrip("/")
-                for list_secrets in (False, True):
+                # dlt has no prefetching: its column repeats its own runs
+                for list_secrets, prefetch in ((False, False), (True, False), (False, True)):
                     base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "RUNTIME__DLTHUB_TELEMETRY": "false",
                             "STRATA_GLOBAL_DIR": str(tmp / "no-global")}
                     strata_env = dict(base, PROVIDERS__ENABLE_GOOGLE_SECRETS="true",
                                       PROVIDERS__GOOGLE_SECRETS__ENDPOINT=endpoint,
                                       PROVIDERS__GOOGLE_SECRETS__CREDENTIALS=key.read_text(),
                                       PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS="false",
-                                      PROVIDERS__GOOGLE_SECRETS__LIST_SECRETS=str(list_secrets).lower())
+                                      PROVIDERS__GOOGLE_SECRETS__LIST_SECRETS=str(list_secrets).lower(),
+                                      PROVIDERS__GOOGLE_SECRETS__PREFETCH_SINGLE_VALUES=str(prefetch).lower())
                     results = {"strata": [], "dlt": []}
                     for _ in range(runs):
                         results["strata"].append(measured([str(strata_bin)], strata_env, ws, endpoint))
                         results["dlt"].append(measured([python, "-c", DLT_VAULT, endpoint, str(key),
                                                         str(list_secrets).lower()], base, ws, endpoint))
-                    row = {"layout": layout, "list_secrets": list_secrets}
+                    row = {"layout": layout, "list_secrets": list_secrets, "prefetch": prefetch}
                     for who, rs in results.items():
                         assert all(r[0]["fields"] == 5 for r in rs), f"{who} did not resolve all five fields"
                         row[who] = {"ms": statistics.median(r[0]["ms"] for r in rs), "requests": rs[0][1],
@@ -337,12 +339,13 @@ def vault(python, runs):
                 server.wait()
     print(f"\nvault: 5-field credentials configuration, {LATENCY_MS} ms added per request, "
           f"token fetched before the measured run, median of {runs} runs\n")
-    print(f"| {'layout':<32} | list_secrets | requests strata / dlt | strata ms (round trips) | "
-          f"dlt ms (round trips) | dlt / strata |")
-    print(f"| {'-' * 32} | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {'layout':<32} | list_secrets | strata prefetch_single_values | requests strata / dlt | "
+          f"strata ms (round trips) | dlt ms (round trips) | dlt / strata |")
+    print(f"| {'-' * 32} | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
         s, d = r["strata"], r["dlt"]
-        print(f"| {r['layout']:<32} | {str(r['list_secrets']).lower():>12} | {s['requests']:>10} / {d['requests']:<10} | "
+        print(f"| {r['layout']:<32} | {str(r['list_secrets']).lower():>12} | {str(r['prefetch']).lower():>5} | "
+              f"{s['requests']:>10} / {d['requests']:<10} | "
               f"{s['ms']:>9.1f} ({s['ms'] / LATENCY_MS:.1f}) | {d['ms']:>9.1f} ({d['ms'] / LATENCY_MS:.1f}) | "
               f"{d['ms'] / s['ms']:>5.1f}x |")
 

@@ -225,6 +225,7 @@ fn open() -> VaultOptions {
         only_secrets: false,
         only_toml_fragments: false,
         list_secrets: false,
+        prefetch_single_values: false,
     }
 }
 
@@ -257,6 +258,11 @@ pub static VAULT_CASES: &[(&str, Applies, VaultCase)] = &[
     ),
     ("fragment order and override", |_| true, fragment_order),
     ("pipeline scoping", |_| true, pipeline_scoping),
+    (
+        "prefetch_single_values fetches a walk at once",
+        |_| true,
+        prefetch_single_values,
+    ),
     (
         "only_toml_fragments skips single values",
         |_| true,
@@ -587,6 +593,72 @@ fn list_secrets<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
             return Err(format!(
                 "{} fetches, want 2 (each listed name once)",
                 counts.fetches()
+            ));
+        }
+        Ok(())
+    }
+    .boxed()
+}
+
+fn prefetch_single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+    async move {
+        let token = c.name("sources.crm.credentials.token");
+        let user = c.name("sources.crm.credentials.user");
+        let setup = VaultSetup::with(&[(&token, "tok"), (&user, "u")]);
+        let walk = [
+            "sources.crm.credentials",
+            "sources.credentials",
+            "credentials",
+            "sources.crm.credentials.token",
+            "sources.crm.credentials.user",
+        ]
+        .map(path);
+        let queries: Vec<strata_core::Query<'_>> = walk
+            .iter()
+            .map(|p| strata_core::Query {
+                path: p,
+                pipeline: None,
+                secret: true,
+            })
+            .collect();
+        // off (the default): fetching ahead fetches nothing
+        let (p, counts) = c.provider(&setup, open()).await;
+        p.prefetch(&queries).await;
+        if counts.fetches() != 0 {
+            return Err(format!("{} fetches ahead while off", counts.fetches()));
+        }
+        let options = VaultOptions {
+            prefetch_single_values: true,
+            ..open()
+        };
+        let (p, counts) = c.provider(&setup, options).await;
+        p.prefetch(&queries).await;
+        let ahead = counts.fetches();
+        for at in &walk {
+            let name = c.name(&at.to_string());
+            if counts.fetches_of(&name) != 1 {
+                return Err(format!(
+                    "`{name}` fetched {} times ahead, want once",
+                    counts.fetches_of(&name)
+                ));
+            }
+        }
+        // the lookups that follow are answered from the cache
+        let r = chain(p);
+        for (at, want) in [
+            ("sources.crm.credentials", None),
+            ("credentials", None),
+            ("sources.crm.credentials.token", Some("tok")),
+            ("sources.crm.credentials.user", Some("u")),
+        ] {
+            if text(&r, at, &Lookup::secret()).await?.as_deref() != want {
+                return Err(format!("`{at}` after fetching ahead"));
+            }
+        }
+        if counts.fetches() != ahead {
+            return Err(format!(
+                "{} more fetches after fetching ahead",
+                counts.fetches() - ahead
             ));
         }
         Ok(())

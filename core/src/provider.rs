@@ -249,6 +249,21 @@ pub trait Provider: Send + Sync + fmt::Debug {
         self.get(&query.full_path()?, query.secret).await
     }
 
+    /// Whether [`Provider::prefetch`] fetches anything: the typed resolver
+    /// then looks a configuration's fields up while it walks for the
+    /// configuration's native value, so both reach the provider together.
+    fn prefetches(&self) -> bool {
+        false
+    }
+
+    /// Fetches ahead what lookups of `queries`, in order, may ask for (a
+    /// vault's single values), so that the lookups that follow are answered
+    /// from its cache. Called by a walk that reaches the provider, with every
+    /// path of the walk; the default does nothing.
+    async fn prefetch(&self, queries: &[Query<'_>]) {
+        let _ = queries;
+    }
+
     /// Every place the provider reads, present or not.
     fn locations(&self) -> Vec<Location> {
         Vec::new()
@@ -305,6 +320,12 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     }
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
         (**self).lookup(query, details).await
+    }
+    fn prefetches(&self) -> bool {
+        (**self).prefetches()
+    }
+    async fn prefetch(&self, queries: &[Query<'_>]) {
+        (**self).prefetch(queries).await
     }
     fn locations(&self) -> Vec<Location> {
         (**self).locations()

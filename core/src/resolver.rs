@@ -434,6 +434,9 @@ struct Run<'a> {
     lookup: &'a Lookup,
     walk: bool,
     config_section: bool,
+    /// Let a provider that fetches ahead fetch every path of the walk at
+    /// once (see [`Provider::prefetch`]).
+    prefetch: bool,
     raw: Vec<RawEntry>,
     /// Reused for each question: the pipeline prefix and the candidate.
     scratch: Vec<&'a str>,
@@ -455,6 +458,7 @@ impl<'a> Run<'a> {
             lookup,
             walk,
             config_section,
+            prefetch: false,
             raw: Vec::with_capacity(questions),
             scratch: Vec::new(),
         }
@@ -852,8 +856,69 @@ impl Resolver {
         lookup: &Lookup,
     ) -> Result<Resolved, Error> {
         let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        self.walk_segments(&sections, config_section, key, lookup)
+        self.walk_segments(&sections, config_section, key, lookup, false)
             .await
+    }
+
+    /// [`Resolver::walk_in`], letting a provider that fetches ahead fetch
+    /// every path of the walk at once when the walk reaches it (the walk for
+    /// a configuration's native value, which is usually missing).
+    pub(crate) async fn walk_in_prefetching(
+        &self,
+        sections: &[String],
+        config_section: Option<&str>,
+        key: &str,
+        lookup: &Lookup,
+    ) -> Result<Resolved, Error> {
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        self.walk_segments(&sections, config_section, key, lookup, true)
+            .await
+    }
+
+    /// Whether some provider fetches ahead ([`Provider::prefetches`]).
+    pub(crate) fn prefetches(&self) -> bool {
+        self.providers.iter().any(|p| p.prefetches())
+    }
+
+    /// Whether a walk would go past the providers that answer in place
+    /// without finding anything: it reaches a provider that must be asked
+    /// through its full lookup (a vault).
+    pub(crate) fn walk_reaches_full_lookup(
+        &self,
+        sections: &[String],
+        config_section: Option<&str>,
+        key: &str,
+        lookup: &Lookup,
+    ) -> bool {
+        if !valid_pipeline(lookup) {
+            return false;
+        }
+        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
+        let candidates = Candidates::walk(&sections, config_section, key);
+        let mut scoped_buf: Vec<&str> = Vec::new();
+        for pipeline in pass_pipelines(lookup) {
+            for provider in self.providers.iter() {
+                let (first, count) = match (provider.supports_sections(), pipeline) {
+                    (true, _) => (0, candidates.len()),
+                    (false, None) => (usize::from(BARE), 1),
+                    (false, Some(_)) => continue,
+                };
+                for i in first..first + count {
+                    let candidate: &[&str] = if i == usize::from(BARE) {
+                        std::slice::from_ref(&key)
+                    } else {
+                        candidates.get(i)
+                    };
+                    let asked = scoped(&mut scoped_buf, pipeline, candidate);
+                    match provider.peek(asked, lookup.secret) {
+                        Peek::Found(_) => return false,
+                        Peek::NotFound => {}
+                        Peek::Unknown => return true,
+                    }
+                }
+            }
+        }
+        false
     }
 
     /// Section walk for the key at the end of a dotted path
@@ -864,7 +929,8 @@ impl Resolver {
             return Err(Error::new(ErrorKind::InvalidName, "invalid path"));
         };
         let (sections, key) = segments.split_at(segments.len() - 1);
-        self.walk_segments(sections, None, key[0], lookup).await
+        self.walk_segments(sections, None, key[0], lookup, false)
+            .await
     }
 
     async fn walk_segments(
@@ -873,6 +939,7 @@ impl Resolver {
         config_section: Option<&str>,
         key: &str,
         lookup: &Lookup,
+        prefetch: bool,
     ) -> Result<Resolved, Error> {
         // the same checks as building the most specific path
         if !sections.iter().all(|s| valid_segment(s))
@@ -888,6 +955,7 @@ impl Resolver {
         }
         let candidates = Candidates::walk(sections, config_section, key);
         let mut run = Run::new(self, candidates, lookup, true, config_section.is_some());
+        run.prefetch = prefetch;
         let providers = self.providers.clone();
         for scoped in run.passes() {
             for (index, provider) in providers.iter().enumerate() {
@@ -923,6 +991,32 @@ impl Resolver {
         } else {
             (usize::from(BARE), 1)
         };
+        if run.prefetch && !cant_hold && provider.prefetches() {
+            // every path of this pass at once; the questions below are then
+            // answered from the provider's cache
+            let paths: Vec<Path> = (first..first + count)
+                .map(|i| {
+                    run.owned_path(Asked {
+                        candidate: u16::try_from(i).unwrap_or(BARE - 1),
+                        scoped: false,
+                    })
+                })
+                .collect();
+            let pipeline = if scoped {
+                run.lookup.pipeline.as_deref()
+            } else {
+                None
+            };
+            let queries: Vec<Query<'_>> = paths
+                .iter()
+                .map(|path| Query {
+                    path,
+                    pipeline,
+                    secret: run.lookup.secret,
+                })
+                .collect();
+            provider.prefetch(&queries).await;
+        }
         for i in first..first + count {
             let asked = Asked {
                 candidate: u16::try_from(i).unwrap_or(BARE - 1),

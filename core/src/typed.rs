@@ -323,56 +323,64 @@ impl<'a> ResolveContext<'a> {
     /// its own fields under that section. An optional nested configuration
     /// none of whose fields is set is absent; one that is set in part is
     /// reported like a required one.
+    ///
+    /// When a vault in the chain fetches ahead (`prefetch_single_values`)
+    /// and the walk for the native form reaches it, the fields are looked
+    /// up while that walk runs (their answers are dropped if the native
+    /// form is found), and the vault fetches every path of the walk at
+    /// once: the native form and the fields reach it in the same round.
     pub async fn nested<T: Configuration>(&self, scope: &Scope, field: Field<'_>) -> Option<T> {
         let probe_field = field.secret(field.secret || T::CREDENTIALS);
         let lookup = self.lookup(probe_field.secret);
-        let probe = self
-            .resolver
-            .walk_in(
+        let inner = scope.embedded(field.key, field.index);
+        let speculate = self.resolver.prefetches()
+            && self.resolver.walk_reaches_full_lookup(
                 &scope.sections,
                 scope.config_section.as_deref(),
                 field.key,
                 &lookup,
-            )
-            .await;
-        match probe {
-            Ok(r) => {
-                if let Some(parsed) = T::from_native(r.expose()) {
-                    return match parsed {
-                        Ok(v) => {
-                            self.state().resolved.push(ResolvedField {
-                                path: scope.path_of(field.key),
-                                provenance: r.provenance().clone(),
-                                order: scope.order_of(field.index),
-                            });
-                            Some(v)
-                        }
-                        Err(why) => {
-                            let e = Error::new(
-                                ErrorKind::Conversion,
-                                format!(
-                                    "`{}` from {} is not a valid {}: {why}",
-                                    scope.path_of(field.key),
-                                    r.provenance(),
-                                    std::any::type_name::<T>()
-                                ),
-                            );
-                            self.error(scope, &field, e);
-                            None
-                        }
-                    };
+            );
+        let value = if speculate {
+            let fields = ResolveContext::new(self.resolver, self.pipeline.as_deref());
+            let probe = std::pin::pin!(self.resolver.walk_in_prefetching(
+                &scope.sections,
+                scope.config_section.as_deref(),
+                field.key,
+                &lookup,
+            ));
+            let resolved = std::pin::pin!(T::resolve_under(&fields, &inner));
+            // a native value found first stops the fields' lookups
+            let value = match futures::future::select(probe, resolved).await {
+                futures::future::Either::Left((probe, resolved)) => {
+                    if let Some(native) = self.native::<T>(scope, &field, probe) {
+                        return native;
+                    }
+                    resolved.await
                 }
+                futures::future::Either::Right((value, probe)) => {
+                    if let Some(native) = self.native::<T>(scope, &field, probe.await) {
+                        return native;
+                    }
+                    value
+                }
+            };
+            self.absorb(&fields);
+            value
+        } else {
+            let probe = self
+                .resolver
+                .walk_in(
+                    &scope.sections,
+                    scope.config_section.as_deref(),
+                    field.key,
+                    &lookup,
+                )
+                .await;
+            if let Some(native) = self.native::<T>(scope, &field, probe) {
+                return native;
             }
-            // a value found where secrets may not be kept, or a failing
-            // provider: as for any field
-            Err(e) if !e.is_missing() => {
-                self.error(scope, &field, e);
-                return None;
-            }
-            Err(_) => {}
-        }
-        let inner = scope.embedded(field.key, field.index);
-        let value = T::resolve_under(self, &inner).await;
+            T::resolve_under(self, &inner).await
+        };
         if value.is_none() && field.presence == Presence::Optional {
             let mut st = self.state();
             let under = |order: &[u32]| order.starts_with(&inner.order);
@@ -384,6 +392,64 @@ impl<'a> ResolveContext<'a> {
             }
         }
         value
+    }
+
+    /// What the walk for a nested configuration's native form settles:
+    /// `Some` when it found a native value (read, or wrong) or failed,
+    /// `None` when the fields are to be resolved.
+    fn native<T: Configuration>(
+        &self,
+        scope: &Scope,
+        field: &Field<'_>,
+        probe: Result<crate::Resolved, Error>,
+    ) -> Option<Option<T>> {
+        match probe {
+            Ok(r) => {
+                let parsed = T::from_native(r.expose())?;
+                Some(match parsed {
+                    Ok(v) => {
+                        self.state().resolved.push(ResolvedField {
+                            path: scope.path_of(field.key),
+                            provenance: r.provenance().clone(),
+                            order: scope.order_of(field.index),
+                        });
+                        Some(v)
+                    }
+                    Err(why) => {
+                        let e = Error::new(
+                            ErrorKind::Conversion,
+                            format!(
+                                "`{}` from {} is not a valid {}: {why}",
+                                scope.path_of(field.key),
+                                r.provenance(),
+                                std::any::type_name::<T>()
+                            ),
+                        );
+                        self.error(scope, field, e);
+                        None
+                    }
+                })
+            }
+            // a value found where secrets may not be kept, or a failing
+            // provider: as for any field
+            Err(e) if !e.is_missing() => {
+                self.error(scope, field, e);
+                Some(None)
+            }
+            Err(_) => None,
+        }
+    }
+
+    /// Takes in what `other` recorded (fields looked up alongside).
+    fn absorb(&self, other: &ResolveContext<'_>) {
+        let theirs = std::mem::take(&mut *other.state());
+        let mut st = self.state();
+        st.missing.extend(theirs.missing);
+        st.errors.extend(theirs.errors);
+        st.resolved.extend(theirs.resolved);
+        if st.locations.is_empty() {
+            st.locations = theirs.locations;
+        }
     }
 
     fn report(&self, what: &str) -> Error {

@@ -26,7 +26,12 @@ pub struct VaultKind {
     pub credentials: &'static [&'static str],
 }
 
-const COMMON: [&str; 3] = ["only_secrets", "only_toml_fragments", "list_secrets"];
+const COMMON: [&str; 4] = [
+    "only_secrets",
+    "only_toml_fragments",
+    "list_secrets",
+    "prefetch_single_values",
+];
 
 /// The vaults, in chain order: google, aws, azure.
 pub const VAULT_KINDS: [VaultKind; 3] = [
@@ -39,6 +44,7 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
+            COMMON[3],
             "endpoint",
             "project_id",
             "version",
@@ -55,6 +61,7 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
+            COMMON[3],
             "secret_name_prefix",
             "timeout",
         ],
@@ -76,6 +83,7 @@ pub const VAULT_KINDS: [VaultKind; 3] = [
             COMMON[0],
             COMMON[1],
             COMMON[2],
+            COMMON[3],
             "vault_url",
             "authority_host",
             "ca_certificate",

@@ -373,3 +373,50 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
     );
     assert!(!r.all().contains("canary"), "{}", r.all());
 }
+
+#[derive(strata::Configuration)]
+struct Warehouse {
+    #[config(nested)]
+    credentials: strata::credentials::ConnectionStringCredentials,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prefetch_single_values_is_an_option_of_the_vault() {
+    let server = LocalSecretManager::start().await;
+    server.put(
+        "destination-warehouse-credentials",
+        b"postgresql://loader:canary-pw@db.internal:5433/dwh",
+    );
+    let mut accesses = Vec::new();
+    for prefetch in ["false", "true"] {
+        let mut p = Project::workspace();
+        bootstrap_env(&mut p, &server);
+        p.set_env("PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS", "false")
+            .set_env(
+                "PROVIDERS__GOOGLE_SECRETS__PREFETCH_SINGLE_VALUES",
+                prefetch,
+            );
+        let env: Vec<(&str, &str)> = p
+            .env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let s = strata::Strata::open(p.options(&env)).await.unwrap();
+        server.reset_counts();
+        let w: Warehouse = s
+            .resolve(&["destination", "warehouse"], None)
+            .await
+            .unwrap();
+        assert_eq!(w.credentials.host, "db.internal");
+        accesses.push(server.count_method("access"));
+    }
+    // off: dlt's four names (dlt_secrets_toml, two fragments, the native
+    // value); on: the native value's other walk paths and the fields too
+    assert_eq!(accesses[0], 4);
+    assert!(accesses[1] > 4, "{accesses:?}");
+    assert_eq!(
+        server.count("access", "destination-credentials"),
+        1,
+        "the native value's second walk path is fetched ahead"
+    );
+}

@@ -354,6 +354,167 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     assert_eq!((vault.list_count(), vault.total_fetches()), (1, 5));
 }
 
+fn single_values_vault() -> std::sync::Arc<strata::vault::MemoryVault> {
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    for (k, v) in FIELDS {
+        vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
+    }
+    vault.set_latency(LATENCY);
+    vault
+}
+
+const PREFETCH: strata::vault::VaultOptions = strata::vault::VaultOptions {
+    only_secrets: true,
+    only_toml_fragments: false,
+    list_secrets: false,
+    prefetch_single_values: true,
+};
+
+#[tokio::test(start_paused = true)]
+async fn prefetching_single_values_takes_three_rounds_for_the_names_dlt_asks() {
+    let vault = single_values_vault();
+    let (_p, s) = with_vault(&vault, PREFETCH);
+    // dlt_secrets_toml, then the fragments, then the native value's three
+    // walk paths and the five fields together
+    assert_eq!(rounds(&s).await, 3);
+    // the same eleven names as without prefetching, each fetched once
+    let mut expected: Vec<String> = [
+        "dlt_secrets_toml",
+        "destination",
+        "destination-warehouse",
+        "destination-warehouse-credentials",
+        "destination-credentials",
+        "credentials",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    expected.extend(FIELDS.map(|(k, _)| format!("destination-warehouse-credentials-{k}")));
+    expected.sort();
+    assert_eq!(
+        vault.fetched_names(),
+        expected.iter().map(|n| (n.clone(), 1)).collect::<Vec<_>>()
+    );
+    assert_eq!(rounds(&s).await, 0);
+
+    // with list_secrets the listing is exact already: nothing is fetched
+    // ahead (one list, then the five fields)
+    let vault = single_values_vault();
+    let options = strata::vault::VaultOptions {
+        list_secrets: true,
+        ..PREFETCH
+    };
+    let (_p, s) = with_vault(&vault, options);
+    assert_eq!(rounds(&s).await, 2);
+    assert_eq!((vault.list_count(), vault.total_fetches()), (1, 5));
+}
+
+#[tokio::test(start_paused = true)]
+async fn prefetching_asks_nothing_more_when_a_document_answers() {
+    let doc: String = FIELDS
+        .iter()
+        .map(|(k, v)| format!("{k} = \"{v}\"\n"))
+        .collect();
+    // the configuration in dlt_secrets_toml, or in a fragment: the walk
+    // for the native value stops at the table there, and so does the
+    // fetching ahead: the same names and rounds as without it
+    for (name, rounds_wanted, fetches) in
+        [("dlt_secrets_toml", 1, 1), ("destination-warehouse", 2, 3)]
+    {
+        for prefetch in [false, true] {
+            let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+            vault.insert(name, &format!("[destination.warehouse.credentials]\n{doc}"));
+            vault.set_latency(LATENCY);
+            let options = strata::vault::VaultOptions {
+                prefetch_single_values: prefetch,
+                ..PREFETCH
+            };
+            let (_p, s) = with_vault(&vault, options);
+            assert_eq!(rounds(&s).await, rounds_wanted, "{name} {prefetch}");
+            assert_eq!(
+                vault.total_fetches(),
+                fetches,
+                "{name} {prefetch}: {:?}",
+                vault.fetched_names()
+            );
+        }
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_native_value_is_found()
+{
+    // the native value in the environment: the vault is never reached
+    let vault = single_values_vault();
+    let p = Project::workspace();
+    let mut s = Strata::open_local(p.options(&[(
+        "DESTINATION__WAREHOUSE__CREDENTIALS",
+        "postgresql://loader:canary-pw@db.internal:5433/dwh",
+    )]))
+    .unwrap();
+    s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
+        vault.clone(),
+        PREFETCH,
+    )));
+    let w: WithNative = s
+        .resolve(&["destination", "warehouse"], None)
+        .await
+        .unwrap();
+    assert_eq!(w.credentials.host, "db.internal");
+    assert_eq!(vault.total_fetches(), 0);
+
+    // the native value as one vault secret: found in the third round; the
+    // fields fetched alongside are the price of prefetching (dlt stops at
+    // the native value: four names)
+    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    vault.insert(
+        "destination-warehouse-credentials",
+        "postgresql://loader:canary-pw@db.internal:5433/dwh",
+    );
+    vault.set_latency(LATENCY);
+    let (_p, s) = with_vault(&vault, PREFETCH);
+    let start = tokio::time::Instant::now();
+    let w: WithNative = s
+        .resolve(&["destination", "warehouse"], None)
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), LATENCY * 3);
+    assert_eq!(
+        (w.credentials.username.as_str(), w.credentials.port),
+        ("loader", Some(5433))
+    );
+    let fetched: Vec<String> = vault.fetched_names().into_iter().map(|(n, _)| n).collect();
+    for name in ["destination-credentials", "credentials"] {
+        assert!(fetched.contains(&name.to_owned()), "{fetched:?}");
+    }
+    // dlt's four, the native value's two other walk paths, and the one
+    // field this only_secrets vault is asked for (the password), sent in
+    // the same round and abandoned when the native value arrives
+    assert_eq!(vault.total_fetches(), 7, "{fetched:?}");
+    assert!(
+        fetched.contains(&"destination-warehouse-credentials-password".to_owned()),
+        "{fetched:?}"
+    );
+    // without prefetching: exactly dlt's four names, in four rounds
+    let vault2 = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    vault2.insert(
+        "destination-warehouse-credentials",
+        "postgresql://loader:canary-pw@db.internal:5433/dwh",
+    );
+    vault2.set_latency(LATENCY);
+    let options = strata::vault::VaultOptions {
+        prefetch_single_values: false,
+        ..PREFETCH
+    };
+    let (_p, s) = with_vault(&vault2, options);
+    let start = tokio::time::Instant::now();
+    let _: WithNative = s
+        .resolve(&["destination", "warehouse"], None)
+        .await
+        .unwrap();
+    assert_eq!(start.elapsed(), LATENCY * 3);
+    assert_eq!(vault2.total_fetches(), 4);
+}
+
 #[tokio::test(start_paused = true)]
 async fn vault_documents_answer_every_field_in_one_or_two_rounds() {
     let doc: String = FIELDS

@@ -166,9 +166,10 @@ impl VaultBackend for MemoryVault {
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        // counted when sent: a request abandoned on its way still counts
+        *self.state().fetches.entry(name.to_owned()).or_default() += 1;
         self.delay().await;
-        let mut state = self.state();
-        *state.fetches.entry(name.to_owned()).or_default() += 1;
+        let state = self.state();
         if let Some(kind) = state.fault {
             return Err(Error::new(kind, format!("injected {kind} fault")));
         }

@@ -81,14 +81,16 @@ impl<'a> Settings<'a> {
         Ok(Some(Duration::from_secs_f64(secs)))
     }
 
-    /// `only_secrets`, `only_toml_fragments`, `list_secrets`, with dlt's
-    /// defaults.
+    /// `only_secrets`, `only_toml_fragments`, `list_secrets` (dlt's
+    /// defaults) and `prefetch_single_values` (off).
     pub fn vault_options(&self) -> Result<VaultOptions, Error> {
         let d = VaultOptions::default();
         Ok(VaultOptions {
             only_secrets: self.flag("only_secrets", d.only_secrets)?,
             only_toml_fragments: self.flag("only_toml_fragments", d.only_toml_fragments)?,
             list_secrets: self.flag("list_secrets", d.list_secrets)?,
+            prefetch_single_values: self
+                .flag("prefetch_single_values", d.prefetch_single_values)?,
         })
     }
 
@@ -125,6 +127,7 @@ mod tests {
         );
         let s = Settings::new("my_vault", "", &t);
         assert!(s.vault_options().unwrap().list_secrets);
+        assert!(!s.vault_options().unwrap().prefetch_single_values);
         assert!(s.vault_options().unwrap().only_secrets);
         assert_eq!(
             s.seconds("timeout").unwrap(),
@@ -138,6 +141,13 @@ mod tests {
         let e = s.required("missing", "needed").unwrap_err();
         assert!(e.to_string().contains("providers.my_vault.missing"), "{e}");
         assert!(s.credentials().unwrap().unwrap().contains_key("x"));
+        let on = table("prefetch_single_values = true");
+        assert!(
+            Settings::new("v", "", &on)
+                .vault_options()
+                .unwrap()
+                .prefetch_single_values
+        );
         let c = table("credentials = '{\"a\": \"b\"}'");
         assert!(
             Settings::new("v", "", &c)

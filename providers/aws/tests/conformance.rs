@@ -229,6 +229,7 @@ async fn request_counts_of_the_documented_scenarios() {
                 only_secrets: true,
                 only_toml_fragments: false,
                 list_secrets: list,
+                prefetch_single_values: false,
             };
             let resolver = Resolver::new()
                 .with_provider(Arc::new(VaultProvider::new(backend.clone(), options)));

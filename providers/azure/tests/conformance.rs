@@ -233,6 +233,7 @@ async fn request_counts_of_the_documented_scenarios() {
                 only_secrets: true,
                 only_toml_fragments: false,
                 list_secrets: list,
+                prefetch_single_values: false,
             };
             let resolver = Resolver::new()
                 .with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));
@@ -288,6 +289,7 @@ async fn listing_compares_names_without_case() {
         only_secrets: true,
         only_toml_fragments: true,
         list_secrets: true,
+        prefetch_single_values: false,
     };
     let resolver =
         Resolver::new().with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));

@@ -74,6 +74,7 @@ async fn main() {
                 only_secrets: true,
                 only_toml_fragments: false,
                 list_secrets: list,
+                prefetch_single_values: false,
             };
             let provider = common::provider(&server, options).await;
             // authenticate first (a request for a name that is not stored)
