@@ -387,6 +387,19 @@ fn checked_segment(dotted: &str, start: usize, end: usize, ascii: bool) -> Optio
     Some(segment)
 }
 
+/// What [`Resolver::peek_walk`] saw.
+enum WalkPeek<'a> {
+    /// The value the walk resolves.
+    Found(ValueRef<'a>),
+    /// A value where the lookup may not take it (a secret in `config.toml`).
+    NotSecret,
+    /// No provider holds any path.
+    NotFound,
+    /// A provider must be asked through its full lookup (or the lookup is
+    /// not valid).
+    Unknown,
+}
+
 /// The pipeline prefix of each pass: the scoped pass first, when the
 /// lookup has a pipeline, then the unscoped one.
 fn pass_pipelines(lookup: &Lookup) -> impl Iterator<Item = Option<&str>> {
@@ -798,13 +811,28 @@ impl Resolver {
     /// when the value sits where the lookup may not take it (a secret in
     /// `config.toml`): [`Resolver::walk_dotted`] gives that error.
     pub fn peek_walk_dotted(&self, dotted: &str, lookup: &Lookup) -> Option<ValueRef<'_>> {
-        if !valid_pipeline(lookup) {
-            return None;
-        }
         let mut stack = [""; STACK_SEGMENTS];
         let segments = split_dotted_on_stack(dotted, &mut stack)?;
         let (sections, key) = segments.split_at(segments.len().checked_sub(1)?);
-        let candidates = Candidates::walk(sections, None, key[0]);
+        match self.peek_walk(sections, None, key[0], lookup) {
+            WalkPeek::Found(v) => Some(v),
+            WalkPeek::NotSecret | WalkPeek::NotFound | WalkPeek::Unknown => None,
+        }
+    }
+
+    /// What a section walk sees in place, provider by provider, path by
+    /// path, up to the first answer or the first provider that cannot tell.
+    fn peek_walk(
+        &self,
+        sections: &[&str],
+        config_section: Option<&str>,
+        key: &str,
+        lookup: &Lookup,
+    ) -> WalkPeek<'_> {
+        if !valid_pipeline(lookup) {
+            return WalkPeek::Unknown;
+        }
+        let candidates = Candidates::walk(sections, config_section, key);
         let mut scoped_buf: Vec<&str> = Vec::new();
         for pipeline in pass_pipelines(lookup) {
             for provider in self.providers.iter() {
@@ -816,21 +844,21 @@ impl Resolver {
                 };
                 for i in first..first + count {
                     let candidate: &[&str] = if i == usize::from(BARE) {
-                        std::slice::from_ref(&key[0])
+                        std::slice::from_ref(&key)
                     } else {
                         candidates.get(i)
                     };
                     let asked = scoped(&mut scoped_buf, pipeline, candidate);
                     match provider.peek(asked, lookup.secret) {
-                        Peek::Found(_) if cant_hold => return None,
-                        Peek::Found(v) => return Some(v),
+                        Peek::Found(_) if cant_hold => return WalkPeek::NotSecret,
+                        Peek::Found(v) => return WalkPeek::Found(v),
                         Peek::NotFound => {}
-                        Peek::Unknown => return None,
+                        Peek::Unknown => return WalkPeek::Unknown,
                     }
                 }
             }
         }
-        None
+        WalkPeek::NotFound
     }
 
     /// Section walk for a field: for each provider in chain order, every
@@ -855,23 +883,23 @@ impl Resolver {
         key: &str,
         lookup: &Lookup,
     ) -> Result<Resolved, Error> {
-        let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        self.walk_segments(&sections, config_section, key, lookup, false)
+        self.walk_in_with(sections, config_section, key, lookup, false)
             .await
     }
 
-    /// [`Resolver::walk_in`], letting a provider that fetches ahead fetch
-    /// every path of the walk at once when the walk reaches it (the walk for
-    /// a configuration's native value, which is usually missing).
-    pub(crate) async fn walk_in_prefetching(
+    /// [`Resolver::walk_in`]; with `prefetch`, a provider that fetches ahead
+    /// fetches every path of the walk at once when the walk reaches it (the
+    /// walk for a configuration's native value, which is usually missing).
+    pub(crate) async fn walk_in_with(
         &self,
         sections: &[String],
         config_section: Option<&str>,
         key: &str,
         lookup: &Lookup,
+        prefetch: bool,
     ) -> Result<Resolved, Error> {
         let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        self.walk_segments(&sections, config_section, key, lookup, true)
+        self.walk_segments(&sections, config_section, key, lookup, prefetch)
             .await
     }
 
@@ -890,35 +918,12 @@ impl Resolver {
         key: &str,
         lookup: &Lookup,
     ) -> bool {
-        if !valid_pipeline(lookup) {
-            return false;
-        }
         let sections: Vec<&str> = sections.iter().map(String::as_str).collect();
-        let candidates = Candidates::walk(&sections, config_section, key);
-        let mut scoped_buf: Vec<&str> = Vec::new();
-        for pipeline in pass_pipelines(lookup) {
-            for provider in self.providers.iter() {
-                let (first, count) = match (provider.supports_sections(), pipeline) {
-                    (true, _) => (0, candidates.len()),
-                    (false, None) => (usize::from(BARE), 1),
-                    (false, Some(_)) => continue,
-                };
-                for i in first..first + count {
-                    let candidate: &[&str] = if i == usize::from(BARE) {
-                        std::slice::from_ref(&key)
-                    } else {
-                        candidates.get(i)
-                    };
-                    let asked = scoped(&mut scoped_buf, pipeline, candidate);
-                    match provider.peek(asked, lookup.secret) {
-                        Peek::Found(_) => return false,
-                        Peek::NotFound => {}
-                        Peek::Unknown => return true,
-                    }
-                }
-            }
-        }
-        false
+        valid_pipeline(lookup)
+            && matches!(
+                self.peek_walk(&sections, config_section, key, lookup),
+                WalkPeek::Unknown
+            )
     }
 
     /// Section walk for the key at the end of a dotted path

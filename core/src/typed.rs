@@ -226,6 +226,34 @@ impl<'a> ResolveContext<'a> {
         }
     }
 
+    /// The section walk for `key` in `scope` (see [`Resolver::walk_in`]).
+    async fn walk_key(
+        &self,
+        scope: &Scope,
+        key: &str,
+        lookup: &Lookup,
+        prefetch: bool,
+    ) -> Result<crate::Resolved, Error> {
+        self.resolver
+            .walk_in_with(
+                &scope.sections,
+                scope.config_section.as_deref(),
+                key,
+                lookup,
+                prefetch,
+            )
+            .await
+    }
+
+    /// Records where a field's value came from.
+    fn found(&self, scope: &Scope, field: &Field<'_>, r: &crate::Resolved) {
+        self.state().resolved.push(ResolvedField {
+            path: scope.path_of(field.key),
+            provenance: r.provenance().clone(),
+            order: scope.order_of(field.index),
+        });
+    }
+
     fn error(&self, scope: &Scope, field: &Field<'_>, error: Error) {
         self.state()
             .errors
@@ -234,22 +262,9 @@ impl<'a> ResolveContext<'a> {
 
     async fn walk(&self, scope: &Scope, field: &Field<'_>) -> Option<crate::Resolved> {
         let lookup = self.lookup(field.secret);
-        match self
-            .resolver
-            .walk_in(
-                &scope.sections,
-                scope.config_section.as_deref(),
-                field.key,
-                &lookup,
-            )
-            .await
-        {
+        match self.walk_key(scope, field.key, &lookup, false).await {
             Ok(r) => {
-                self.state().resolved.push(ResolvedField {
-                    path: scope.path_of(field.key),
-                    provenance: r.provenance().clone(),
-                    order: scope.order_of(field.index),
-                });
+                self.found(scope, field, &r);
                 Some(r)
             }
             Err(e) if e.is_missing() => {
@@ -342,12 +357,7 @@ impl<'a> ResolveContext<'a> {
             );
         let value = if speculate {
             let fields = ResolveContext::new(self.resolver, self.pipeline.as_deref());
-            let probe = std::pin::pin!(self.resolver.walk_in_prefetching(
-                &scope.sections,
-                scope.config_section.as_deref(),
-                field.key,
-                &lookup,
-            ));
+            let probe = std::pin::pin!(self.walk_key(scope, field.key, &lookup, true));
             let resolved = std::pin::pin!(T::resolve_under(&fields, &inner));
             // a native value found first stops the fields' lookups
             let value = match futures::future::select(probe, resolved).await {
@@ -367,15 +377,7 @@ impl<'a> ResolveContext<'a> {
             self.absorb(&fields);
             value
         } else {
-            let probe = self
-                .resolver
-                .walk_in(
-                    &scope.sections,
-                    scope.config_section.as_deref(),
-                    field.key,
-                    &lookup,
-                )
-                .await;
+            let probe = self.walk_key(scope, field.key, &lookup, false).await;
             if let Some(native) = self.native::<T>(scope, &field, probe) {
                 return native;
             }
@@ -408,11 +410,7 @@ impl<'a> ResolveContext<'a> {
                 let parsed = T::from_native(r.expose())?;
                 Some(match parsed {
                     Ok(v) => {
-                        self.state().resolved.push(ResolvedField {
-                            path: scope.path_of(field.key),
-                            provenance: r.provenance().clone(),
-                            order: scope.order_of(field.index),
-                        });
+                        self.found(scope, field, &r);
                         Some(v)
                     }
                     Err(why) => {

@@ -295,25 +295,12 @@ async fn rounds(s: &Strata) -> u32 {
     (elapsed.as_nanos() / LATENCY.as_nanos()) as u32
 }
 
-#[tokio::test(start_paused = true)]
-async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() {
-    // single values, as dlt's provider asks for them with
-    // only_toml_fragments = false
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
-    for (k, v) in FIELDS {
-        vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
-    }
-    vault.set_latency(LATENCY);
-    let options = strata::vault::VaultOptions {
-        only_toml_fragments: false,
-        ..Default::default()
-    };
-    let (_p, s) = with_vault(&vault, options);
-    let n = rounds(&s).await;
-    // dlt asks, one request at a time: dlt_secrets_toml, the fragments
-    // `destination` and `destination-warehouse`, the native value of
-    // `credentials` at its three walk paths, then the five fields: 11
-    let mut expected: Vec<String> = [
+/// The names dlt asks, one request at a time, for the single-values layout:
+/// dlt_secrets_toml, the fragments `destination` and
+/// `destination-warehouse`, the native value of `credentials` at its three
+/// walk paths, then the five fields: 11, sorted.
+fn dlt_names() -> Vec<String> {
+    let mut names: Vec<String> = [
         "dlt_secrets_toml",
         "destination",
         "destination-warehouse",
@@ -323,8 +310,26 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     ]
     .map(str::to_owned)
     .to_vec();
-    expected.extend(FIELDS.map(|(k, _)| format!("destination-warehouse-credentials-{k}")));
-    expected.sort();
+    names.extend(FIELDS.map(|(k, _)| format!("destination-warehouse-credentials-{k}")));
+    names.sort();
+    names
+}
+
+#[tokio::test(start_paused = true)]
+async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() {
+    // single values, as dlt's provider asks for them with
+    // only_toml_fragments = false
+    let vault = single_values_vault();
+    let options = strata::vault::VaultOptions {
+        only_toml_fragments: false,
+        ..Default::default()
+    };
+    let (_p, s) = with_vault(&vault, options);
+    let n = rounds(&s).await;
+    // dlt asks, one request at a time: dlt_secrets_toml, the fragments
+    // `destination` and `destination-warehouse`, the native value of
+    // `credentials` at its three walk paths, then the five fields: 11
+    let expected = dlt_names();
     let fetched = vault.fetched_names();
     assert_eq!(
         fetched,
@@ -339,11 +344,7 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
 
     // with list_secrets, names that are not listed are never fetched: one
     // list, then the five fields in one round
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
-    for (k, v) in FIELDS {
-        vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
-    }
-    vault.set_latency(LATENCY);
+    let vault = single_values_vault();
     let options = strata::vault::VaultOptions {
         only_toml_fragments: false,
         list_secrets: true,
@@ -378,18 +379,7 @@ async fn prefetching_single_values_takes_three_rounds_for_the_names_dlt_asks() {
     // walk paths and the five fields together
     assert_eq!(rounds(&s).await, 3);
     // the same eleven names as without prefetching, each fetched once
-    let mut expected: Vec<String> = [
-        "dlt_secrets_toml",
-        "destination",
-        "destination-warehouse",
-        "destination-warehouse-credentials",
-        "destination-credentials",
-        "credentials",
-    ]
-    .map(str::to_owned)
-    .to_vec();
-    expected.extend(FIELDS.map(|(k, _)| format!("destination-warehouse-credentials-{k}")));
-    expected.sort();
+    let expected = dlt_names();
     assert_eq!(
         vault.fetched_names(),
         expected.iter().map(|n| (n.clone(), 1)).collect::<Vec<_>>()
@@ -465,54 +455,48 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
     // the native value as one vault secret: found in the third round; the
     // fields fetched alongside are the price of prefetching (dlt stops at
     // the native value: four names)
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
-    vault.insert(
-        "destination-warehouse-credentials",
-        "postgresql://loader:canary-pw@db.internal:5433/dwh",
-    );
-    vault.set_latency(LATENCY);
-    let (_p, s) = with_vault(&vault, PREFETCH);
-    let start = tokio::time::Instant::now();
-    let w: WithNative = s
-        .resolve(&["destination", "warehouse"], None)
-        .await
-        .unwrap();
-    assert_eq!(start.elapsed(), LATENCY * 3);
-    assert_eq!(
-        (w.credentials.username.as_str(), w.credentials.port),
-        ("loader", Some(5433))
-    );
+    let native_in_vault = |prefetch: bool| async move {
+        let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+        vault.insert(
+            "destination-warehouse-credentials",
+            "postgresql://loader:canary-pw@db.internal:5433/dwh",
+        );
+        vault.set_latency(LATENCY);
+        let options = strata::vault::VaultOptions {
+            prefetch_single_values: prefetch,
+            ..PREFETCH
+        };
+        let (_p, s) = with_vault(&vault, options);
+        let start = tokio::time::Instant::now();
+        let w: WithNative = s
+            .resolve(&["destination", "warehouse"], None)
+            .await
+            .unwrap();
+        assert_eq!(
+            (w.credentials.username.as_str(), w.credentials.port),
+            ("loader", Some(5433))
+        );
+        (start.elapsed(), vault)
+    };
+    let (elapsed, vault) = native_in_vault(true).await;
+    assert_eq!(elapsed, LATENCY * 3);
     let fetched: Vec<String> = vault.fetched_names().into_iter().map(|(n, _)| n).collect();
-    for name in ["destination-credentials", "credentials"] {
+    for name in [
+        "destination-credentials",
+        "credentials",
+        "destination-warehouse-credentials-password",
+    ] {
         assert!(fetched.contains(&name.to_owned()), "{fetched:?}");
     }
     // dlt's four, the native value's two other walk paths, and the one
     // field this only_secrets vault is asked for (the password), sent in
     // the same round and abandoned when the native value arrives
     assert_eq!(vault.total_fetches(), 7, "{fetched:?}");
-    assert!(
-        fetched.contains(&"destination-warehouse-credentials-password".to_owned()),
-        "{fetched:?}"
-    );
-    // without prefetching: exactly dlt's four names, in four rounds
-    let vault2 = std::sync::Arc::new(strata::vault::MemoryVault::new());
-    vault2.insert(
-        "destination-warehouse-credentials",
-        "postgresql://loader:canary-pw@db.internal:5433/dwh",
-    );
-    vault2.set_latency(LATENCY);
-    let options = strata::vault::VaultOptions {
-        prefetch_single_values: false,
-        ..PREFETCH
-    };
-    let (_p, s) = with_vault(&vault2, options);
-    let start = tokio::time::Instant::now();
-    let _: WithNative = s
-        .resolve(&["destination", "warehouse"], None)
-        .await
-        .unwrap();
-    assert_eq!(start.elapsed(), LATENCY * 3);
-    assert_eq!(vault2.total_fetches(), 4);
+    // without prefetching: exactly dlt's four names, in the same three
+    // rounds (dlt_secrets_toml, the fragments, the native value)
+    let (elapsed, vault) = native_in_vault(false).await;
+    assert_eq!(elapsed, LATENCY * 3);
+    assert_eq!(vault.total_fetches(), 4);
 }
 
 #[tokio::test(start_paused = true)]
