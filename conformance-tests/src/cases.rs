@@ -553,8 +553,9 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     .boxed()
 }
 
-/// `get_now` (the resolver's fast path, when a provider offers it) gives
-/// exactly what `get` gives, found or not, for secret and plain lookups.
+/// `get_now` and `peek` (the resolver's fast paths, when a provider offers
+/// them) give exactly what `get` gives, found or not, for secret and plain
+/// lookups, and a peek's answer does not change.
 fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let caps = h.capabilities();
@@ -581,6 +582,12 @@ fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
                         .get(&p, secret)
                         .await
                         .map_err(|e| format!("get `{text}`: {e}"))?;
+                    // a peek's answer is final: the resolver may keep it
+                    if peeked_value(provider.peek(&segments, secret)).as_ref() != Some(&peeked) {
+                        return Err(format!(
+                            "`{text}` (secret: {secret}): peek changed its answer after a get"
+                        ));
+                    }
                     match (peeked, got) {
                         (None, Answer::NotFound) => {}
                         (Some(a), Answer::Found(b)) if a == b.value => {}

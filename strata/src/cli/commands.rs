@@ -521,12 +521,7 @@ fn workspace(ctx: &Ctx, action: WorkspaceAction) -> CmdResult {
                 ));
             };
             if data.is_dir() {
-                std::fs::remove_dir_all(&data).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("cannot delete {}: {e}", data.display()),
-                    )
-                })?;
+                std::fs::remove_dir_all(&data).map_err(|e| file_error("delete", &data, e))?;
                 println!("deleted {}", data.display());
             } else {
                 println!("nothing to clean: {} does not exist", data.display());
@@ -612,12 +607,7 @@ fn profile(ctx: &Ctx, args: &[String]) -> CmdResult {
             let settings = settings_dir_for_write(ctx)?;
             let pin = settings.join(strata::workspace::PIN_FILE);
             if pin.exists() {
-                std::fs::remove_file(&pin).map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("cannot remove {}: {e}", pin.display()),
-                    )
-                })?;
+                std::fs::remove_file(&pin).map_err(|e| file_error("remove", &pin, e))?;
                 println!("unpinned: removed {}", pin.display());
             } else {
                 println!("no profile is pinned");
@@ -628,12 +618,7 @@ fn profile(ctx: &Ctx, args: &[String]) -> CmdResult {
             let name = ProfileName::new(name)?;
             let settings = settings_dir_for_write(ctx)?;
             let pin = settings.join(strata::workspace::PIN_FILE);
-            std::fs::write(&pin, format!("{name}\n")).map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("cannot write {}: {e}", pin.display()),
-                )
-            })?;
+            std::fs::write(&pin, format!("{name}\n")).map_err(|e| file_error("write", &pin, e))?;
             println!("pinned profile {name} in {}", pin.display());
             Ok(ExitCode::SUCCESS)
         }
@@ -798,9 +783,7 @@ fn init(ctx: &Ctx, name: Option<String>, dry_run: bool) -> CmdResult {
         }
         return Ok(ExitCode::SUCCESS);
     }
-    let io = |p: &FsPath, e: std::io::Error| {
-        Error::new(ErrorKind::Io, format!("cannot write {}: {e}", p.display()))
-    };
+    let io = |p: &FsPath, e: std::io::Error| file_error("write", p, e);
     std::fs::create_dir_all(&settings).map_err(|e| io(&settings, e))?;
     let marker = settings.join(".workspace");
     if !marker.exists() {
@@ -842,4 +825,12 @@ fn write_private(path: &FsPath, text: &str) -> std::io::Result<()> {
         options.mode(0o600);
     }
     options.open(path)?.write_all(text.as_bytes())
+}
+
+/// A failed file operation, naming the file (never its content).
+fn file_error(action: &str, path: &FsPath, e: std::io::Error) -> Error {
+    Error::new(
+        ErrorKind::Io,
+        format!("cannot {action} {}: {e}", path.display()),
+    )
 }
