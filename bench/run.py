@@ -4,10 +4,8 @@
 
 1. cold process: `strata get PATH` vs `python -c "import dlt; dlt.secrets.get(PATH)"`
    (and a bare process start for scale), medians of 200 runs taken in
-   turns (dlt: 7 runs). `strata`
-   is the static-PIE release build (`cargo static-strata`); the same binary
-   as plain `cargo build` links it, and `strata-vaults` (the twin with the
-   vault SDKs linked), are measured too;
+   turns (dlt: 7 runs). `strata` is the one release binary, every vault SDK
+   linked in (`cargo build --release -p strata`);
 2. warm, in process: exact gets and section walks over a workspace of 1,000
    keys in 4 files plus 200 environment variables: criterion for strata
    (`cargo bench -p strata --bench resolve`, which builds the same workspace),
@@ -27,7 +25,6 @@ Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -130,12 +127,6 @@ def local_and_warm(python):
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata"], cwd=ROOT, check=True)
     release = ROOT / "target" / "release"
     with tempfile.TemporaryDirectory() as tmp:
-        # `strata` as `cargo build` (and `cargo install`) links it, then as the
-        # static-PIE release recipe (`cargo static-strata`) links it
-        dynamic_bin = Path(tmp) / "strata-dynamic"
-        shutil.copy2(release / "strata", dynamic_bin)
-        subprocess.run(["cargo", "static-strata"], cwd=ROOT, check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         strata_bin = release / "strata"
         ws = Path(tmp) / "ws"
         paths, bench_env = build_workspace(ws)
@@ -145,11 +136,8 @@ def local_and_warm(python):
         path = paths[3]
 
         print("cold process (median)...", file=sys.stderr)
-        # `strata-vaults` is the twin that links the vault SDKs, which
-        # `strata` hands a command to when a vault is enabled (not here)
-        bare, cold_strata, cold_dynamic, cold_vaults = interleaved_medians_ms(
-            [["/bin/true"], [str(strata_bin), "get", path], [str(dynamic_bin), "get", path],
-             [str(release / "strata-vaults"), "get", path]],
+        bare, cold_strata = interleaved_medians_ms(
+            [["/bin/true"], [str(strata_bin), "get", path]],
             env, ws, rounds=10, runs=20)
         cold_dlt = median_ms([python, "-c", f"import dlt; dlt.secrets.get({path!r})"], env, ws, 7)
 
@@ -178,8 +166,6 @@ def local_and_warm(python):
 
     rows = [
         ("cold `get` (one process)", cold_strata / 1000, cold_dlt / 1000),
-        ("cold `get`, plain `cargo build`", cold_dynamic / 1000, cold_dlt / 1000),
-        ("cold `get`, `strata-vaults`", cold_vaults / 1000, cold_dlt / 1000),
         ("warm config value (x10,000)", strata_warm["config_get"] * 1e4, dlt_warm["config_get"] * 1e4),
         ("warm secret value (x10,000)", strata_warm["secret_get"] * 1e4, dlt_warm["secret_get"] * 1e4),
         ("warm walked value (x10,000)", strata_warm["walk"] * 1e4, dlt_warm["walk"] * 1e4),
@@ -187,8 +173,7 @@ def local_and_warm(python):
         ("warm get with provenance, secret", strata_full["secret_get"] * 1e4, dlt_warm["secret_get"] * 1e4),
         ("warm walk with provenance", strata_full["walk"] * 1e4, dlt_warm["walk"] * 1e4),
     ]
-    print(f"\nbare process start: {bare:.2f} ms; cold strata get = {cold_strata / bare:.1f}x a bare start "
-          f"({cold_dynamic / bare:.1f}x as plain `cargo build` links it)\n")
+    print(f"\nbare process start: {bare:.2f} ms; cold strata get = {cold_strata / bare:.1f}x a bare start\n")
     print("(warm rows: 10,000 lookups; strata's 'value' rows return the value as dlt's calls do, "
           "the 'with provenance' rows also build where it came from and the trace)")
     print(f"| {'measure':<34} | {'strata':>12} | {'dlt':>12} | {'dlt / strata':>12} |")

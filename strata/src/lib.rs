@@ -37,12 +37,6 @@ pub struct Options {
     pub env: Option<Environment>,
     /// Where Docker/Kubernetes secret files are; default `/run/secrets`.
     pub secrets_dir: Option<PathBuf>,
-    /// Parse each kind of TOML file (secrets, config) at its first lookup
-    /// that may find something in it, instead of at open (see
-    /// [`TomlProvider::load_on_demand`]): a program that asks for a few
-    /// values skips files that cannot hold them, and a file that does not
-    /// parse is reported by the lookups that need it. Default: at open.
-    pub parse_on_demand: bool,
 }
 
 /// A project opened with its default chain of providers (SPEC §2):
@@ -85,13 +79,8 @@ impl Strata {
         if let Some(dir) = &options.secrets_dir {
             env_provider = env_provider.with_secrets_dir(dir);
         }
-        let load = if options.parse_on_demand {
-            TomlProvider::load_on_demand
-        } else {
-            TomlProvider::load
-        };
-        let secrets = Arc::new(load(&workspace, FileKind::Secrets)?);
-        let config = Arc::new(load(&workspace, FileKind::Config)?);
+        let secrets = Arc::new(TomlProvider::load(&workspace, FileKind::Secrets)?);
+        let config = Arc::new(TomlProvider::load(&workspace, FileKind::Config)?);
         let mut resolver = Resolver::new()
             .with_provider(Arc::new(env_provider))
             .with_provider(secrets.clone())

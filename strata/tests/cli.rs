@@ -168,11 +168,18 @@ fn malformed_toml_exits_2_naming_file_line_and_column_without_the_value() {
         assert!(err.contains("column"), "{err}");
         assert!(!r.all().contains("canary"), "leak: {}", r.all());
     }
-    // a file whose text does not spell `sources`, `pipedrive` and `api_key`
-    // cannot hold the value: `get` answers without parsing it
+    // as in dlt, which loads every file first: a lookup the broken file
+    // cannot answer fails too, and so does a secret lookup when the broken
+    // file is a config.toml
     let r = p.run(&["get", "sources.pipedrive.api_key"]);
-    assert_eq!(r.code(), 0, "{}", r.all());
+    assert_eq!(r.code(), 2, "{}", r.all());
+    assert!(r.stderr().contains("dev.secrets.toml"), "{}", r.all());
     assert!(!r.all().contains("canary"), "leak: {}", r.all());
+    let p = sample();
+    p.write(".dlt/config.toml", "[runtime\nlog_level = 1\n");
+    let r = p.run(&["get", "sources.pipedrive.api_key"]);
+    assert_eq!(r.code(), 2, "{}", r.all());
+    assert!(r.stderr().contains("config.toml: line 1"), "{}", r.all());
 }
 
 #[test]

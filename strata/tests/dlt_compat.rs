@@ -116,19 +116,13 @@ fn ask_dlt(dir: &FsPath, env: &[(String, String)], s: &Scenario) -> Vec<Json> {
     serde_json::from_slice::<Vec<Json>>(&out.stdout).unwrap()
 }
 
-async fn ask_strata(
-    dir: &FsPath,
-    env: &[(String, String)],
-    s: &Scenario,
-    parse_on_demand: bool,
-) -> Vec<Json> {
+async fn ask_strata(dir: &FsPath, env: &[(String, String)], s: &Scenario) -> Vec<Json> {
     let strata = Strata::open(Options {
         run_dir: Some(dir.to_path_buf()),
         profile: s.profile.map(str::to_owned),
         global_dir: None,
         env: Some(Environment::from_pairs(env.iter().cloned())),
         secrets_dir: Some(dir.join("no-run-secrets")),
-        parse_on_demand,
     })
     .await
     .unwrap();
@@ -372,17 +366,14 @@ fn strata_resolves_what_dlt_resolves() {
     let mut mismatches = Vec::new();
     let mut compared = 0;
     for ((s, (dir, env)), dlt) in scenarios.iter().zip(&prepared).zip(dlt_answers) {
-        // files parsed at open, and parsed at the first lookup that needs them
-        for parse_on_demand in [false, true] {
-            let ours = runtime.block_on(ask_strata(dir.path(), env, s, parse_on_demand));
-            for ((q, theirs), mine) in s.queries.iter().zip(&dlt).zip(ours) {
-                compared += 1;
-                if *theirs != mine {
-                    mismatches.push(format!(
-                        "[{}] {} {} (secret: {}, pipeline: {:?}, on demand: {parse_on_demand}): dlt {theirs} / strata {mine}",
-                        s.name, q.op, q.path, q.secret, q.pipeline
-                    ));
-                }
+        let ours = runtime.block_on(ask_strata(dir.path(), env, s));
+        for ((q, theirs), mine) in s.queries.iter().zip(&dlt).zip(ours) {
+            compared += 1;
+            if *theirs != mine {
+                mismatches.push(format!(
+                    "[{}] {} {} (secret: {}, pipeline: {:?}): dlt {theirs} / strata {mine}",
+                    s.name, q.op, q.path, q.secret, q.pipeline
+                ));
             }
         }
     }
@@ -528,7 +519,7 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(ask_strata(dir.path(), &strata_env, &scenario, false));
+            .block_on(ask_strata(dir.path(), &strata_env, &scenario));
         for ((q, t), o) in scenario.queries.iter().zip(theirs).zip(ours) {
             compared += 1;
             if t != o {

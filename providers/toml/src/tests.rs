@@ -284,249 +284,38 @@ fn debug_prints_no_values() {
     assert!(!format!("{p:?}").contains("hunter2"));
 }
 
-/// A provider over texts that parses them on demand, as
-/// [`TomlProvider::load_on_demand`] does, without files on disk.
-fn on_demand(files: &[(FileRole, &str, &str)]) -> TomlProvider {
-    let mut p = TomlProvider::empty(FileKind::Secrets);
-    for (role, label, text) in files {
-        p.files.push(LoadedFile {
-            path: PathBuf::from(label),
-            role: *role,
-        });
-        p.texts.push((*text).to_owned());
-        p.each.push(OnceLock::new());
-    }
-    p
-}
-
-fn at_once(files: &[(FileRole, &str, &str)]) -> TomlProvider {
-    let mut p = on_demand(files);
-    p.each.clear();
-    p.merged().unwrap();
-    p.wipe_texts();
-    p
-}
-
-fn now(p: &TomlProvider, path: &[&str]) -> Result<Option<Found>, Error> {
-    p.get_now(path, true).unwrap().map(|a| a.found())
-}
-
-/// A found value and where it was defined.
-fn seen(found: Option<Found>) -> Option<(Value, Provenance)> {
-    found.map(|f| (f.value, f.provenance))
-}
-
-fn peeked(p: &TomlProvider, path: &[&str]) -> Option<Value> {
-    match p.peek(path, true) {
-        Peek::Found(ValueRef::Value(v)) => Some(v.clone()),
-        Peek::NotFound => None,
-        _ => panic!("no answer for {path:?}"),
-    }
-}
-
-/// A small pseudo-random generator (xorshift), so that the cases are the
-/// same at every run.
-struct Rng(u64);
-
-impl Rng {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0 % n
-    }
-}
-
-const NAMES: [&str; 4] = ["a", "b", "ab", "c"];
-
-fn random_table(rng: &mut Rng, depth: usize) -> Table {
-    let mut t = Table::default();
-    for name in NAMES {
-        match rng.below(if depth == 0 { 3 } else { 4 }) {
-            0 => {}
-            1 => {
-                // now and then a value the serializer escapes
-                let s = if rng.below(8) == 0 { "x\\y" } else { "v" };
-                t.insert(
-                    name.to_owned(),
-                    Value::from(format!("{s}{}", rng.below(100))),
-                );
-            }
-            2 => {
-                t.insert(name.to_owned(), Value::Integer(rng.below(100) as i64));
-            }
-            _ => {
-                t.insert(name.to_owned(), Value::Table(random_table(rng, depth - 1)));
-            }
-        }
-    }
-    t
-}
-
 #[test]
-fn on_demand_answers_are_the_merged_answers_for_every_path() {
-    let roles = [
-        FileRole::Profile,
-        FileRole::Base,
-        FileRole::GlobalProfile,
-        FileRole::GlobalBase,
-    ];
-    let mut paths: Vec<Vec<&str>> = Vec::new();
-    for a in NAMES {
-        paths.push(vec![a]);
-        for b in NAMES {
-            paths.push(vec![a, b]);
-            for c in NAMES {
-                paths.push(vec![a, b, c]);
-            }
-        }
+fn a_file_that_is_not_regular_is_an_error_naming_it() {
+    let d = workspace();
+    std::fs::create_dir_all(d.path().join(".dlt/secrets.toml")).unwrap();
+    let e = TomlProvider::load(&ws(d.path(), None), FileKind::Secrets).unwrap_err();
+    assert!(e.to_string().contains("secrets.toml"), "{e}");
+    assert!(e.to_string().contains("directory"), "{e}");
+    #[cfg(unix)]
+    {
+        std::fs::remove_dir(d.path().join(".dlt/secrets.toml")).unwrap();
+        std::os::unix::fs::symlink("/dev/zero", d.path().join(".dlt/secrets.toml")).unwrap();
+        let e = TomlProvider::load(&ws(d.path(), None), FileKind::Secrets).unwrap_err();
+        assert!(e.to_string().contains("device"), "{e}");
     }
-    let mut rng = Rng(0x5eed_1234_abcd_0001);
-    let (mut found, mut files_left_unparsed) = (0, 0);
-    for _ in 0..150 {
-        let texts: Vec<String> = roles
-            .iter()
-            .map(|_| {
-                if rng.below(5) == 0 {
-                    return String::new();
-                }
-                let t = Value::Table(random_table(&mut rng, 2));
-                toml::to_string(&t.to_toml()).unwrap()
-            })
-            .collect();
-        let files: Vec<(FileRole, &str, &str)> = roles
-            .iter()
-            .zip(&texts)
-            .zip(["p.toml", "b.toml", "gp.toml", "gb.toml"])
-            .map(|((r, t), l)| (*r, l, t.as_str()))
-            .collect();
-        let merged = at_once(&files);
-        for path in &paths {
-            // a fresh provider per lookup: every answer is given file by file
-            let lazy = on_demand(&files);
-            let expected = seen(now(&merged, path).unwrap());
-            assert_eq!(
-                seen(now(&lazy, path).unwrap()),
-                expected,
-                "{path:?} in {texts:?}"
-            );
-            let lazy = on_demand(&files);
-            assert_eq!(
-                peeked(&lazy, path),
-                peeked(&merged, path),
-                "{path:?} in {texts:?}"
-            );
-            found += usize::from(expected.is_some());
-            files_left_unparsed += lazy.each.iter().filter(|c| c.get().is_none()).count();
-        }
+}
+
+#[tokio::test]
+async fn set_value_refuses_a_symlinked_file_and_leaves_its_target_alone() {
+    let d = workspace();
+    let outside = d.path().join("outside.toml");
+    std::fs::write(&outside, "keep = 1\n").unwrap();
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, d.path().join(".dlt/dev.secrets.toml")).unwrap();
+        let e = set_value(
+            &ws(d.path(), None),
+            FileKind::Secrets,
+            &Path::parse("a.b").unwrap(),
+            &Value::from("x"),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep = 1\n");
     }
-    // the cases exercise both answers, and lookups that skip files
-    assert!(found > 1000, "{found}");
-    assert!(files_left_unparsed > 10_000, "{files_left_unparsed}");
-}
-
-#[test]
-fn on_demand_reads_only_the_files_a_lookup_needs_and_reports_their_errors() {
-    let files = [
-        (
-            FileRole::Profile,
-            "dev.secrets.toml",
-            "[db]\nuser = \"u\"\n",
-        ),
-        (
-            FileRole::Base,
-            "secrets.toml",
-            "[db]\npassword = \"unterminated\n",
-        ),
-    ];
-    // settled by the first file: the second is not read
-    let p = on_demand(&files);
-    assert_eq!(
-        now(&p, &["db", "user"]).unwrap().unwrap().value,
-        Value::from("u")
-    );
-    // no file spells `other`: nothing is parsed
-    assert!(now(&p, &["other", "key"]).unwrap().is_none());
-    assert!(p.each[1].get().is_none());
-    // the second file spells `db.password`: it is read, and does not parse
-    let err = now(&p, &["db", "password"]).unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Parse);
-    assert!(err.to_string().contains("secrets.toml: line 2"), "{err}");
-    assert!(!err.to_string().contains("unterminated"), "{err}");
-    assert!(matches!(p.peek(&["db", "password"], true), Peek::Unknown));
-    // the whole document needs every file
-    assert!(p.document().is_none());
-    assert!(on_demand(&files).parse().is_err());
-    // parsed at open, the error comes first
-    let mut eager = on_demand(&files);
-    eager.each.clear();
-    assert!(eager.merged().is_err());
-}
-
-#[test]
-fn after_a_few_lookups_on_demand_parses_every_file() {
-    let p = on_demand(&[
-        (
-            FileRole::Profile,
-            "dev.secrets.toml",
-            "[db]\nuser = \"u\"\n",
-        ),
-        (FileRole::Base, "secrets.toml", "[db\n"),
-    ]);
-    for _ in 0..FILE_BY_FILE_LOOKUPS {
-        assert!(now(&p, &["other"]).unwrap().is_none());
-    }
-    // from here on the merged documents answer, and the second file's error
-    // is every lookup's
-    let err = now(&p, &["other"]).unwrap_err();
-    assert!(err.to_string().contains("secrets.toml: line 1"), "{err}");
-}
-
-#[test]
-fn on_demand_checks_the_profile_file_against_its_alias() {
-    let p = on_demand(&[
-        (
-            FileRole::Profile,
-            "prod.secrets.toml",
-            "[db]\nuser = \"u\"\n",
-        ),
-        (
-            FileRole::ProfileAlias,
-            "secrets.prod.toml",
-            "[db]\nuser = \"v\"\n",
-        ),
-        (FileRole::Base, "secrets.toml", "[other]\nkey = 1\n"),
-    ]);
-    // a lookup that reads neither profile file
-    assert_eq!(
-        now(&p, &["other", "key"]).unwrap().unwrap().value,
-        Value::Integer(1)
-    );
-    // one that reads the profile file: the conflict is the answer
-    let err = now(&p, &["db", "user"]).unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("prod.secrets.toml and secrets.prod.toml"),
-        "{err}"
-    );
-}
-
-#[test]
-fn on_demand_finds_a_key_spelled_with_an_escape() {
-    let p = on_demand(&[
-        (
-            FileRole::Profile,
-            "dev.secrets.toml",
-            "[db]\nuser = \"u\"\n",
-        ),
-        (
-            FileRole::Base,
-            "secrets.toml",
-            "[db]\n\"pass\\u0077ord\" = \"pw\"\n",
-        ),
-    ]);
-    assert_eq!(
-        now(&p, &["db", "password"]).unwrap().unwrap().value,
-        Value::from("pw")
-    );
 }

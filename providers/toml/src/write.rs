@@ -1,6 +1,5 @@
 //! Format-preserving writes of one value.
 
-use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use strata_core::{Error, ErrorKind, FileKind, Path, Value, Workspace};
 use toml_edit::{DocumentMut, Item, TableLike};
@@ -28,17 +27,8 @@ pub fn set_value_in_file(
     value: &Value,
     private: bool,
 ) -> Result<(), Error> {
-    let text = match std::fs::read_to_string(file) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!("cannot read {}: {e}", file.display()),
-            )
-            .with_file(file));
-        }
-    };
+    strata_core::fs::ensure_not_symlink(file)?;
+    let text = strata_core::fs::read_text(file)?.unwrap_or_default();
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         // reuse the reader's message (file, line, column, never the text)
         let mut origins = Default::default();
@@ -114,42 +104,16 @@ fn to_item(value: &Value) -> Item {
 }
 
 fn write_atomically(file: &FsPath, bytes: &[u8], private: bool) -> Result<(), Error> {
-    let io = |e: std::io::Error| {
+    let dir = file
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(FsPath::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| {
         Error::new(
             ErrorKind::Io,
             format!("cannot write {}: {e}", file.display()),
         )
         .with_file(file)
-    };
-    let dir = file
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(FsPath::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let name = file
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.strata-tmp"));
-    {
-        let mut options = std::fs::OpenOptions::new();
-        options.write(true).create(true).truncate(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt;
-            let mode = match std::fs::metadata(file) {
-                Ok(m) => {
-                    use std::os::unix::fs::PermissionsExt;
-                    m.permissions().mode() & 0o777
-                }
-                Err(_) if private => 0o600,
-                Err(_) => 0o644,
-            };
-            options.mode(mode);
-        }
-        let mut f = options.open(&tmp).map_err(io)?;
-        f.write_all(bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-    }
-    std::fs::rename(&tmp, file).map_err(io)
+    })?;
+    strata_core::fs::write_atomic(file, bytes, if private { 0o600 } else { 0o644 })
 }

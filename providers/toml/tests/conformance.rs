@@ -1,5 +1,5 @@
 //! The shared conformance suite, run against TOML files on disk, for both
-//! kinds of file, parsed at open and parsed on demand.
+//! kinds of file.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -12,7 +12,6 @@ use strata_toml::{TomlProvider, set_value_in_file};
 
 struct TomlHarness {
     kind: FileKind,
-    on_demand: bool,
     dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
@@ -43,12 +42,7 @@ impl Harness for TomlHarness {
             path: file,
             role: FileRole::Base,
         }];
-        let provider = if self.on_demand {
-            TomlProvider::from_candidates_on_demand(self.kind, &candidates)
-        } else {
-            TomlProvider::from_candidates(self.kind, &candidates)
-        }
-        .unwrap();
+        let provider = TomlProvider::from_candidates(self.kind, &candidates).unwrap();
         self.dirs.lock().unwrap().push(dir);
         Arc::new(provider)
     }
@@ -56,24 +50,18 @@ impl Harness for TomlHarness {
 
 #[tokio::test]
 async fn secrets_toml_passes_the_conformance_suite() {
-    for on_demand in [false, true] {
-        strata_conformance::run(&TomlHarness {
-            kind: FileKind::Secrets,
-            on_demand,
-            dirs: Default::default(),
-        })
-        .await;
-    }
+    strata_conformance::run(&TomlHarness {
+        kind: FileKind::Secrets,
+        dirs: Default::default(),
+    })
+    .await;
 }
 
 #[tokio::test]
 async fn config_toml_passes_the_conformance_suite() {
-    for on_demand in [false, true] {
-        strata_conformance::run(&TomlHarness {
-            kind: FileKind::Config,
-            on_demand,
-            dirs: Default::default(),
-        })
-        .await;
-    }
+    strata_conformance::run(&TomlHarness {
+        kind: FileKind::Config,
+        dirs: Default::default(),
+    })
+    .await;
 }

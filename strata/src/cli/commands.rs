@@ -1,7 +1,6 @@
 //! The commands of the `strata` binary.
 
 use super::{Cli, Command, Format, WorkspaceAction};
-use crate::vault_mode;
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
@@ -75,25 +74,12 @@ impl Ctx {
             global_dir: self.global_dir.clone(),
             env: Some(self.env.clone()),
             secrets_dir: self.env.get_non_empty(SECRETS_DIR_ENV).map(PathBuf::from),
-            parse_on_demand: false,
         }
     }
 
-    /// Opens the project with its vaults, every TOML file parsed (commands
-    /// that read whole documents).
+    /// Opens the project with its vaults.
     async fn open(&self) -> Result<Strata, Error> {
-        vault_mode::open(self.options()).await
-    }
-
-    /// Opens the project with its vaults, each kind of TOML file parsed at
-    /// the first lookup that may find something in it (commands that look
-    /// values up).
-    async fn open_for_lookups(&self) -> Result<Strata, Error> {
-        vault_mode::open(Options {
-            parse_on_demand: true,
-            ..self.options()
-        })
-        .await
+        Strata::open(self.options()).await
     }
 
     /// The workspace alone, without reading any TOML file.
@@ -171,7 +157,7 @@ fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
 }
 
 async fn get(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open_for_lookups().await?;
+    let strata = ctx.open().await?;
     let resolved = strata.get(path, &lookup(!config, pipeline)).await?;
     let value = resolved.expose();
     if ctx.json {
@@ -237,7 +223,7 @@ fn print_trace(trace: &Trace) {
 }
 
 async fn explain(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) -> CmdResult {
-    let strata = ctx.open_for_lookups().await?;
+    let strata = ctx.open().await?;
     let lookup = lookup(!config, pipeline);
     let kind = if config { "configuration" } else { "secret" };
     let profile = strata.workspace().profile().map(|p| p.to_string());
@@ -388,7 +374,7 @@ async fn exec(ctx: &Ctx, pipeline: Option<String>, command: &[String]) -> CmdRes
 async fn check(ctx: &Ctx) -> CmdResult {
     let strata = Strata::open_local(ctx.options())?;
     let mut findings = run_local_checks(&strata).await;
-    let vaults = vault_mode::dry_runs(&strata).await?;
+    let vaults = strata::check::vault_dry_runs(&strata).await?;
     for v in vaults.iter().filter(|v| !v.ok) {
         findings.push(strata::check::Finding {
             check: "vault",

@@ -1,12 +1,6 @@
-//! The command line of `strata`, shared by its two binaries (see
-//! `docs/cli.md`): `strata` itself, which links no vault SDK and hands a
-//! command over to `strata-vaults` when the configuration enables a vault,
-//! and `strata-vaults`, which links them. Each binary's root picks the
-//! `vault_mode` module that says how vaults are opened.
+//! The command line of `strata` (see `docs/cli.md`).
 
 mod commands;
-
-use crate::vault_mode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -165,11 +159,10 @@ fn init_logging() {
 pub(crate) fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging();
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    if vault_mode::NEEDS_IO {
-        builder.enable_all();
-    }
-    let runtime = match builder.build() {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
