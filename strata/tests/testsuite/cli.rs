@@ -1,10 +1,6 @@
 //! The CLI contract: values, exit codes, stderr wording, profiles, files.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 use serde_json::json;
 
 fn sample() -> Project {

@@ -2,11 +2,7 @@
 //! in place when the environment and the files answer; they must give what
 //! the full lookups (`get`, `walk`) give, and the same errors.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 use std::sync::Arc;
 use strata::secrecy::ExposeSecret;
 use strata::vault::{MemoryVault, VaultOptions, VaultProvider};

@@ -1,5 +1,4 @@
 //! Helpers for tests that run the `strata` binary on temporary workspaces.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

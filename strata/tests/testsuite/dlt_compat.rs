@@ -3,8 +3,6 @@
 //! section walk). dlt runs from the Python virtual environment that
 //! `.ci/setup` creates (or `$STRATA_DLT_PYTHON`); without it this test fails.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
 use serde_json::{Value as Json, json};
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
@@ -89,7 +87,7 @@ fn ask_dlt(dir: &FsPath, env: &[(String, String)], s: &Scenario) -> Vec<Json> {
             "op": q.op, "path": q.path, "secret": q.secret, "pipeline": q.pipeline
         })).collect::<Vec<_>>(),
     });
-    let probe = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/dlt/probe.py");
+    let probe = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("tests/testsuite/dlt/probe.py");
     let mut child = Command::new(python())
         .arg(probe)
         .env_clear()

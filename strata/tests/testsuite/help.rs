@@ -1,11 +1,7 @@
 //! `--help` and the user-facing error texts, pinned so that docs/cli.md and
 //! the code cannot drift apart silently.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 
 fn help(args: &[&str]) -> String {
     let p = Project::classic();

@@ -1,11 +1,7 @@
 //! Typed configurations: `#[derive(Configuration)]` resolved with section
 //! walks, native values, secrets, and one report listing every missing field.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 use strata::credentials::ConnectionStringCredentials;
 use strata::secrecy::{ExposeSecret, SecretString};
 use strata::{Configuration, ErrorKind, Strata};

@@ -1,11 +1,7 @@
 //! The `strata` binary bootstrapped from environment variables alone (and
 //! from TOML), against the local Secret Manager: get, explain, check, push.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{Project, Run};
+use crate::common::{Project, Run};
 use serde_json::json;
 use strata_conformance::google::LocalSecretManager;
 

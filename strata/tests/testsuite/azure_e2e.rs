@@ -1,11 +1,7 @@
 //! The `strata` binary bootstrapped for Azure Key Vault from environment
 //! variables alone, against the local Key Vault.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{Project, Run};
+use crate::common::{Project, Run};
 use serde_json::json;
 use strata_conformance::azure::LocalKeyVault;
 

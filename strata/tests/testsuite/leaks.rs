@@ -2,11 +2,7 @@
 //! output or error. Every value below is a canary; each command's stdout and
 //! stderr are searched for every canary.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 
 const CANARIES: &[&str] = &[
     "canary-toml-secret-1",

@@ -1,11 +1,7 @@
 //! The `strata` binary bootstrapped for AWS Secrets Manager from
 //! environment variables alone, against moto's server.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::Project;
+use crate::common::Project;
 use serde_json::json;
 use strata_conformance::moto::MotoServer;
 

@@ -1,0 +1,16 @@
+//! The integration tests of the `strata` crate, in one binary (cargo's
+//! `tests/testsuite` layout): one link of the vault SDKs instead of one per
+//! file.
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+mod common;
+
+mod accessors;
+mod aws_e2e;
+mod azure_e2e;
+mod cli;
+mod dlt_compat;
+mod google_e2e;
+mod help;
+mod leaks;
+mod typed;
