@@ -11,7 +11,7 @@ use std::fmt;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use strata_core::naming::NamingRule;
+use strata_core::naming::{NamingRule, VaultNaming};
 use strata_core::vault::{Fetched, VaultBackend, VaultOptions, VaultProvider};
 use strata_core::{
     Error, ErrorKind, Lookup, MemoryProvider, Outcome, Path, Provider, Resolver, Value,
@@ -53,7 +53,7 @@ impl Fault {
 #[derive(Debug, Clone)]
 pub struct VaultCapabilities {
     /// The backend's naming rule.
-    pub naming: NamingRule,
+    pub naming: VaultNaming,
     /// The backend can list secrets.
     pub can_list: bool,
     /// The harness can make fetching a secret fail with access denied.
@@ -167,7 +167,7 @@ impl VaultBackend for Counting {
     fn name(&self) -> &str {
         self.inner.name()
     }
-    fn naming(&self) -> NamingRule {
+    fn naming(&self) -> &VaultNaming {
         self.inner.naming()
     }
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
@@ -176,9 +176,6 @@ impl VaultBackend for Counting {
     }
     fn can_list(&self) -> bool {
         self.inner.can_list()
-    }
-    fn names_case_insensitive(&self) -> bool {
-        self.inner.names_case_insensitive()
     }
     async fn list(&self) -> Result<Vec<String>, Error> {
         self.lists.fetch_add(1, Ordering::SeqCst);
@@ -194,6 +191,11 @@ impl VaultBackend for Counting {
         self.inner.location()
     }
 }
+
+/// The timeout of one call in the vault cases.
+pub const SUITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+/// The deadline of one call (retries included) in the vault cases.
+pub const SUITE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(1500);
 
 /// Everything a vault case needs.
 pub struct Ctx<'a> {
@@ -215,6 +217,12 @@ impl Ctx<'_> {
         options: VaultOptions,
     ) -> (Arc<VaultProvider>, Arc<Counting>) {
         let counting = Arc::new(Counting::new(self.harness.make(setup).await));
+        // the suite's timing: faults give up within a second and a half
+        let options = VaultOptions {
+            timeout: options.timeout.min(SUITE_TIMEOUT),
+            deadline: options.deadline.min(SUITE_DEADLINE),
+            ..options
+        };
         let provider = Arc::new(VaultProvider::new(counting.clone(), options));
         (provider, counting)
     }
@@ -226,6 +234,7 @@ fn open() -> VaultOptions {
         only_toml_fragments: false,
         list_secrets: false,
         prefetch_single_values: false,
+        ..VaultOptions::default()
     }
 }
 
@@ -967,7 +976,7 @@ impl Harness for AsProvider<'_> {
         Capabilities {
             may_hold_secrets: true,
             supports_sections: true,
-            naming: self.caps.naming.clone(),
+            naming: NamingRule::Vault(self.caps.naming.clone()),
             typed_values: false,
             empty_values: self.caps.empty_values,
         }

@@ -1,7 +1,7 @@
 //! Credentials configurations with a native form, as dlt ships them: a
-//! connection string for database credentials, a service-account JSON key
-//! for Google. Both also resolve field by field; both are credentials
-//! configurations, so their native value is looked up as a secret.
+//! connection string for database credentials. It also resolves field by
+//! field; it is a credentials configuration, so its native value is looked
+//! up as a secret. (A vault's own credentials live in its backend crate.)
 
 use crate::typed::Configuration;
 use crate::typed::NativeValue;
@@ -107,60 +107,6 @@ impl NativeValue for ConnectionStringCredentials {
     }
 }
 
-/// A Google service account; natively the whole JSON key. The Google vault
-/// bootstrap resolves it under `providers.google_secrets`.
-#[derive(Configuration)]
-#[config(crate = "crate", credentials, native)]
-pub struct GcpServiceAccountCredentials {
-    /// The project.
-    pub project_id: String,
-    /// `...@<project>.iam.gserviceaccount.com`.
-    pub client_email: String,
-    /// The private key (a secret).
-    pub private_key: SecretString,
-    /// Optional, as in dlt.
-    pub private_key_id: Option<String>,
-    /// The token endpoint, when not Google's.
-    pub token_uri: Option<String>,
-}
-
-/// Leaves the private key out.
-impl fmt::Debug for GcpServiceAccountCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("GcpServiceAccountCredentials")
-            .field("project_id", &self.project_id)
-            .field("client_email", &self.client_email)
-            .field("private_key_id", &self.private_key_id)
-            .field("token_uri", &self.token_uri)
-            .finish_non_exhaustive()
-    }
-}
-
-impl NativeValue for GcpServiceAccountCredentials {
-    fn from_native(value: &Value) -> Option<Result<Self, String>> {
-        let text = value.as_str()?;
-        if !text.trim_start().starts_with('{') {
-            return None;
-        }
-        let Some(table) = value.to_table() else {
-            return Some(Err("the service-account key is not a JSON object".into()));
-        };
-        let get = |k: &str| table.get(k).and_then(Value::as_str).map(str::to_owned);
-        Some(
-            match (get("project_id"), get("client_email"), get("private_key")) {
-                (Some(project_id), Some(client_email), Some(key)) => Ok(Self {
-                    project_id,
-                    client_email,
-                    private_key: SecretString::from(key),
-                    private_key_id: get("private_key_id"),
-                    token_uri: get("token_uri"),
-                }),
-                _ => Err("the JSON key lacks project_id, client_email or private_key".into()),
-            },
-        )
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,29 +134,6 @@ mod tests {
                 ConnectionStringCredentials::parse("pg://u:canary@h/d").unwrap()
             )
             .contains("canary")
-        );
-    }
-
-    #[test]
-    fn service_account_json_is_the_native_form() {
-        let v = Value::from(
-            r#"{"project_id": "p", "client_email": "e@p.iam.gserviceaccount.com", "private_key": "canary"}"#,
-        );
-        let sa = <GcpServiceAccountCredentials as Configuration>::from_native(&v)
-            .unwrap()
-            .unwrap();
-        assert_eq!(sa.project_id, "p");
-        assert!(sa.private_key_id.is_none());
-        assert!(!format!("{sa:?}").contains("canary"));
-        let partial = Value::from(r#"{"project_id": "p", "private_key": "canary"}"#);
-        let e = <GcpServiceAccountCredentials as Configuration>::from_native(&partial)
-            .unwrap()
-            .unwrap_err();
-        assert!(!e.contains("canary"), "{e}");
-        // not JSON-looking: resolved field by field instead
-        assert!(
-            <GcpServiceAccountCredentials as Configuration>::from_native(&Value::from("x"))
-                .is_none()
         );
     }
 }

@@ -150,6 +150,12 @@ impl Error {
         self
     }
 
+    /// Appends `note` to the message (it must not hold any value either).
+    pub fn with_note(mut self, note: impl fmt::Display) -> Self {
+        self.inner.message = format!("{} {note}", self.inner.message);
+        self
+    }
+
     /// Marks the error as temporary (worth retrying) or permanent.
     pub fn set_temporary(mut self, temporary: bool) -> Self {
         self.inner.temporary = temporary;

@@ -20,7 +20,7 @@ pub mod workspace;
 pub use environment::Environment;
 pub use error::{Error, ErrorKind, MissingValue};
 pub use memory::MemoryProvider;
-pub use naming::{NameError, NamingRule, Vault};
+pub use naming::{NameError, NamingRule, VaultNaming};
 pub use path::{Path, PathError};
 pub use provider::{
     Answer, Detail, Found, Location, Peek, Provenance, Provider, ProviderExt, Query, ValueRef,

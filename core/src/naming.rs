@@ -1,68 +1,14 @@
-//! The naming conventions of SPEC §1: one function per provider kind.
+//! The naming conventions of SPEC §1: the machinery that turns a [`Path`]
+//! into the name a provider stores it under.
 //!
-//! Every provider turns a [`Path`] into the name it stores the value under.
-//! All of those rules live here, next to their tests, so that the providers,
-//! the CLI's `names` command and the conformance suite share one definition.
+//! The TOML and environment rules are fixed and live here. A vault's rule is
+//! data its backend crate declares ([`VaultNaming`]: prefix, separator,
+//! character map, allowed characters, limits); the machinery that applies it
+//! (segment normalization, joining, checks) lives here, tested once, so core
+//! names no vault.
 
 use crate::path::Path;
-use std::fmt;
-
-/// A remote vault with its own naming rule and limits.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Vault {
-    /// Google Secret Manager.
-    Google,
-    /// AWS Secrets Manager.
-    Aws,
-    /// Azure Key Vault.
-    Azure,
-}
-
-impl Vault {
-    /// All vaults, in default chain order (google, aws, azure).
-    pub const ALL: [Vault; 3] = [Vault::Google, Vault::Aws, Vault::Azure];
-
-    /// Longest secret name the vault accepts, in characters.
-    pub fn max_name_len(self) -> usize {
-        match self {
-            Vault::Google => 255,
-            Vault::Aws => 512,
-            Vault::Azure => 127,
-        }
-    }
-
-    /// Largest value the vault stores, in bytes.
-    pub fn max_value_len(self) -> usize {
-        match self {
-            Vault::Google => 64 * 1024,
-            Vault::Aws => 64 * 1024,
-            Vault::Azure => 25 * 1000,
-        }
-    }
-
-    /// Human name, as used in messages.
-    pub fn display_name(self) -> &'static str {
-        match self {
-            Vault::Google => "Google Secret Manager",
-            Vault::Aws => "AWS Secrets Manager",
-            Vault::Azure => "Azure Key Vault",
-        }
-    }
-
-    fn allows(self, c: char) -> bool {
-        match self {
-            Vault::Google => c.is_ascii_alphanumeric() || c == '-' || c == '_',
-            Vault::Aws => c.is_ascii_alphanumeric() || "/_+=.@-".contains(c),
-            Vault::Azure => c.is_ascii_alphanumeric() || c == '-',
-        }
-    }
-}
-
-impl fmt::Display for Vault {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.display_name())
-    }
-}
+use std::borrow::Cow;
 
 /// Why a path has no name in a vault, or a value does not fit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -73,16 +19,16 @@ pub enum NameError {
         "the path `{path}` has no name in {vault}: every segment is empty once punctuation and whitespace are dropped"
     )]
     Empty {
-        /// The vault.
-        vault: Vault,
+        /// The vault (its display name).
+        vault: &'static str,
         /// The path, dotted.
         path: String,
     },
     /// The name is longer than the vault allows.
     #[error("the path `{path}` gives a {len}-character name in {vault}, over its limit of {max}")]
     TooLong {
-        /// The vault.
-        vault: Vault,
+        /// The vault (its display name).
+        vault: &'static str,
         /// The path, dotted.
         path: String,
         /// Length of the name.
@@ -95,8 +41,8 @@ pub enum NameError {
         "the path `{path}` gives a name with the character {character:?}, which {vault} does not allow"
     )]
     InvalidCharacter {
-        /// The vault.
-        vault: Vault,
+        /// The vault (its display name).
+        vault: &'static str,
         /// The path, dotted.
         path: String,
         /// The first rejected character.
@@ -105,8 +51,8 @@ pub enum NameError {
     /// A value larger than the vault stores.
     #[error("the value for `{path}` is {len} bytes, over {vault}'s limit of {max} bytes")]
     ValueTooLarge {
-        /// The vault.
-        vault: Vault,
+        /// The vault (its display name).
+        vault: &'static str,
         /// The path (or secret name) the value is for.
         path: String,
         /// Size of the value in bytes.
@@ -215,102 +161,115 @@ pub fn normalize_vault_segment(segment: &str) -> String {
         .collect()
 }
 
-fn normalized_segments(path: &Path) -> Vec<String> {
-    path.segments()
-        .iter()
-        .map(|s| normalize_vault_segment(s))
-        .filter(|s| !s.is_empty())
-        .collect()
+/// A vault's naming rule, declared as data by its backend crate (SPEC §1):
+/// each path segment is normalized ([`normalize_vault_segment`]), segments
+/// that end up empty are skipped, `replace` maps characters inside a
+/// segment, and the segments are joined with `separator` after `prefix`.
+/// The name must then hold only ASCII letters, digits and `extra_chars`, and
+/// be at most `max_name_len` characters long.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VaultNaming {
+    /// The vault's name in messages (`Acme Vault`).
+    pub vault: &'static str,
+    /// Prepended verbatim to every name (a configurable setting of some
+    /// vaults; see [`VaultNaming::with_prefix`]).
+    pub prefix: Cow<'static, str>,
+    /// Put between segments.
+    pub separator: &'static str,
+    /// Characters replaced inside a normalized segment, `(from, to)`.
+    pub replace: &'static [(char, char)],
+    /// Characters allowed besides ASCII letters and digits.
+    pub extra_chars: &'static str,
+    /// Longest name, in characters.
+    pub max_name_len: usize,
+    /// Largest value, in bytes.
+    pub max_value_len: usize,
+    /// Whether the vault compares names without case (listed names are
+    /// then compared lower-cased).
+    pub case_insensitive: bool,
 }
 
-fn checked(vault: Vault, path: &Path, name: String, body_empty: bool) -> Result<String, NameError> {
-    if body_empty {
-        return Err(NameError::Empty {
-            vault,
-            path: path.to_string(),
-        });
+impl VaultNaming {
+    /// The same rule with another prefix.
+    pub fn with_prefix(mut self, prefix: impl Into<Cow<'static, str>>) -> Self {
+        self.prefix = prefix.into();
+        self
     }
-    if let Some(character) = name.chars().find(|c| !vault.allows(*c)) {
-        return Err(NameError::InvalidCharacter {
-            vault,
-            path: path.to_string(),
-            character,
-        });
+
+    fn allows(&self, c: char) -> bool {
+        c.is_ascii_alphanumeric() || self.extra_chars.contains(c)
     }
-    let len = name.chars().count();
-    if len > vault.max_name_len() {
-        return Err(NameError::TooLong {
-            vault,
-            path: path.to_string(),
-            len,
-            max: vault.max_name_len(),
-        });
+
+    /// The name of `path` under this rule.
+    pub fn name(&self, path: &Path) -> Result<String, NameError> {
+        let mut name = String::with_capacity(
+            self.prefix.len() + path.segments().iter().map(|s| s.len() + 2).sum::<usize>(),
+        );
+        name.push_str(&self.prefix);
+        let mut any = false;
+        for segment in path.segments() {
+            let mut normalized = normalize_vault_segment(segment);
+            if normalized.is_empty() {
+                continue;
+            }
+            for (from, to) in self.replace {
+                if normalized.contains(*from) {
+                    normalized = normalized.replace(*from, &to.to_string());
+                }
+            }
+            if any {
+                name.push_str(self.separator);
+            }
+            name.push_str(&normalized);
+            any = true;
+        }
+        if !any {
+            return Err(NameError::Empty {
+                vault: self.vault,
+                path: path.to_string(),
+            });
+        }
+        if let Some(character) = name.chars().find(|c| !self.allows(*c)) {
+            return Err(NameError::InvalidCharacter {
+                vault: self.vault,
+                path: path.to_string(),
+                character,
+            });
+        }
+        let len = name.chars().count();
+        if len > self.max_name_len {
+            return Err(NameError::TooLong {
+                vault: self.vault,
+                path: path.to_string(),
+                len,
+                max: self.max_name_len,
+            });
+        }
+        Ok(name)
     }
-    Ok(name)
-}
 
-/// The Google Secret Manager name: normalized segments joined with `-`.
-///
-/// `sources.pipedrive.pipedrive_api_key` -> `sources-pipedrive-pipedrive_api_key`.
-pub fn google_secret_name(path: &Path) -> Result<String, NameError> {
-    let segments = normalized_segments(path);
-    let empty = segments.is_empty();
-    checked(Vault::Google, path, segments.join("-"), empty)
-}
-
-/// The default AWS Secrets Manager name prefix, as in dlt's AWS provider.
-pub const DEFAULT_AWS_PREFIX: &str = "dlt/";
-
-/// The AWS Secrets Manager name: `prefix` (verbatim) followed by the
-/// normalized segments joined with `/`.
-///
-/// `destination.bigquery.credentials.project_id` with prefix `dlt/` ->
-/// `dlt/destination/bigquery/credentials/project_id`.
-pub fn aws_secret_name(path: &Path, prefix: &str) -> Result<String, NameError> {
-    let segments = normalized_segments(path);
-    let empty = segments.is_empty();
-    checked(
-        Vault::Aws,
-        path,
-        format!("{prefix}{}", segments.join("/")),
-        empty,
-    )
-}
-
-/// The Azure Key Vault name: normalized segments with `_` turned into `-`,
-/// joined with `--`.
-///
-/// Key Vault names are case-insensitive and allow only letters, digits and
-/// `-`, so `api_key` and `api-key` (and `API_KEY`) meet in one name.
-pub fn azure_secret_name(path: &Path) -> Result<String, NameError> {
-    let segments: Vec<String> = normalized_segments(path)
-        .into_iter()
-        .map(|s| s.replace('_', "-"))
-        .collect();
-    let empty = segments.is_empty();
-    checked(Vault::Azure, path, segments.join("--"), empty)
-}
-
-/// The name a vault stores `path` under (AWS with the default prefix).
-pub fn vault_secret_name(vault: Vault, path: &Path) -> Result<String, NameError> {
-    match vault {
-        Vault::Google => google_secret_name(path),
-        Vault::Aws => aws_secret_name(path, DEFAULT_AWS_PREFIX),
-        Vault::Azure => azure_secret_name(path),
+    /// Errors when a value of `len` bytes for `what` (a path or a secret
+    /// name) is over the vault's limit.
+    pub fn check_value_size(&self, what: &str, len: usize) -> Result<(), NameError> {
+        if len > self.max_value_len {
+            return Err(NameError::ValueTooLarge {
+                vault: self.vault,
+                path: what.to_owned(),
+                len,
+                max: self.max_value_len,
+            });
+        }
+        Ok(())
     }
-}
 
-/// Errors when a value of `len` bytes is over `vault`'s limit.
-pub fn check_value_size(vault: Vault, path: &str, len: usize) -> Result<(), NameError> {
-    if len > vault.max_value_len() {
-        return Err(NameError::ValueTooLarge {
-            vault,
-            path: path.to_owned(),
-            len,
-            max: vault.max_value_len(),
-        });
+    /// `name` as the vault compares it (lower-cased when it ignores case).
+    pub fn comparable(&self, name: &str) -> String {
+        if self.case_insensitive {
+            name.to_lowercase()
+        } else {
+            name.to_owned()
+        }
     }
-    Ok(())
 }
 
 /// A naming rule: what a provider declares so that its names can be checked.
@@ -320,10 +279,8 @@ pub enum NamingRule {
     Toml,
     /// Environment variables: [`env_var_name`].
     Env,
-    /// A vault's rule ([`vault_secret_name`]); AWS carries its prefix.
-    Vault(Vault),
-    /// AWS with a custom prefix.
-    AwsPrefixed(String),
+    /// A vault's rule, as its backend declares it.
+    Vault(VaultNaming),
 }
 
 impl NamingRule {
@@ -332,8 +289,7 @@ impl NamingRule {
         match self {
             NamingRule::Toml => Ok(toml_key(path)),
             NamingRule::Env => Ok(env_var_name(path)),
-            NamingRule::Vault(v) => vault_secret_name(*v, path),
-            NamingRule::AwsPrefixed(prefix) => aws_secret_name(path, prefix),
+            NamingRule::Vault(v) => v.name(path),
         }
     }
 }
@@ -348,23 +304,59 @@ mod tests {
 
     const BQ: &str = "destination.bigquery.credentials.project_id";
 
+    /// Three made-up rules of the shapes vault backends declare.
+    const DASHES: VaultNaming = VaultNaming {
+        vault: "Dash Vault",
+        prefix: Cow::Borrowed(""),
+        separator: "-",
+        replace: &[],
+        extra_chars: "-_",
+        max_name_len: 255,
+        max_value_len: 64 * 1024,
+        case_insensitive: false,
+    };
+    const SLASHES: VaultNaming = VaultNaming {
+        vault: "Slash Vault",
+        prefix: Cow::Borrowed("dlt/"),
+        separator: "/",
+        replace: &[],
+        extra_chars: "/_+=.@-",
+        max_name_len: 512,
+        max_value_len: 64 * 1024,
+        case_insensitive: false,
+    };
+    const DOUBLE: VaultNaming = VaultNaming {
+        vault: "Double Vault",
+        prefix: Cow::Borrowed(""),
+        separator: "--",
+        replace: &[('_', '-')],
+        extra_chars: "-",
+        max_name_len: 127,
+        max_value_len: 25_000,
+        case_insensitive: true,
+    };
+
     #[test]
-    fn spec_table_row_by_row() {
+    fn toml_and_env_rows() {
         assert_eq!(toml_key(&p(BQ)), BQ);
         assert_eq!(
             env_var_name(&p(BQ)),
             "DESTINATION__BIGQUERY__CREDENTIALS__PROJECT_ID"
         );
+    }
+
+    #[test]
+    fn vault_rules_apply_prefix_separator_and_character_map() {
         assert_eq!(
-            google_secret_name(&p(BQ)).unwrap(),
+            DASHES.name(&p(BQ)).unwrap(),
             "destination-bigquery-credentials-project_id"
         );
         assert_eq!(
-            aws_secret_name(&p(BQ), DEFAULT_AWS_PREFIX).unwrap(),
+            SLASHES.name(&p(BQ)).unwrap(),
             "dlt/destination/bigquery/credentials/project_id"
         );
         assert_eq!(
-            azure_secret_name(&p(BQ)).unwrap(),
+            DOUBLE.name(&p(BQ)).unwrap(),
             "destination--bigquery--credentials--project-id"
         );
     }
@@ -372,19 +364,21 @@ mod tests {
     #[test]
     fn spec_normalization_examples() {
         assert_eq!(
-            google_secret_name(&p("sources.pipedrive.pipedrive_api_key")).unwrap(),
+            DASHES
+                .name(&p("sources.pipedrive.pipedrive_api_key"))
+                .unwrap(),
             "sources-pipedrive-pipedrive_api_key"
         );
         assert_eq!(
-            google_secret_name(&p("destination.bigquery")).unwrap(),
+            DASHES.name(&p("destination.bigquery")).unwrap(),
             "destination-bigquery"
         );
         assert_eq!(
-            google_secret_name(&p("my_pipeline.dlt_secrets_toml")).unwrap(),
+            DASHES.name(&p("my_pipeline.dlt_secrets_toml")).unwrap(),
             "my_pipeline-dlt_secrets_toml"
         );
         assert_eq!(
-            google_secret_name(&p("sources.my source!.key")).unwrap(),
+            DASHES.name(&p("sources.my source!.key")).unwrap(),
             "sources-mysource-key"
         );
         assert_eq!(normalize_vault_segment("a b\tc!@#-_"), "abc-_");
@@ -393,53 +387,43 @@ mod tests {
 
     #[test]
     fn segments_that_normalize_to_nothing_are_skipped() {
+        assert_eq!(DASHES.name(&p("sources.!!!.key")).unwrap(), "sources-key");
         assert_eq!(
-            google_secret_name(&p("sources.!!!.key")).unwrap(),
-            "sources-key"
-        );
-        assert_eq!(
-            aws_secret_name(&p("sources. .key"), "dlt/").unwrap(),
+            SLASHES.name(&p("sources. .key")).unwrap(),
             "dlt/sources/key"
         );
-        assert_eq!(azure_secret_name(&p("a.?.b_c")).unwrap(), "a--b-c");
+        assert_eq!(DOUBLE.name(&p("a.?.b_c")).unwrap(), "a--b-c");
     }
 
     #[test]
     fn a_path_that_normalizes_to_nothing_is_an_error() {
-        for vault in Vault::ALL {
-            let err = vault_secret_name(vault, &p("!!.??")).unwrap_err();
-            assert!(matches!(err, NameError::Empty { .. }), "{vault}: {err}");
+        for rule in [&DASHES, &SLASHES, &DOUBLE] {
+            let err = rule.name(&p("!!.??")).unwrap_err();
+            assert!(matches!(err, NameError::Empty { .. }), "{err}");
             assert!(err.to_string().contains("!!.??"));
+            assert!(err.to_string().contains(rule.vault));
         }
     }
 
     #[test]
     fn names_over_the_limit_are_errors_never_truncated() {
         let long = |n: usize| p(&"a".repeat(n));
-        assert_eq!(google_secret_name(&long(255)).unwrap().len(), 255);
+        assert_eq!(DASHES.name(&long(255)).unwrap().len(), 255);
         assert!(matches!(
-            google_secret_name(&long(256)),
+            DASHES.name(&long(256)),
             Err(NameError::TooLong {
                 len: 256,
                 max: 255,
                 ..
             })
         ));
-        assert_eq!(aws_secret_name(&long(508), "dlt/").unwrap().len(), 512);
+        // the prefix counts
+        assert_eq!(SLASHES.name(&long(508)).unwrap().len(), 512);
         assert!(matches!(
-            aws_secret_name(&long(509), "dlt/"),
+            SLASHES.name(&long(509)),
             Err(NameError::TooLong {
                 len: 513,
                 max: 512,
-                ..
-            })
-        ));
-        assert_eq!(azure_secret_name(&long(127)).unwrap().len(), 127);
-        assert!(matches!(
-            azure_secret_name(&long(128)),
-            Err(NameError::TooLong {
-                len: 128,
-                max: 127,
                 ..
             })
         ));
@@ -448,13 +432,13 @@ mod tests {
     #[test]
     fn characters_a_vault_rejects_are_errors() {
         assert!(matches!(
-            google_secret_name(&p("sources.schlüssel")),
+            DASHES.name(&p("sources.schlüssel")),
             Err(NameError::InvalidCharacter {
                 character: 'ü', ..
             })
         ));
         assert!(matches!(
-            azure_secret_name(&p("ключ")),
+            DOUBLE.name(&p("ключ")),
             Err(NameError::InvalidCharacter { .. })
         ));
         // env and TOML names take any character
@@ -463,21 +447,31 @@ mod tests {
     }
 
     #[test]
-    fn azure_collisions_are_real() {
-        // documented in docs/naming.md: these meet in one case-insensitive name
-        let a = azure_secret_name(&p("sources.api_key")).unwrap();
-        let b = azure_secret_name(&p("sources.api-key")).unwrap();
-        let c = azure_secret_name(&p("SOURCES.API_KEY")).unwrap();
+    fn case_insensitive_rules_compare_lower_cased() {
+        let a = DOUBLE.name(&p("sources.api_key")).unwrap();
+        let b = DOUBLE.name(&p("sources.api-key")).unwrap();
+        let c = DOUBLE.name(&p("SOURCES.API_KEY")).unwrap();
         assert_eq!(a, b);
-        assert_eq!(a.to_lowercase(), c.to_lowercase());
+        assert_eq!(DOUBLE.comparable(&a), DOUBLE.comparable(&c));
+        assert_ne!(DASHES.comparable("A"), DASHES.comparable("a"));
     }
 
     #[test]
-    fn aws_prefix_is_verbatim_and_optional() {
-        assert_eq!(aws_secret_name(&p("a.b"), "").unwrap(), "a/b");
-        assert_eq!(aws_secret_name(&p("a.b"), "team/x-").unwrap(), "team/x-a/b");
+    fn the_prefix_is_verbatim_and_checked() {
+        assert_eq!(
+            SLASHES.clone().with_prefix("").name(&p("a.b")).unwrap(),
+            "a/b"
+        );
+        assert_eq!(
+            SLASHES
+                .clone()
+                .with_prefix("team/x-")
+                .name(&p("a.b"))
+                .unwrap(),
+            "team/x-a/b"
+        );
         assert!(matches!(
-            aws_secret_name(&p("a.b"), "bad prefix "),
+            SLASHES.clone().with_prefix("bad prefix ").name(&p("a.b")),
             Err(NameError::InvalidCharacter { character: ' ', .. })
         ));
     }
@@ -526,11 +520,10 @@ mod tests {
 
     #[test]
     fn value_size_limits() {
-        assert!(check_value_size(Vault::Google, "k", 64 * 1024).is_ok());
-        assert!(check_value_size(Vault::Google, "k", 64 * 1024 + 1).is_err());
-        assert!(check_value_size(Vault::Aws, "k", 65_537).is_err());
-        assert!(check_value_size(Vault::Azure, "k", 25_000).is_ok());
-        let err = check_value_size(Vault::Azure, "k", 25_001).unwrap_err();
+        assert!(DASHES.check_value_size("k", 64 * 1024).is_ok());
+        assert!(DASHES.check_value_size("k", 64 * 1024 + 1).is_err());
+        assert!(DOUBLE.check_value_size("k", 25_000).is_ok());
+        let err = DOUBLE.check_value_size("k", 25_001).unwrap_err();
         assert!(err.to_string().contains("25000"));
     }
 
@@ -539,7 +532,9 @@ mod tests {
         let path = p(BQ);
         assert_eq!(NamingRule::Env.name(&path).unwrap(), env_var_name(&path));
         assert_eq!(
-            NamingRule::AwsPrefixed("x/".into()).name(&path).unwrap(),
+            NamingRule::Vault(SLASHES.clone().with_prefix("x/"))
+                .name(&path)
+                .unwrap(),
             "x/destination/bigquery/credentials/project_id"
         );
     }

@@ -126,6 +126,10 @@ pub trait Configuration: Sized + Send {
     /// its `CredentialsConfiguration`.
     const CREDENTIALS: bool = false;
 
+    /// The fields, in declaration order: the configuration's keys as data
+    /// (see [`keys`]).
+    const FIELDS: &'static [FieldSpec] = &[];
+
     /// Resolves every field in `scope`, recording what is missing or wrong
     /// in `ctx`; `None` when a required field could not be resolved.
     async fn resolve_under(ctx: &ResolveContext<'_>, scope: &Scope) -> Option<Self>;
@@ -145,6 +149,49 @@ pub trait NativeValue: Sized {
     /// `None` when `value` is not in the native form (then the fields are
     /// resolved one by one); an error says what is wrong, never the value.
     fn from_native(value: &Value) -> Option<Result<Self, String>>;
+}
+
+/// One field of a configuration, as data.
+#[derive(Debug, Clone, Copy)]
+pub struct FieldSpec {
+    /// The key looked up.
+    pub key: &'static str,
+    /// Whether it is a secret lookup.
+    pub secret: bool,
+    /// What it holds.
+    pub kind: FieldKind,
+}
+
+/// What a field holds.
+#[derive(Debug, Clone, Copy)]
+pub enum FieldKind {
+    /// A value.
+    Value,
+    /// A configuration under the field's own key.
+    Nested(&'static [FieldSpec]),
+    /// A configuration whose fields sit beside this one's (no key of its own).
+    Flatten(&'static [FieldSpec]),
+}
+
+/// Every key of configuration `T`, dotted below its section
+/// (`only_secrets`, `credentials`, `credentials.region_name`), with whether
+/// it is a secret: what the configuration reads, and nothing else.
+pub fn keys<T: Configuration>() -> Vec<(String, bool)> {
+    fn walk(fields: &[FieldSpec], prefix: &str, out: &mut Vec<(String, bool)>) {
+        for f in fields {
+            match f.kind {
+                FieldKind::Value => out.push((format!("{prefix}{}", f.key), f.secret)),
+                FieldKind::Nested(inner) => {
+                    out.push((format!("{prefix}{}", f.key), f.secret));
+                    walk(inner, &format!("{prefix}{}.", f.key), out);
+                }
+                FieldKind::Flatten(inner) => walk(inner, prefix, out),
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(T::FIELDS, "", &mut out);
+    out
 }
 
 /// Whether a field may be absent.
@@ -331,6 +378,14 @@ impl<'a> ResolveContext<'a> {
                 None
             }
         }
+    }
+
+    /// A configuration whose fields sit in `scope` itself, beside the
+    /// fields of the configuration that holds it (the `index`-th of them).
+    pub async fn flatten<T: Configuration>(&self, scope: &Scope, index: u32) -> Option<T> {
+        let mut inner = scope.clone();
+        inner.order.push(index);
+        T::resolve_under(self, &inner).await
     }
 
     /// A nested configuration under `sections.key`: its native form first
@@ -527,19 +582,48 @@ pub async fn resolve<T: Configuration>(
     sections: &[&str],
     pipeline: Option<&str>,
 ) -> Result<T, Error> {
-    let ctx = ResolveContext::new(resolver, pipeline);
-    let sections: Vec<String> = sections.iter().map(|s| (*s).to_owned()).collect();
     let scope = Scope {
-        sections: sections.clone(),
+        sections: sections.iter().map(|s| (*s).to_owned()).collect(),
         ..Scope::default()
     };
-    let value = T::resolve_under(&ctx, &scope).await;
+    resolve_in(resolver, &scope, pipeline).await
+}
+
+/// Resolves configuration `T` embedded under `key` in `sections`, the way
+/// dlt resolves a configuration that is a field of another: `key` stays in
+/// every path while the sections are popped (`providers.acme.timeout`, then
+/// `acme.timeout`), and its own nested configurations walk below it.
+pub async fn resolve_embedded<T: Configuration>(
+    resolver: &Resolver,
+    sections: &[&str],
+    key: &str,
+    pipeline: Option<&str>,
+) -> Result<T, Error> {
+    let scope = Scope {
+        sections: sections.iter().map(|s| (*s).to_owned()).collect(),
+        config_section: Some(key.to_owned()),
+        order: Vec::new(),
+    };
+    resolve_in(resolver, &scope, pipeline).await
+}
+
+async fn resolve_in<T: Configuration>(
+    resolver: &Resolver,
+    scope: &Scope,
+    pipeline: Option<&str>,
+) -> Result<T, Error> {
+    let ctx = ResolveContext::new(resolver, pipeline);
+    let value = T::resolve_under(&ctx, scope).await;
     let clean = {
         let st = ctx.state();
         st.missing.is_empty() && st.errors.is_empty()
     };
     match value {
         Some(v) if clean => Ok(v),
-        _ => Err(ctx.report(&sections.join("."))),
+        _ => {
+            let mut what = scope.sections.clone();
+            what.extend(scope.config_section.clone());
+            Err(ctx.report(&what.join(".")))
+        }
     }
 }

@@ -137,12 +137,12 @@ impl strata_conformance::VaultHarness for MemoryVaultHarness {
 
     fn capabilities(&self) -> strata_conformance::VaultCapabilities {
         strata_conformance::VaultCapabilities {
-            naming: NamingRule::Vault(strata_core::Vault::Google),
+            naming: strata_core::vault::MEMORY_NAMING,
             can_list: true,
             can_forbid: true,
             forbid_list: true,
             faults: strata_conformance::Fault::ALL.to_vec(),
-            max_value_len: strata_core::Vault::Google.max_value_len(),
+            max_value_len: strata_core::vault::MEMORY_NAMING.max_value_len,
             empty_values: true,
             binary_values: true,
         }

@@ -9,7 +9,12 @@
 //! - `default = EXPR`: the value when no provider holds the field;
 //! - `rename = "key"`: the key to look up instead of the field name;
 //! - `nested`: the field is itself a configuration, resolved under its own
-//!   section (its native form, e.g. a connection string, is tried first).
+//!   section (its native form, e.g. a connection string, is tried first);
+//! - `flatten`: the field is itself a configuration whose fields are looked
+//!   up in this configuration's own section (shared options).
+//!
+//! The derive also lists the fields as data (`Configuration::FIELDS`), so a
+//! configuration's keys are its struct's fields and nothing else.
 //!
 //! `Option<T>` fields are optional. Struct attributes, under
 //! `#[config(...)]`:
@@ -71,6 +76,7 @@ fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
 struct FieldAttrs {
     secret: bool,
     nested: bool,
+    flatten: bool,
     default: Option<Expr>,
     rename: Option<String>,
 }
@@ -83,13 +89,16 @@ fn attrs(field: &syn::Field) -> syn::Result<FieldAttrs> {
                 out.secret = true;
             } else if meta.path.is_ident("nested") {
                 out.nested = true;
+            } else if meta.path.is_ident("flatten") {
+                out.flatten = true;
             } else if meta.path.is_ident("default") {
                 out.default = Some(meta.value()?.parse::<Expr>()?);
             } else if meta.path.is_ident("rename") {
                 out.rename = Some(meta.value()?.parse::<LitStr>()?.value());
             } else {
-                return Err(meta
-                    .error("expected `secret`, `nested`, `default = ...` or `rename = \"...\"`"));
+                return Err(meta.error(
+                    "expected `secret`, `nested`, `flatten`, `default = ...` or `rename = \"...\"`",
+                ));
             }
             Ok(())
         })?;
@@ -155,6 +164,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let mut futures = Vec::new();
     let mut finish = Vec::new();
     let mut inits = Vec::new();
+    let mut specs = Vec::new();
     for (i, field) in fields.named.iter().enumerate() {
         let index =
             u32::try_from(i).map_err(|_| syn::Error::new_spanned(field, "too many fields"))?;
@@ -179,7 +189,23 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         let spec = quote!(
             #typed::Field::new(#index, #key).secret(#secret).optional(#may_be_absent)
         );
-        let fetch = if a.nested {
+        if a.flatten && (a.nested || optional || a.default.is_some() || a.rename.is_some()) {
+            return Err(syn::Error::new_spanned(
+                field,
+                "a `flatten` field is a required configuration without `nested`, `default` or `rename`",
+            ));
+        }
+        let kind = if a.flatten {
+            quote!(#typed::FieldKind::Flatten(<#inner as #typed::Configuration>::FIELDS))
+        } else if a.nested {
+            quote!(#typed::FieldKind::Nested(<#inner as #typed::Configuration>::FIELDS))
+        } else {
+            quote!(#typed::FieldKind::Value)
+        };
+        specs.push(quote!(#typed::FieldSpec { key: #key, secret: #secret, kind: #kind }));
+        let fetch = if a.flatten {
+            quote!(ctx.flatten::<#inner>(scope, #index))
+        } else if a.nested {
             quote!(ctx.nested::<#inner>(scope, #spec))
         } else if is_secret_string || boxed.is_some_and(is_str) {
             quote!(ctx.secret_string(scope, #spec))
@@ -222,6 +248,8 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         #[#krate::async_trait]
         impl #typed::Configuration for #name {
             const CREDENTIALS: bool = #credentials;
+
+            const FIELDS: &'static [#typed::FieldSpec] = &[#(#specs),*];
 
             async fn resolve_under(
                 ctx: &#typed::ResolveContext<'_>,

@@ -5,7 +5,7 @@
 use crate::Strata;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
-use strata_core::{Lookup, Path, Provider, Value};
+use strata_core::{Path, Provider, Value};
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -21,13 +21,6 @@ pub struct Finding {
 /// Values dlt's templates write where the user must put a real one.
 pub const PLACEHOLDERS: &[&str] = &["<configure me>"];
 const PLACEHOLDER_DATE: &str = "1768-07-21";
-
-/// The vault switches under `[providers]`.
-pub const VAULT_SWITCHES: &[&str] = &[
-    "providers.enable_google_secrets",
-    "providers.enable_aws_secrets",
-    "providers.enable_azure_key_vault",
-];
 
 fn is_secrets_file_name(name: &str) -> bool {
     name == "secrets.toml"
@@ -254,10 +247,10 @@ async fn vault_scope_findings(strata: &Strata) -> Vec<Finding> {
         return Vec::new();
     }
     let mut enabled = false;
-    for switch in VAULT_SWITCHES {
-        if let Ok(r) = strata.get(switch, &Lookup::config()).await {
-            enabled |= r.deserialize::<bool>().unwrap_or(false);
-        }
+    for (_, section) in crate::backends::KNOWN {
+        enabled |= crate::vaults::enabled(strata.resolver(), section)
+            .await
+            .unwrap_or(false);
     }
     if !enabled {
         return Vec::new();
@@ -328,7 +321,7 @@ mod tests {
 /// What a dry run of one enabled vault found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultStatus {
-    /// The vault's section (`google_secrets`).
+    /// The vault's section (`[providers.<section>]`).
     pub vault: &'static str,
     /// True when it was reached and answered.
     pub ok: bool,
@@ -340,16 +333,11 @@ pub struct VaultStatus {
 /// reach it, authenticate, then list (with `list_secrets`) or fetch
 /// `dlt_secrets_toml`.
 pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_core::Error> {
-    use crate::vaults::{VAULT_KINDS, build, enabled, section};
     use strata_core::vault::{Fetched, SECRETS_TOML_KEY};
     let mut out = Vec::new();
-    for kind in VAULT_KINDS {
-        if !enabled(strata.resolver(), &kind).await? {
-            continue;
-        }
+    for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {
-            let table = section(strata.resolver(), &kind).await?;
-            let provider = build(strata.resolver(), &kind, &table).await?;
+            let provider = crate::vaults::build(descriptor, strata.resolver()).await?;
             let backend = provider.backend();
             let where_ = backend.location();
             if provider.options().list_secrets {
@@ -370,12 +358,12 @@ pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_
         .await;
         out.push(match status {
             Ok(message) => VaultStatus {
-                vault: kind.section,
+                vault: descriptor.section,
                 ok: true,
                 message,
             },
             Err(e) => VaultStatus {
-                vault: kind.section,
+                vault: descriptor.section,
                 ok: false,
                 message: format!("{}: {e}", e.kind()),
             },

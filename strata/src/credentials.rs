@@ -1,6 +1,6 @@
 //! Credentials configurations with a native form, as dlt ships them (see
 //! [`strata_core::credentials`]): a connection string for database
-//! credentials, a service-account JSON key for Google (the type the Google
-//! vault bootstrap resolves).
+//! credentials. A vault's own credentials types live in its backend crate
+//! (re-exported under [`crate::backends`]).
 
-pub use strata_core::credentials::{ConnectionStringCredentials, GcpServiceAccountCredentials};
+pub use strata_core::credentials::ConnectionStringCredentials;

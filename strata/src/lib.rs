@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 #![warn(missing_docs)]
 
+pub mod backends;
 pub mod check;
 pub mod credentials;
 pub mod document;
@@ -18,7 +19,7 @@ pub use strata_core::{
     Answer, ConvertError, Environment, Error, ErrorKind, FileKind, Found, Location, Lookup,
     MemoryProvider, MissingValue, NameError, NamingRule, Outcome, Path, PathError, ProfileName,
     ProfileSource, Provenance, Provider, ProviderExt, Resolved, Resolver, Table, Trace, TraceEntry,
-    Value, Vault, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
+    Value, VaultNaming, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
 };
 pub use strata_env::EnvProvider;
 pub use strata_toml::{TomlProvider, set_value};
@@ -53,9 +54,10 @@ pub struct Strata {
 
 impl Strata {
     /// Opens the project and builds the default chain, vaults included:
-    /// every vault switched on by `[providers] enable_<vault> = true` (in
+    /// every vault switched on by `[providers] enable_<section> = true` (in
     /// the environment or the profile's TOML files) is configured from
-    /// `[providers.<vault>]` and appended in the order google, aws, azure.
+    /// `[providers.<section>]` and appended in the order of
+    /// [`backends::BACKENDS`].
     pub async fn open(options: Options) -> Result<Self, Error> {
         let mut strata = Self::open_local(options)?;
         strata.vaults = vaults::enable_all(&mut strata.resolver).await?;

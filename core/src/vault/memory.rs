@@ -3,15 +3,29 @@
 
 use super::{Fetched, VaultBackend};
 use crate::error::{Error, ErrorKind};
-use crate::naming::{NamingRule, Vault};
+use crate::naming::VaultNaming;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 use zeroize::Zeroize;
+
+/// The memory vault's default rule: normalized segments joined with `-`,
+/// names of up to 255 characters, values of up to 64 KiB.
+pub const MEMORY_NAMING: VaultNaming = VaultNaming {
+    vault: "the memory vault",
+    prefix: Cow::Borrowed(""),
+    separator: "-",
+    replace: &[],
+    extra_chars: "-_",
+    max_name_len: 255,
+    max_value_len: 64 * 1024,
+    case_insensitive: false,
+};
 
 #[derive(Default)]
 struct State {
@@ -35,20 +49,20 @@ impl Drop for State {
 
 /// Secrets held in memory, named by a vault's rule.
 pub struct MemoryVault {
-    naming: NamingRule,
+    naming: VaultNaming,
     state: Mutex<State>,
     lists: AtomicUsize,
     list_enabled: bool,
 }
 
 impl MemoryVault {
-    /// An empty vault named like Google Secret Manager.
+    /// An empty vault named by [`MEMORY_NAMING`].
     pub fn new() -> Self {
-        Self::with_naming(NamingRule::Vault(Vault::Google))
+        Self::with_naming(MEMORY_NAMING)
     }
 
     /// An empty vault with another naming rule.
-    pub fn with_naming(naming: NamingRule) -> Self {
+    pub fn with_naming(naming: VaultNaming) -> Self {
         Self {
             naming,
             state: Mutex::new(State::default()),
@@ -161,8 +175,8 @@ impl VaultBackend for MemoryVault {
         "memory_vault"
     }
 
-    fn naming(&self) -> NamingRule {
-        self.naming.clone()
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {

@@ -1,116 +1,106 @@
-//! Reading a vault's bootstrap section (`[providers.<vault>]`): the shared
-//! options and typed fields, with errors that name the full key, never a
-//! value. Every backend's `config.rs` builds on this.
+//! The settings every vault reads from `[providers.<section>]` (SPEC §7), as
+//! a typed configuration that each backend's own settings flatten into
+//! theirs: a backend's keys are its settings struct's fields, nothing else.
 
 use super::VaultOptions;
 use crate::error::{Error, ErrorKind};
+use crate::memory::MemoryProvider;
+use crate::path::Path;
+use crate::resolver::Resolver;
+use crate::typed::{self, Configuration};
 use crate::value::{Table, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
-/// A view of one settings table, `providers.<section>[.<sub>]`.
-#[derive(Debug, Clone, Copy)]
-pub struct Settings<'a> {
-    provider: &'a str,
-    prefix: &'a str,
-    table: &'a Table,
+/// The longest timeout a setting may ask for, in seconds (one day).
+pub const MAX_SECONDS: f64 = 86_400.0;
+
+/// The options shared by every vault, with dlt's defaults.
+#[derive(Configuration, Debug, Clone, PartialEq)]
+#[config(crate = "crate")]
+pub struct CommonSettings {
+    /// Answer only secret lookups.
+    #[config(default = true)]
+    pub only_secrets: bool,
+    /// Fetch only `dlt_secrets_toml` and the section fragments.
+    #[config(default = true)]
+    pub only_toml_fragments: bool,
+    /// List every name once, then fetch only listed names.
+    #[config(default = false)]
+    pub list_secrets: bool,
+    /// Fetch a typed configuration's single values in one round (see
+    /// [`VaultOptions::prefetch_single_values`]).
+    #[config(default = false)]
+    pub prefetch_single_values: bool,
+    /// Seconds one network step (a request, a token exchange) may take.
+    pub timeout: Option<f64>,
+    /// Seconds one call may take with its retries.
+    pub deadline: Option<f64>,
 }
 
-impl<'a> Settings<'a> {
-    /// The table of `providers.<provider>`; `prefix` is the sub-table's key
-    /// path inside it (`""` or `"credentials."`), used in messages.
-    pub fn new(provider: &'a str, prefix: &'a str, table: &'a Table) -> Self {
-        Self {
-            provider,
-            prefix,
-            table,
-        }
-    }
-
-    /// The full key of `key`, as a user writes it.
-    pub fn key(&self, key: &str) -> String {
-        format!("providers.{}.{}{key}", self.provider, self.prefix)
-    }
-
-    /// A configuration error for this provider.
-    pub fn invalid(&self, message: impl Into<String>) -> Error {
-        Error::new(ErrorKind::ConfigInvalid, message).with_provider(self.provider.to_owned())
-    }
-
-    /// A boolean, `default` when absent.
-    pub fn flag(&self, key: &str, default: bool) -> Result<bool, Error> {
-        match self.table.get(key) {
-            None => Ok(default),
-            Some(v) => v.deserialize::<bool>().map_err(|e| {
-                self.invalid(format!("`{}` must be true or false: {e}", self.key(key)))
-            }),
-        }
-    }
-
-    /// Text; absent or empty is `None`.
-    pub fn text(&self, key: &str) -> Result<Option<String>, Error> {
-        match self.table.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) if s.is_empty() => Ok(None),
-            Some(v) => v
-                .deserialize::<String>()
-                .map(Some)
-                .map_err(|e| self.invalid(format!("`{}` must be text: {e}", self.key(key)))),
-        }
-    }
-
-    /// Text that must be present.
-    pub fn required(&self, key: &str, why: &str) -> Result<String, Error> {
-        self.text(key)?
-            .ok_or_else(|| self.invalid(format!("`{}` is missing ({why})", self.key(key))))
-    }
-
-    /// A positive number of seconds.
-    pub fn seconds(&self, key: &str) -> Result<Option<Duration>, Error> {
-        let Some(v) = self.table.get(key) else {
-            return Ok(None);
+impl CommonSettings {
+    /// The engine's options, with `section`'s settings checked (a timeout
+    /// of `default_timeout` when none is set).
+    pub fn options(&self, section: &str, default_timeout: Duration) -> Result<VaultOptions, Error> {
+        let timeout = self.timeout(section, default_timeout)?;
+        let deadline = match self.deadline {
+            None => super::DEFAULT_DEADLINE.max(timeout),
+            Some(secs) => seconds(section, "deadline", secs)?,
         };
-        let secs = v
-            .deserialize::<f64>()
-            .map_err(|e| self.invalid(format!("`{}` must be seconds: {e}", self.key(key))))?;
-        if !(secs > 0.0 && secs.is_finite()) {
-            return Err(self.invalid(format!(
-                "`{}` must be a positive number of seconds",
-                self.key(key)
-            )));
-        }
-        Ok(Some(Duration::from_secs_f64(secs)))
-    }
-
-    /// `only_secrets`, `only_toml_fragments`, `list_secrets` (dlt's
-    /// defaults) and `prefetch_single_values` (off).
-    pub fn vault_options(&self) -> Result<VaultOptions, Error> {
-        let d = VaultOptions::default();
         Ok(VaultOptions {
-            only_secrets: self.flag("only_secrets", d.only_secrets)?,
-            only_toml_fragments: self.flag("only_toml_fragments", d.only_toml_fragments)?,
-            list_secrets: self.flag("list_secrets", d.list_secrets)?,
-            prefetch_single_values: self
-                .flag("prefetch_single_values", d.prefetch_single_values)?,
+            only_secrets: self.only_secrets,
+            only_toml_fragments: self.only_toml_fragments,
+            list_secrets: self.list_secrets,
+            prefetch_single_values: self.prefetch_single_values,
+            timeout,
+            deadline,
         })
     }
 
-    /// The `credentials` sub-table (a table, or text holding a JSON object
-    /// or TOML document); `None` when absent.
-    pub fn credentials(&self) -> Result<Option<Table>, Error> {
-        match self.table.get("credentials") {
-            None => Ok(None),
-            Some(v) => v.to_table().map(|t| Some(t.into_owned())).ok_or_else(|| {
-                self.invalid(format!(
-                    "`{}` must be a table (or a JSON object in one string)",
-                    self.key("credentials")
-                ))
-            }),
+    /// The timeout of one network step: the setting, else `default`. A value
+    /// that is not a positive number of seconds up to [`MAX_SECONDS`] is an
+    /// error naming `providers.<section>.timeout`.
+    pub fn timeout(&self, section: &str, default: Duration) -> Result<Duration, Error> {
+        match self.timeout {
+            None => Ok(default),
+            Some(secs) => seconds(section, "timeout", secs),
         }
     }
+}
+
+/// `secs` as a duration when it is a positive, finite number of seconds up
+/// to [`MAX_SECONDS`]; otherwise an error naming `providers.<section>.<key>`.
+pub fn seconds(section: &str, key: &str, secs: f64) -> Result<Duration, Error> {
+    if secs.is_finite() && secs > 0.0 && secs <= MAX_SECONDS {
+        return Ok(Duration::from_secs_f64(secs));
+    }
+    Err(Error::new(
+        ErrorKind::ConfigInvalid,
+        format!(
+            "`providers.{section}.{key}` must be a number of seconds above 0 and at most {MAX_SECONDS}"
+        ),
+    )
+    .with_path(format!("providers.{section}.{key}"))
+    .with_provider(section.to_owned()))
+}
+
+/// Resolves settings `T` from one table, as if it were `[providers.<section>]`
+/// and nothing else were set: for tests, and for programs that hold the
+/// table themselves.
+pub async fn settings_from_table<T: Configuration>(
+    section: &str,
+    table: &Table,
+) -> Result<T, Error> {
+    let mut doc = MemoryProvider::new("settings", true);
+    let path = Path::from_segments(["providers", section])?;
+    doc.insert(&path, Value::Table(table.clone()));
+    let resolver = Resolver::new().with_provider(Arc::new(doc));
+    typed::resolve_embedded::<T>(&resolver, &["providers"], section, None).await
 }
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     fn table(text: &str) -> Table {
@@ -120,46 +110,79 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
     #[test]
-    fn typed_fields_and_messages() {
-        let t = table(
-            "list_secrets = \"true\"\ntimeout = 2.5\nname = \"n\"\nempty = \"\"\nbad = \"maybe\"\n[credentials]\nx = 1\n",
-        );
-        let s = Settings::new("my_vault", "", &t);
-        assert!(s.vault_options().unwrap().list_secrets);
-        assert!(!s.vault_options().unwrap().prefetch_single_values);
-        assert!(s.vault_options().unwrap().only_secrets);
+    fn defaults_are_dlts_and_text_converts() {
+        let s: CommonSettings = block(settings_from_table("acme", &Table::default())).unwrap();
         assert_eq!(
-            s.seconds("timeout").unwrap(),
-            Some(Duration::from_millis(2500))
+            s.options("acme", super::super::DEFAULT_TIMEOUT).unwrap(),
+            VaultOptions::default()
         );
-        assert_eq!(s.text("name").unwrap().as_deref(), Some("n"));
-        assert_eq!(s.text("empty").unwrap(), None);
-        let e = s.flag("bad", false).unwrap_err();
-        assert!(e.to_string().contains("providers.my_vault.bad"), "{e}");
-        assert!(!e.to_string().contains("maybe"), "{e}");
-        let e = s.required("missing", "needed").unwrap_err();
-        assert!(e.to_string().contains("providers.my_vault.missing"), "{e}");
-        assert!(s.credentials().unwrap().unwrap().contains_key("x"));
-        let on = table("prefetch_single_values = true");
-        assert!(
-            Settings::new("v", "", &on)
-                .vault_options()
-                .unwrap()
-                .prefetch_single_values
+        assert_eq!(
+            s.timeout("acme", Duration::from_secs(7)).unwrap(),
+            Duration::from_secs(7)
         );
-        let c = table("credentials = '{\"a\": \"b\"}'");
-        assert!(
-            Settings::new("v", "", &c)
-                .credentials()
-                .unwrap()
-                .unwrap()
-                .contains_key("a")
+        let s: CommonSettings = block(settings_from_table(
+            "acme",
+            &table("list_secrets = \"true\"\ntimeout = 2.5\nonly_secrets = false\ndeadline = 4"),
+        ))
+        .unwrap();
+        let o = s.options("acme", Duration::from_secs(7)).unwrap();
+        assert!(o.list_secrets && !o.only_secrets);
+        assert_eq!(o.deadline, Duration::from_secs(4));
+        assert_eq!(
+            s.timeout("acme", Duration::from_secs(7)).unwrap(),
+            Duration::from_millis(2500)
         );
-        assert!(
-            Settings::new("v", "", &table("timeout = -1"))
-                .seconds("timeout")
-                .is_err()
+    }
+
+    #[test]
+    fn bad_values_name_the_key_never_the_value() {
+        let e = block(settings_from_table::<CommonSettings>(
+            "acme",
+            &table("list_secrets = \"maybe-canary\""),
+        ))
+        .unwrap_err();
+        assert!(e.to_string().contains("list_secrets"), "{e}");
+        assert!(!e.to_string().contains("canary"), "{e}");
+        for (bad, key) in [
+            ("timeout = -1", "timeout"),
+            ("timeout = 1e20", "timeout"),
+            ("timeout = nan", "timeout"),
+            ("timeout = 0", "timeout"),
+            ("deadline = inf", "deadline"),
+        ] {
+            let s: CommonSettings = block(settings_from_table("acme", &table(bad))).unwrap();
+            let e = s.options("acme", Duration::from_secs(1)).unwrap_err();
+            assert!(
+                e.to_string().contains(&format!("providers.acme.{key}")),
+                "{bad}: {e}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_keys_are_the_fields() {
+        let keys: Vec<String> = typed::keys::<CommonSettings>()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "only_secrets",
+                "only_toml_fragments",
+                "list_secrets",
+                "prefetch_single_values",
+                "timeout",
+                "deadline"
+            ]
         );
     }
 }

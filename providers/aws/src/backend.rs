@@ -6,65 +6,60 @@ use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use secrecy::{ExposeSecret, SecretString};
+use std::borrow::Cow;
 use std::fmt;
-use strata_core::naming::{NamingRule, Vault};
+use strata_core::naming::VaultNaming;
 use strata_core::vault::{Fetched, VaultBackend};
 use strata_core::{Error, ErrorKind};
+
+/// Secrets Manager's names (with dlt's default prefix, which the
+/// `secret_name_prefix` setting replaces): normalized segments joined with
+/// `/`, letters, digits and `/_+=.@-`, at most 512 characters; values up to
+/// 64 KiB.
+pub const NAMING: VaultNaming = VaultNaming {
+    vault: "AWS Secrets Manager",
+    prefix: Cow::Borrowed(crate::config::DEFAULT_PREFIX),
+    separator: "/",
+    replace: &[],
+    extra_chars: "/_+=.@-",
+    max_name_len: 512,
+    max_value_len: 64 * 1024,
+    case_insensitive: false,
+};
 
 /// AWS Secrets Manager, through `aws-sdk-secretsmanager`.
 pub struct AwsBackend {
     client: Client,
-    prefix: String,
+    naming: VaultNaming,
     location: String,
 }
 
 impl fmt::Debug for AwsBackend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("AwsBackend")
-            .field("prefix", &self.prefix)
+            .field("prefix", &self.naming.prefix)
             .field("location", &self.location)
             .finish_non_exhaustive()
     }
 }
 
-/// Overrides of the SDK's retry behaviour (tests shorten it).
-#[derive(Debug, Clone, Default)]
-pub struct Tuning {
-    /// Most attempts per call (SDK default: 3).
-    pub max_attempts: Option<u32>,
-    /// First delay between attempts.
-    pub initial_backoff: Option<std::time::Duration>,
-}
-
 impl AwsBackend {
     /// Builds the client from the bootstrap settings: explicit keys, a
     /// profile, a region and an endpoint where given, else the SDK's
-    /// default chain.
+    /// default chain. The client makes one attempt per call: the vault
+    /// engine retries passing failures within its deadline.
     pub async fn connect(config: &AwsConfig) -> Result<Self, Error> {
-        Self::connect_tuned(config, &Tuning::default()).await
-    }
-
-    /// Builds the client with retry overrides.
-    pub async fn connect_tuned(config: &AwsConfig, tuning: &Tuning) -> Result<Self, Error> {
         let c = &config.credentials;
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if tuning.max_attempts.is_some() || tuning.initial_backoff.is_some() {
-            let mut retry = aws_config::retry::RetryConfig::standard();
-            if let Some(n) = tuning.max_attempts {
-                retry = retry.with_max_attempts(n);
-            }
-            if let Some(d) = tuning.initial_backoff {
-                retry = retry.with_initial_backoff(d).with_max_backoff(d * 8);
-            }
-            loader = loader.retry_config(retry);
-        }
-        if let Some(t) = config.timeout {
-            loader = loader.timeout_config(
-                aws_config::timeout::TimeoutConfig::builder()
-                    .operation_attempt_timeout(t)
-                    .build(),
-            );
-        }
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled());
+        let t = config.timeout;
+        loader = loader.timeout_config(
+            aws_config::timeout::TimeoutConfig::builder()
+                .connect_timeout(t)
+                .read_timeout(t)
+                .operation_attempt_timeout(t)
+                .build(),
+        );
         if let Some(profile) = &c.profile_name {
             loader = loader.profile_name(profile);
         }
@@ -112,7 +107,7 @@ impl AwsBackend {
         }
         Ok(Self {
             client: Client::new(&sdk),
-            prefix: config.secret_name_prefix.clone(),
+            naming: NAMING.with_prefix(config.secret_name_prefix.clone()),
             location,
         })
     }
@@ -124,8 +119,8 @@ impl VaultBackend for AwsBackend {
         crate::SECTION
     }
 
-    fn naming(&self) -> NamingRule {
-        NamingRule::AwsPrefixed(self.prefix.clone())
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
@@ -153,11 +148,12 @@ impl VaultBackend for AwsBackend {
     }
 
     async fn list(&self) -> Result<Vec<String>, Error> {
+        let prefix: &str = &self.naming.prefix;
         let mut request = self.client.list_secrets().max_results(100);
-        if !self.prefix.is_empty() {
+        if !prefix.is_empty() {
             let filter = Filter::builder()
                 .key(FilterNameStringType::Name)
-                .values(self.prefix.clone())
+                .values(prefix)
                 .build();
             request = request.filters(filter);
         }
@@ -167,7 +163,7 @@ impl VaultBackend for AwsBackend {
             let page = page.map_err(|e| map(e, "list", "secrets"))?;
             for secret in page.secret_list() {
                 // the server-side filter matches the start of the name; check again
-                if let Some(n) = secret.name().filter(|n| n.starts_with(&self.prefix)) {
+                if let Some(n) = secret.name().filter(|n| n.starts_with(prefix)) {
                     names.push(n.to_owned());
                 }
             }
@@ -176,7 +172,6 @@ impl VaultBackend for AwsBackend {
     }
 
     async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
-        strata_core::vault::check_size(Vault::Aws, name, value)?;
         let put = self
             .client
             .put_secret_value()

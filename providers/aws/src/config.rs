@@ -1,18 +1,21 @@
 //! Bootstrap settings of the AWS backend, from `[providers.aws_secrets]`,
 //! as dlt 1.31's own AWS provider reads them.
 
+use crate::backend::NAMING;
 use secrecy::SecretString;
 use std::fmt;
-use strata_core::naming::DEFAULT_AWS_PREFIX;
-use strata_core::vault::{Settings, VaultOptions};
-use strata_core::{Error, Table};
+use std::time::Duration;
+use strata_core::typed::{self, Configuration};
+use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_core::{Error, ErrorKind, Path, Resolver, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "aws_secrets";
 
-/// `[providers.aws_secrets.credentials]`; every field optional. With none,
-/// the SDK's default credential chain and region.
-#[derive(Clone, Default)]
+/// `[providers.aws_secrets.credentials]`, dlt's `AwsCredentials`; every
+/// field optional. With none, the SDK's default credential chain and region.
+#[derive(Configuration, Clone, Default)]
+#[config(crate = "strata_core", credentials)]
 pub struct AwsCredentials {
     /// Access key id.
     pub aws_access_key_id: Option<String>,
@@ -40,6 +43,28 @@ impl fmt::Debug for AwsCredentials {
     }
 }
 
+/// `[providers.aws_secrets]`: the keys the AWS backend reads, and nothing
+/// else, resolved as dlt 1.31 resolves its own AWS provider's.
+#[derive(Configuration, Debug)]
+#[config(crate = "strata_core")]
+pub struct AwsSettings {
+    /// The options every vault has.
+    #[config(flatten)]
+    pub common: CommonSettings,
+    /// Prepended verbatim to every secret name and used to filter listings
+    /// (empty: no prefix).
+    #[config(default = DEFAULT_PREFIX.to_owned())]
+    pub secret_name_prefix: String,
+    /// Credentials, region and endpoint.
+    #[config(nested)]
+    pub credentials: AwsCredentials,
+}
+
+/// The default secret name prefix, as in dlt's AWS provider.
+pub const DEFAULT_PREFIX: &str = "dlt/";
+/// Seconds one request may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything the backend needs.
 #[derive(Debug, Clone)]
 pub struct AwsConfig {
@@ -48,53 +73,71 @@ pub struct AwsConfig {
     /// Credentials, region and endpoint.
     pub credentials: AwsCredentials,
     /// Per-attempt timeout (a strata option; dlt has none).
-    pub timeout: Option<std::time::Duration>,
+    pub timeout: Duration,
     /// The vault engine options.
     pub options: VaultOptions,
 }
 
 impl AwsConfig {
-    /// Reads the `[providers.aws_secrets]` table: `only_secrets`,
-    /// `only_toml_fragments`, `list_secrets`, `secret_name_prefix` (default
-    /// `dlt/`; an empty string means no prefix), `timeout` (seconds per
-    /// attempt, a strata option) and `credentials`.
-    pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let s = Settings::new(SECTION, "", t);
-        let secret_name_prefix = match t.get("secret_name_prefix") {
-            None => DEFAULT_AWS_PREFIX.to_owned(),
-            Some(v) => v.deserialize::<String>().map_err(|e| {
-                s.invalid(format!(
-                    "`{}` must be text: {e}",
-                    s.key("secret_name_prefix")
-                ))
-            })?,
-        };
-        let credentials = match s.credentials()? {
-            None => AwsCredentials::default(),
-            Some(table) => {
-                let c = Settings::new(SECTION, "credentials.", &table);
-                AwsCredentials {
-                    aws_access_key_id: c.text("aws_access_key_id")?,
-                    aws_secret_access_key: c.text("aws_secret_access_key")?.map(SecretString::from),
-                    aws_session_token: c.text("aws_session_token")?.map(SecretString::from),
-                    profile_name: c.text("profile_name")?,
-                    region_name: c.text("region_name")?,
-                    endpoint_url: c.text("endpoint_url")?,
-                }
+    /// Resolves `[providers.aws_secrets]` from the chain above the vault.
+    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
+        let settings: AwsSettings =
+            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
+        Self::from_settings(settings)
+    }
+
+    /// Reads settings given as one table, as if it were
+    /// `[providers.aws_secrets]` and nothing else were set.
+    pub async fn from_table(t: &Table) -> Result<Self, Error> {
+        Self::from_settings(settings_from_table(SECTION, t).await?)
+    }
+
+    /// Checks the settings: keys in pairs, the endpoint a URL, the prefix
+    /// and the timeout valid.
+    pub fn from_settings(s: AwsSettings) -> Result<Self, Error> {
+        let invalid =
+            |m: String| Error::new(ErrorKind::ConfigInvalid, m).with_provider(SECTION.to_owned());
+        let mut c = s.credentials;
+        for field in [
+            &mut c.aws_access_key_id,
+            &mut c.profile_name,
+            &mut c.region_name,
+            &mut c.endpoint_url,
+        ] {
+            if field.as_deref() == Some("") {
+                *field = None;
             }
-        };
-        if credentials.aws_access_key_id.is_some() != credentials.aws_secret_access_key.is_some() {
-            return Err(s.invalid(format!(
-                "set both `{}` and `{}`, or neither",
-                s.key("credentials.aws_access_key_id"),
-                s.key("credentials.aws_secret_access_key")
+        }
+        if c.aws_access_key_id.is_some() != c.aws_secret_access_key.is_some() {
+            return Err(invalid(format!(
+                "set both `providers.{SECTION}.credentials.aws_access_key_id` and `providers.{SECTION}.credentials.aws_secret_access_key`, or neither"
             )));
         }
+        if let Some(endpoint) = &c.endpoint_url {
+            let ok = url::Url::parse(endpoint)
+                .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some());
+            if !ok {
+                return Err(invalid(format!(
+                    "`providers.{SECTION}.credentials.endpoint_url` must be an http or https URL"
+                )));
+            }
+        }
+        // the prefix is part of every name: a character the vault refuses
+        // fails here, before any request
+        NAMING
+            .with_prefix(s.secret_name_prefix.clone())
+            .name(&Path::parse("x")?)
+            .map_err(|_| {
+                invalid(format!(
+                    "`providers.{SECTION}.secret_name_prefix` may hold only letters, digits and /_+=.@-"
+                ))
+            })?;
+        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
-            secret_name_prefix,
-            credentials,
-            timeout: s.seconds("timeout")?,
-            options: s.vault_options()?,
+            secret_name_prefix: s.secret_name_prefix,
+            credentials: c,
+            timeout: options.timeout,
+            options,
         })
     }
 }
@@ -112,29 +155,52 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn from_table(t: &Table) -> Result<AwsConfig, Error> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(AwsConfig::from_table(t))
+    }
+
     #[test]
     fn defaults_as_dlt() {
-        let c = AwsConfig::from_table(&Table::default()).unwrap();
+        let c = from_table(&Table::default()).unwrap();
         assert_eq!(c.secret_name_prefix, "dlt/");
         assert_eq!(c.options, VaultOptions::default());
-        let c = AwsConfig::from_table(&table("secret_name_prefix = \"\"\nlist_secrets = true"))
-            .unwrap();
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        let c = from_table(&table("secret_name_prefix = \"\"\nlist_secrets = true")).unwrap();
         assert_eq!(c.secret_name_prefix, "");
         assert!(c.options.list_secrets);
     }
 
     #[test]
     fn credentials_and_redacted_debug() {
-        let c = AwsConfig::from_table(&table(
+        let c = from_table(&table(
             "[credentials]\naws_access_key_id = \"AKIDEXAMPLE\"\naws_secret_access_key = \"canary-secret-key\"\nregion_name = \"eu-west-1\"\n",
         ))
         .unwrap();
         assert_eq!(c.credentials.region_name.as_deref(), Some("eu-west-1"));
         assert!(!format!("{c:?}").contains("canary"));
-        let err = AwsConfig::from_table(&table(
+        let err = from_table(&table(
             "[credentials]\naws_access_key_id = \"AKIDEXAMPLE\"\n",
         ))
         .unwrap_err();
         assert!(err.to_string().contains("aws_secret_access_key"), "{err}");
+    }
+
+    #[test]
+    fn bad_settings_name_the_key() {
+        for (text, key) in [
+            ("timeout = 1e20", "providers.aws_secrets.timeout"),
+            ("timeout = -3", "providers.aws_secrets.timeout"),
+            (
+                "[credentials]\nendpoint_url = \"not a url\"",
+                "credentials.endpoint_url",
+            ),
+            ("secret_name_prefix = \"bad prefix\"", "secret_name_prefix"),
+        ] {
+            let e = from_table(&table(text)).unwrap_err();
+            assert!(e.to_string().contains(key), "{text}: {e}");
+        }
     }
 }

@@ -12,17 +12,32 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::{AwsBackend, Tuning};
-pub use config::{AwsConfig, AwsCredentials, SECTION};
+pub use backend::{AwsBackend, NAMING};
+pub use config::{
+    AwsConfig, AwsCredentials, AwsSettings, DEFAULT_PREFIX, DEFAULT_TIMEOUT, SECTION,
+};
 pub use error::READ_PERMISSION;
 
 use std::sync::Arc;
-use strata_core::vault::VaultProvider;
-use strata_core::{Error, Table};
+use strata_core::Resolver;
+use strata_core::typed::Configuration;
+use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
 
-/// Builds the vault provider from the `[providers.aws_secrets]` table.
-pub async fn provider(section: &Table) -> Result<VaultProvider, Error> {
-    let config = AwsConfig::from_table(section)?;
-    let backend = AwsBackend::connect(&config).await?;
-    Ok(VaultProvider::new(Arc::new(backend), config.options))
+/// The AWS Secrets Manager backend, as the facade registers it:
+/// `[providers] enable_aws_secrets = true`, settings in
+/// `[providers.aws_secrets]` ([`AwsSettings`]).
+pub static DESCRIPTOR: Descriptor = Descriptor {
+    name: "aws",
+    section: SECTION,
+    naming: NAMING,
+    settings: <AwsSettings as Configuration>::FIELDS,
+    build,
+};
+
+fn build(resolver: &Resolver) -> BuildFuture<'_> {
+    Box::pin(async move {
+        let config = AwsConfig::resolve(resolver).await?;
+        let backend = AwsBackend::connect(&config).await?;
+        Ok(VaultProvider::new(Arc::new(backend), config.options))
+    })
 }

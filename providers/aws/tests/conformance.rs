@@ -5,11 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use strata_aws::{AwsBackend, AwsConfig, Tuning};
+use strata_aws::{AwsBackend, AwsConfig};
 use strata_conformance::moto::MotoServer;
 use strata_conformance::proxy::AwsFaultProxy;
 use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
-use strata_core::naming::{DEFAULT_AWS_PREFIX, NamingRule, Vault};
 use strata_core::vault::{VaultBackend, VaultOptions, VaultProvider};
 use strata_core::{Lookup, Path, Resolver, Table, Value};
 
@@ -64,14 +63,14 @@ impl VaultHarness for AwsHarness {
 
     fn capabilities(&self) -> VaultCapabilities {
         VaultCapabilities {
-            naming: NamingRule::AwsPrefixed(DEFAULT_AWS_PREFIX.into()),
+            naming: strata_aws::NAMING,
             can_list: true,
             // moto enforces no IAM and injects no faults: a proxy in
             // front of it answers with AWS's error shapes
             can_forbid: true,
             forbid_list: true,
             faults: Fault::ALL.to_vec(),
-            max_value_len: Vault::Aws.max_value_len(),
+            max_value_len: strata_aws::NAMING.max_value_len,
             empty_values: false,
             binary_values: true,
         }
@@ -107,12 +106,8 @@ impl VaultHarness for AwsHarness {
             }
             None => {}
         }
-        let config = AwsConfig::from_table(&table).unwrap();
-        let tuning = Tuning {
-            max_attempts: Some(2),
-            initial_backoff: Some(std::time::Duration::from_millis(5)),
-        };
-        let backend = AwsBackend::connect_tuned(&config, &tuning).await.unwrap();
+        let config = AwsConfig::from_table(&table).await.unwrap();
+        let backend = AwsBackend::connect(&config).await.unwrap();
         self.proxies.lock().unwrap().push(proxy);
         Arc::new(backend)
     }
@@ -221,7 +216,7 @@ async fn request_counts_of_the_documented_scenarios() {
         for list in [false, true] {
             moto.reset();
             seed(&moto, &secrets).await;
-            let config = AwsConfig::from_table(&section(&moto)).unwrap();
+            let config = AwsConfig::from_table(&section(&moto)).await.unwrap();
             let backend = Arc::new(strata_conformance::vault::Counting::new(Arc::new(
                 AwsBackend::connect(&config).await.unwrap(),
             )));
@@ -230,6 +225,7 @@ async fn request_counts_of_the_documented_scenarios() {
                 only_toml_fragments: false,
                 list_secrets: list,
                 prefetch_single_values: false,
+                ..VaultOptions::default()
             };
             let resolver = Resolver::new()
                 .with_provider(Arc::new(VaultProvider::new(backend.clone(), options)));

@@ -9,9 +9,10 @@ use azure_security_keyvault_secrets::models::SetSecretParameters;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use strata_core::naming::{NamingRule, Vault};
+use strata_core::naming::VaultNaming;
 use strata_core::vault::{Fetched, VaultBackend};
 use strata_core::{Error, ErrorKind};
 
@@ -107,9 +108,25 @@ impl TokenCredential for ClientSecretToken {
     }
 }
 
+/// Key Vault's names: normalized segments with `_` turned into `-`, joined
+/// with `--` (the Azure configuration convention for sections), letters,
+/// digits and `-`, at most 127 characters, compared without case; values up
+/// to 25 KB.
+pub const NAMING: VaultNaming = VaultNaming {
+    vault: "Azure Key Vault",
+    prefix: Cow::Borrowed(""),
+    separator: "--",
+    replace: &[('_', '-')],
+    extra_chars: "-",
+    max_name_len: 127,
+    max_value_len: 25_000,
+    case_insensitive: true,
+};
+
 /// Azure Key Vault, through `azure_security_keyvault_secrets`.
 pub struct AzureBackend {
     client: SecretClient,
+    naming: VaultNaming,
     vault_url: String,
 }
 
@@ -121,14 +138,10 @@ impl fmt::Debug for AzureBackend {
     }
 }
 
-fn http_client(
-    ca: Option<&str>,
-    timeout: Option<std::time::Duration>,
-) -> Result<reqwest::Client, Error> {
-    let mut builder = reqwest::Client::builder();
-    if let Some(t) = timeout {
-        builder = builder.timeout(t);
-    }
+fn http_client(ca: Option<&str>, timeout: std::time::Duration) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout);
     if let Some(pem) = ca {
         let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
             Error::new(
@@ -163,23 +176,11 @@ fn client_secret(
     }))
 }
 
-/// Overrides of the SDK's retry behaviour (tests shorten it).
-#[derive(Debug, Clone, Default)]
-pub struct Tuning {
-    /// Most retries after the first attempt (SDK default: 8).
-    pub max_retries: Option<u32>,
-    /// First delay between attempts (SDK default: 200 ms).
-    pub initial_delay: Option<std::time::Duration>,
-}
-
 impl AzureBackend {
-    /// Builds the client from the bootstrap settings.
+    /// Builds the client from the bootstrap settings. The client makes one
+    /// attempt per call: the vault engine retries passing failures within
+    /// its deadline.
     pub fn connect(config: &AzureConfig) -> Result<Self, Error> {
-        Self::connect_tuned(config, &Tuning::default())
-    }
-
-    /// Builds the client with retry overrides.
-    pub fn connect_tuned(config: &AzureConfig, tuning: &Tuning) -> Result<Self, Error> {
         let http = http_client(config.ca_certificate.as_deref(), config.timeout)?;
         let credential: Arc<dyn TokenCredential> = match &config.credentials {
             AzureCredentials::ClientSecret(c) => {
@@ -202,18 +203,7 @@ impl AzureBackend {
             ..SecretClientOptions::default()
         };
         options.client_options.transport = Some(azure_core::http::Transport::new(Arc::new(http)));
-        if tuning.max_retries.is_some() || tuning.initial_delay.is_some() {
-            let mut retry = azure_core::http::ExponentialRetryOptions::default();
-            if let Some(n) = tuning.max_retries {
-                retry.max_retries = n;
-            }
-            if let Some(d) = tuning.initial_delay {
-                let d = AzDuration::try_from(d).unwrap_or(AzDuration::milliseconds(200));
-                retry.initial_delay = d;
-                retry.max_delay = d * 8;
-            }
-            options.client_options.retry = azure_core::http::RetryOptions::exponential(retry);
-        }
+        options.client_options.retry = azure_core::http::RetryOptions::none();
         let client =
             SecretClient::new(&config.vault_url, credential, Some(options)).map_err(|e| {
                 Error::new(
@@ -224,6 +214,7 @@ impl AzureBackend {
             })?;
         Ok(Self {
             client,
+            naming: NAMING,
             vault_url: config.vault_url.clone(),
         })
     }
@@ -250,12 +241,8 @@ impl VaultBackend for AzureBackend {
         crate::SECTION
     }
 
-    fn naming(&self) -> NamingRule {
-        NamingRule::Vault(Vault::Azure)
-    }
-
-    fn names_case_insensitive(&self) -> bool {
-        true
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
@@ -293,7 +280,6 @@ impl VaultBackend for AzureBackend {
     }
 
     async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
-        strata_core::vault::check_size(Vault::Azure, name, value)?;
         let params = SetSecretParameters {
             value: Some(value.expose_secret().to_owned()),
             ..Default::default()

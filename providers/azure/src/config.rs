@@ -2,8 +2,10 @@
 
 use secrecy::SecretString;
 use std::fmt;
-use strata_core::vault::{Settings, VaultOptions};
-use strata_core::{Error, Table};
+use std::time::Duration;
+use strata_core::typed::{self, Configuration};
+use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_core::{Error, ErrorKind, Resolver, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "azure_key_vault";
@@ -40,6 +42,52 @@ pub enum AzureCredentials {
     ManagedIdentity,
 }
 
+/// `[providers.azure_key_vault.credentials]`: a service principal's
+/// client secret; all three fields, or none (the managed identity).
+#[derive(Configuration, Clone, Default)]
+#[config(crate = "strata_core", credentials)]
+pub struct AzureCredentialFields {
+    /// The tenant (directory) id.
+    pub azure_tenant_id: Option<String>,
+    /// The client (application) id.
+    pub azure_client_id: Option<String>,
+    /// The client secret.
+    pub azure_client_secret: Option<SecretString>,
+}
+
+/// Leaves the client secret out.
+impl fmt::Debug for AzureCredentialFields {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AzureCredentialFields")
+            .field("azure_tenant_id", &self.azure_tenant_id)
+            .field("azure_client_id", &self.azure_client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `[providers.azure_key_vault]`: the keys the Azure backend reads, and
+/// nothing else.
+#[derive(Configuration, Debug)]
+#[config(crate = "strata_core")]
+pub struct AzureSettings {
+    /// The options every vault has.
+    #[config(flatten)]
+    pub common: CommonSettings,
+    /// `https://<vault-name>.vault.azure.net`.
+    pub vault_url: String,
+    /// Where client-secret tokens are requested.
+    #[config(default = PUBLIC_AUTHORITY.to_owned())]
+    pub authority_host: String,
+    /// An extra CA certificate (PEM) to trust.
+    pub ca_certificate: Option<String>,
+    /// The service principal, or none for the managed identity.
+    #[config(nested)]
+    pub credentials: AzureCredentialFields,
+}
+
+/// Seconds one request may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Everything the backend needs.
 #[derive(Debug, Clone)]
 pub struct AzureConfig {
@@ -52,73 +100,81 @@ pub struct AzureConfig {
     /// An extra CA certificate (PEM) to trust, for private endpoints behind
     /// a TLS-inspecting proxy or a local emulator.
     pub ca_certificate: Option<String>,
-    /// Per-request timeout, if set.
-    pub timeout: Option<std::time::Duration>,
+    /// Per-request timeout (token requests included).
+    pub timeout: Duration,
     /// The vault engine options.
     pub options: VaultOptions,
 }
 
+fn is_https_url(text: &str) -> bool {
+    url::Url::parse(text).is_ok_and(|u| u.scheme() == "https" && u.host().is_some())
+}
+
 impl AzureConfig {
-    /// Reads `[providers.azure_key_vault]`: `vault_url` (required),
-    /// `only_secrets`, `only_toml_fragments`, `list_secrets`,
-    /// `authority_host`, `ca_certificate`, `timeout` (seconds per request),
-    /// and `credentials` with
-    /// `azure_tenant_id`, `azure_client_id`, `azure_client_secret` (all
-    /// three, or none for the managed identity).
-    pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let s = Settings::new(SECTION, "", t);
-        let vault_url = s.required("vault_url", "https://<vault-name>.vault.azure.net")?;
-        if !vault_url.starts_with("https://") {
-            return Err(s.invalid(format!(
-                "`{}` must be an https URL (Key Vault tokens are sent over TLS only)",
-                s.key("vault_url")
+    /// Resolves `[providers.azure_key_vault]` from the chain above the vault.
+    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
+        let settings: AzureSettings =
+            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
+        Self::from_settings(settings)
+    }
+
+    /// Reads settings given as one table, as if it were
+    /// `[providers.azure_key_vault]` and nothing else were set.
+    pub async fn from_table(t: &Table) -> Result<Self, Error> {
+        Self::from_settings(settings_from_table(SECTION, t).await?)
+    }
+
+    /// Checks the settings: https URLs, the credentials all or none, the
+    /// certificate a PEM, the timeout valid.
+    pub fn from_settings(s: AzureSettings) -> Result<Self, Error> {
+        let invalid =
+            |m: String| Error::new(ErrorKind::ConfigInvalid, m).with_provider(SECTION.to_owned());
+        if !is_https_url(&s.vault_url) {
+            return Err(invalid(format!(
+                "`providers.{SECTION}.vault_url` must be an https URL, https://<vault-name>.vault.azure.net (Key Vault tokens are sent over TLS only)"
             )));
         }
-        let authority_host = s
-            .text("authority_host")?
-            .unwrap_or_else(|| PUBLIC_AUTHORITY.into());
-        let credentials = match s.credentials()? {
-            None => AzureCredentials::ManagedIdentity,
-            Some(table) => {
-                let c = Settings::new(SECTION, "credentials.", &table);
-                match (
-                    c.text("azure_tenant_id")?,
-                    c.text("azure_client_id")?,
-                    c.text("azure_client_secret")?,
-                ) {
-                    (None, None, None) => AzureCredentials::ManagedIdentity,
-                    (Some(tenant), Some(client), Some(secret)) => {
-                        AzureCredentials::ClientSecret(ClientSecret {
-                            azure_tenant_id: tenant,
-                            azure_client_id: client,
-                            azure_client_secret: SecretString::from(secret),
-                        })
-                    }
-                    _ => {
-                        return Err(s.invalid(format!(
-                            "set all of `{}`, `azure_client_id` and `azure_client_secret`, or none of them",
-                            s.key("credentials.azure_tenant_id")
-                        )));
-                    }
-                }
+        if !is_https_url(&s.authority_host) {
+            return Err(invalid(format!(
+                "`providers.{SECTION}.authority_host` must be an https URL"
+            )));
+        }
+        let c = s.credentials;
+        let credentials = match (
+            c.azure_tenant_id.filter(|t| !t.is_empty()),
+            c.azure_client_id.filter(|t| !t.is_empty()),
+            c.azure_client_secret,
+        ) {
+            (None, None, None) => AzureCredentials::ManagedIdentity,
+            (Some(tenant), Some(client), Some(secret)) => {
+                AzureCredentials::ClientSecret(ClientSecret {
+                    azure_tenant_id: tenant,
+                    azure_client_id: client,
+                    azure_client_secret: secret,
+                })
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "set all of `providers.{SECTION}.credentials.azure_tenant_id`, `azure_client_id` and `azure_client_secret`, or none of them"
+                )));
             }
         };
-        let ca_certificate = s.text("ca_certificate")?;
+        let ca_certificate = s.ca_certificate.filter(|c| !c.is_empty());
         if let Some(pem) = &ca_certificate
             && !pem.contains("-----BEGIN CERTIFICATE-----")
         {
-            return Err(s.invalid(format!(
-                "`{}` must be a PEM certificate",
-                s.key("ca_certificate")
+            return Err(invalid(format!(
+                "`providers.{SECTION}.ca_certificate` must be a PEM certificate"
             )));
         }
+        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
-            vault_url: vault_url.trim_end_matches('/').to_owned(),
-            authority_host: authority_host.trim_end_matches('/').to_owned(),
+            vault_url: s.vault_url.trim_end_matches('/').to_owned(),
+            authority_host: s.authority_host.trim_end_matches('/').to_owned(),
             credentials,
             ca_certificate,
-            timeout: s.seconds("timeout")?,
-            options: s.vault_options()?,
+            timeout: options.timeout,
+            options,
         })
     }
 }
@@ -136,25 +192,34 @@ mod tests {
             .unwrap_or_default()
     }
 
+    fn from_table(t: &Table) -> Result<AzureConfig, Error> {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(AzureConfig::from_table(t))
+    }
+
     #[test]
     fn settings() {
         assert!(
-            AzureConfig::from_table(&Table::default())
+            from_table(&Table::default())
                 .unwrap_err()
                 .to_string()
                 .contains("vault_url")
         );
-        let c =
-            AzureConfig::from_table(&table("vault_url = \"https://v.vault.azure.net/\"")).unwrap();
+        let c = from_table(&table("vault_url = \"https://v.vault.azure.net/\"")).unwrap();
         assert_eq!(c.vault_url, "https://v.vault.azure.net");
         assert!(matches!(c.credentials, AzureCredentials::ManagedIdentity));
-        let c = AzureConfig::from_table(&table(
-            "vault_url = \"https://v.vault.azure.net\"\n[credentials]\nazure_tenant_id = \"t\"\nazure_client_id = \"c\"\nazure_client_secret = \"canary\"\n",
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        let c = from_table(&table(
+            "vault_url = \"https://v.vault.azure.net\"\ntimeout = 2\n[credentials]\nazure_tenant_id = \"t\"\nazure_client_id = \"c\"\nazure_client_secret = \"canary\"\n",
         ))
         .unwrap();
         assert!(!format!("{c:?}").contains("canary"));
-        assert!(AzureConfig::from_table(&table("vault_url = \"http://v\"")).is_err());
-        let err = AzureConfig::from_table(&table(
+        assert_eq!(c.timeout, Duration::from_secs(2));
+        assert!(from_table(&table("vault_url = \"http://v\"")).is_err());
+        assert!(from_table(&table("vault_url = \"not a url\"")).is_err());
+        let err = from_table(&table(
             "vault_url = \"https://v\"\n[credentials]\nazure_tenant_id = \"t\"\n",
         ))
         .unwrap_err();

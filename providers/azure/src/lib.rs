@@ -11,17 +11,33 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::{AzureBackend, Tuning};
-pub use config::{AzureConfig, AzureCredentials, ClientSecret, PUBLIC_AUTHORITY, SECTION};
+pub use backend::{AzureBackend, NAMING};
+pub use config::{
+    AzureConfig, AzureCredentialFields, AzureCredentials, AzureSettings, ClientSecret,
+    DEFAULT_TIMEOUT, PUBLIC_AUTHORITY, SECTION,
+};
 pub use error::READER_ROLE;
 
 use std::sync::Arc;
-use strata_core::vault::VaultProvider;
-use strata_core::{Error, Table};
+use strata_core::Resolver;
+use strata_core::typed::Configuration;
+use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
 
-/// Builds the vault provider from the `[providers.azure_key_vault]` table.
-pub async fn provider(section: &Table) -> Result<VaultProvider, Error> {
-    let config = AzureConfig::from_table(section)?;
-    let backend = AzureBackend::connect(&config)?;
-    Ok(VaultProvider::new(Arc::new(backend), config.options))
+/// The Azure Key Vault backend, as the facade registers it:
+/// `[providers] enable_azure_key_vault = true`, settings in
+/// `[providers.azure_key_vault]` ([`AzureSettings`]).
+pub static DESCRIPTOR: Descriptor = Descriptor {
+    name: "azure",
+    section: SECTION,
+    naming: NAMING,
+    settings: <AzureSettings as Configuration>::FIELDS,
+    build,
+};
+
+fn build(resolver: &Resolver) -> BuildFuture<'_> {
+    Box::pin(async move {
+        let config = AzureConfig::resolve(resolver).await?;
+        let backend = AzureBackend::connect(&config)?;
+        Ok(VaultProvider::new(Arc::new(backend), config.options))
+    })
 }

@@ -7,10 +7,9 @@
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata_azure::{AzureBackend, AzureConfig, Tuning};
+use strata_azure::{AzureBackend, AzureConfig};
 use strata_conformance::azure::LocalKeyVault;
 use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
-use strata_core::naming::{NamingRule, Vault};
 use strata_core::vault::{Fetched, VaultBackend};
 use strata_core::{ErrorKind, Table, Value};
 
@@ -46,7 +45,7 @@ impl VaultHarness for AzureHarness {
 
     fn capabilities(&self) -> VaultCapabilities {
         VaultCapabilities {
-            naming: NamingRule::Vault(Vault::Azure),
+            naming: strata_azure::NAMING,
             can_list: true,
             can_forbid: true,
             forbid_list: true,
@@ -55,7 +54,7 @@ impl VaultHarness for AzureHarness {
                 Fault::RateLimited,
                 Fault::Unavailable,
             ],
-            max_value_len: Vault::Azure.max_value_len(),
+            max_value_len: strata_azure::NAMING.max_value_len,
             empty_values: true,
             // Key Vault values are JSON strings: always text
             binary_values: false,
@@ -91,13 +90,8 @@ impl VaultHarness for AzureHarness {
             }
             None => {}
         }
-        let tuning = Tuning {
-            max_retries: Some(2),
-            initial_delay: Some(Duration::from_millis(5)),
-        };
         let backend =
-            AzureBackend::connect_tuned(&AzureConfig::from_table(&table).unwrap(), &tuning)
-                .unwrap();
+            AzureBackend::connect(&AzureConfig::from_table(&table).await.unwrap()).unwrap();
         self.vaults.lock().unwrap().push(kv);
         Arc::new(backend)
     }
@@ -123,7 +117,7 @@ async fn names_are_case_insensitive_pages_follow_next_link_and_pushes_add_versio
         kv.put(&format!("s{i}"), "x");
     }
     kv.set_max_page_size(2);
-    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).await.unwrap()).unwrap();
     assert!(matches!(
         b.fetch("sources--pipedrive").await.unwrap(),
         Fetched::Found(_)
@@ -145,26 +139,31 @@ async fn names_are_case_insensitive_pages_follow_next_link_and_pushes_add_versio
         kv.count("challenge", "") >= 1,
         "the SDK's challenge handshake ran"
     );
+    // the engine refuses a value over Key Vault's limit before any request
+    let provider = strata_core::vault::VaultProvider::new(Arc::new(b), Default::default());
     let too_big = "x".repeat(25_001);
-    assert_eq!(
-        b.store("big", &too_big.into()).await.unwrap_err().kind(),
-        ErrorKind::ConfigInvalid
-    );
+    let err = provider
+        .store(&strata_core::Path::parse("big").unwrap(), &too_big.into())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidName, "{err}");
+    assert!(err.to_string().contains("25000"), "{err}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_and_errors() {
     let kv = LocalKeyVault::start().await;
     kv.put("k", "v");
-    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    let b = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).await.unwrap()).unwrap();
     b.fetch("k").await.unwrap();
     kv.reset_counts();
-    kv.fail_next(2, 503);
-    assert!(
-        matches!(b.fetch("k").await.unwrap(), Fetched::Found(_)),
-        "the SDK retries 503"
+    kv.fail_next(1, 503);
+    // the client makes one attempt: the engine retries
+    assert_eq!(
+        b.fetch("k").await.unwrap_err().kind(),
+        ErrorKind::Unavailable
     );
-    assert_eq!(kv.count("get", "k"), 3);
+    assert_eq!(kv.count("get", "k"), 1);
     kv.set_latency(Duration::from_millis(1));
     kv.fail_always(Some(403));
     assert_eq!(
@@ -228,12 +227,14 @@ async fn request_counts_of_the_documented_scenarios() {
                 kv.put(n, v);
             }
             let backend =
-                AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+                AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).await.unwrap())
+                    .unwrap();
             let options = VaultOptions {
                 only_secrets: true,
                 only_toml_fragments: false,
                 list_secrets: list,
                 prefetch_single_values: false,
+                ..VaultOptions::default()
             };
             let resolver = Resolver::new()
                 .with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));
@@ -283,13 +284,15 @@ async fn listing_compares_names_without_case() {
         "Sources--Pipedrive",
         "[sources.pipedrive]\napi_key = \"k\"\n",
     );
-    let backend = AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).unwrap()).unwrap();
+    let backend =
+        AzureBackend::connect(&AzureConfig::from_table(&section(&kv)).await.unwrap()).unwrap();
     assert_eq!(backend.list().await.unwrap(), ["Sources--Pipedrive"]);
     let options = VaultOptions {
         only_secrets: true,
         only_toml_fragments: true,
         list_secrets: true,
         prefetch_single_values: false,
+        ..VaultOptions::default()
     };
     let resolver =
         Resolver::new().with_provider(Arc::new(VaultProvider::new(Arc::new(backend), options)));

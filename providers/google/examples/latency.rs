@@ -75,6 +75,7 @@ async fn main() {
                 only_toml_fragments: false,
                 list_secrets: list,
                 prefetch_single_values: false,
+                ..VaultOptions::default()
             };
             let provider = common::provider(&server, options).await;
             // authenticate first (a request for a name that is not stored)

@@ -4,14 +4,13 @@ use crate::config::{Credentials, GoogleConfig, ServiceAccount};
 use crate::error::{ACCESSOR_ROLE, is_not_found, map};
 use async_trait::async_trait;
 use google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
-use google_cloud_gax::exponential_backoff::ExponentialBackoffBuilder;
-use google_cloud_gax::retry_policy::{Aip194Strict, RetryPolicyExt};
+use google_cloud_gax::retry_policy::NeverRetry;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
+use std::borrow::Cow;
 use std::fmt;
-use std::time::Duration;
-use strata_core::naming::{NamingRule, Vault};
+use strata_core::naming::VaultNaming;
 use strata_core::vault::{Fetched, VaultBackend};
 use strata_core::{Error, ErrorKind};
 use yup_oauth2::authenticator::Authenticator;
@@ -22,14 +21,18 @@ use yup_oauth2::{
 /// The OAuth scope requested for Secret Manager.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
-/// Overrides of the client's retry behaviour (tests shorten the backoff).
-#[derive(Debug, Clone, Default)]
-pub struct Tuning {
-    /// First delay between attempts (client default: 1 s).
-    pub initial_backoff: Option<Duration>,
-    /// Most attempts per call (client default: 10 within 60 s).
-    pub max_attempts: Option<u32>,
-}
+/// Secret Manager's names: normalized segments joined with `-`, letters,
+/// digits, `-` and `_`, at most 255 characters; values up to 64 KiB.
+pub const NAMING: VaultNaming = VaultNaming {
+    vault: "Google Secret Manager",
+    prefix: Cow::Borrowed(""),
+    separator: "-",
+    replace: &[],
+    extra_chars: "-_",
+    max_name_len: 255,
+    max_value_len: 64 * 1024,
+    case_insensitive: false,
+};
 
 type YupAuth = Authenticator<<DefaultHyperClientBuilder as HyperClientBuilder>::Connector>;
 
@@ -121,6 +124,7 @@ impl CredentialsProvider for YupCredentials {
 /// Secret Manager, through the official client.
 pub struct GoogleBackend {
     client: SecretManagerService,
+    naming: VaultNaming,
     project: String,
     version: String,
     endpoint: String,
@@ -137,36 +141,18 @@ impl fmt::Debug for GoogleBackend {
 }
 
 impl GoogleBackend {
-    /// Builds the client from the bootstrap settings.
+    /// Builds the client from the bootstrap settings. The client makes one
+    /// attempt per call: the vault engine retries passing failures within
+    /// its deadline.
     pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
-        Self::connect_tuned(config, &Tuning::default()).await
-    }
-
-    /// Builds the client with retry overrides.
-    pub async fn connect_tuned(config: &GoogleConfig, tuning: &Tuning) -> Result<Self, Error> {
         let project = config.project()?;
         let mut builder = SecretManagerService::builder();
         if let Some(endpoint) = &config.endpoint {
             builder = builder.with_endpoint(endpoint.clone());
         }
-        if let Some(timeout) = config.timeout {
-            builder = builder.with_attempt_timeout(timeout);
-        }
-        if let Some(n) = tuning.max_attempts {
-            builder = builder.with_retry_policy(
-                Aip194Strict
-                    .with_attempt_limit(n)
-                    .with_time_limit(Duration::from_secs(60)),
-            );
-        }
-        if let Some(delay) = tuning.initial_backoff {
-            let backoff = ExponentialBackoffBuilder::new()
-                .with_initial_delay(delay)
-                .with_maximum_delay(delay * 8)
-                .build()
-                .map_err(|e| Error::new(ErrorKind::ConfigInvalid, format!("bad backoff: {e}")))?;
-            builder = builder.with_backoff_policy(backoff);
-        }
+        builder = builder
+            .with_attempt_timeout(config.timeout)
+            .with_retry_policy(NeverRetry);
         if let Credentials::ServiceAccount(sa) = &config.credentials {
             let creds = YupCredentials::new(sa).await?;
             builder =
@@ -181,6 +167,7 @@ impl GoogleBackend {
         })?;
         Ok(Self {
             client,
+            naming: NAMING,
             project,
             version: config.version.clone(),
             endpoint: config
@@ -201,8 +188,8 @@ impl VaultBackend for GoogleBackend {
         crate::SECTION
     }
 
-    fn naming(&self) -> NamingRule {
-        NamingRule::Vault(Vault::Google)
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
     }
 
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
@@ -283,7 +270,6 @@ impl VaultBackend for GoogleBackend {
     }
 
     async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
-        strata_core::vault::check_size(Vault::Google, name, value)?;
         let parent = format!("projects/{}", self.project);
         let created = self
             .client

@@ -4,10 +4,9 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
-use strata_core::credentials::GcpServiceAccountCredentials;
 use strata_core::typed::{self, Configuration, NativeValue};
-use strata_core::vault::{Settings, VaultOptions};
-use strata_core::{Error, Resolver, Table, Value};
+use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_core::{Error, ErrorKind, Resolver, Table, Value};
 
 /// Google's OAuth token endpoint, the default `token_uri`.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -60,75 +59,134 @@ pub struct GoogleConfig {
     pub endpoint: Option<String>,
     /// The version to read: `latest` or a number.
     pub version: String,
-    /// Per-attempt timeout, if set.
-    pub timeout: Option<Duration>,
+    /// Per-attempt timeout (token requests included).
+    pub timeout: Duration,
     /// The vault engine options.
     pub options: VaultOptions,
 }
 
-/// What the bootstrap resolves from the chain: the service account under
-/// `providers.google_secrets`, resolved as a typed configuration the way dlt
-/// resolves its `GcpServiceAccountCredentials` there. Its native value (the
-/// whole JSON key in one string) is looked up at
-/// `providers.google_secrets.credentials`, `providers.credentials` and
-/// `credentials`; else each field at the same three places
-/// (`providers.google_secrets.credentials.private_key`, ...).
+/// A Google service account, as dlt's `GcpServiceAccountCredentials`;
+/// natively the whole JSON key. The vault's bootstrap resolves it under
+/// `providers.google_secrets.credentials`; a pipeline may resolve it for a
+/// destination (`destination.bigquery.credentials`).
+#[derive(Configuration)]
+#[config(crate = "strata_core", credentials, native)]
+pub struct GcpServiceAccountCredentials {
+    /// The project.
+    pub project_id: String,
+    /// `...@<project>.iam.gserviceaccount.com`.
+    pub client_email: String,
+    /// The private key (a secret).
+    pub private_key: SecretString,
+    /// Optional, as in dlt.
+    pub private_key_id: Option<String>,
+    /// The token endpoint, when not Google's.
+    pub token_uri: Option<String>,
+}
+
+/// Leaves the private key out.
+impl fmt::Debug for GcpServiceAccountCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GcpServiceAccountCredentials")
+            .field("project_id", &self.project_id)
+            .field("client_email", &self.client_email)
+            .field("private_key_id", &self.private_key_id)
+            .field("token_uri", &self.token_uri)
+            .finish_non_exhaustive()
+    }
+}
+
+impl NativeValue for GcpServiceAccountCredentials {
+    fn from_native(value: &Value) -> Option<Result<Self, String>> {
+        let text = value.as_str()?;
+        if !text.trim_start().starts_with('{') {
+            return None;
+        }
+        let Some(table) = value.to_table() else {
+            return Some(Err("the service-account key is not a JSON object".into()));
+        };
+        let get = |k: &str| table.get(k).and_then(Value::as_str).map(str::to_owned);
+        Some(
+            match (get("project_id"), get("client_email"), get("private_key")) {
+                (Some(project_id), Some(client_email), Some(key)) => Ok(Self {
+                    project_id,
+                    client_email,
+                    private_key: SecretString::from(key),
+                    private_key_id: get("private_key_id"),
+                    token_uri: get("token_uri"),
+                }),
+                _ => Err("the JSON key lacks project_id, client_email or private_key".into()),
+            },
+        )
+    }
+}
+
+/// `[providers.google_secrets]`: the keys the Google backend reads, and
+/// nothing else. Resolved from the chain as dlt resolves its own (the
+/// options under `providers.google_secrets`, the service account under
+/// `providers.google_secrets.credentials`, field by field or as the whole
+/// JSON key in one string).
 #[derive(Configuration, Debug)]
 #[config(crate = "strata_core")]
-pub struct GoogleBootstrap {
+pub struct GoogleSettings {
+    /// The options every vault has.
+    #[config(flatten)]
+    pub common: CommonSettings,
+    /// The project holding the secrets (default: the service account's).
+    pub project_id: Option<String>,
+    /// The service address (tests point it at a local server).
+    pub endpoint: Option<String>,
+    /// The version to read: `latest` or a number.
+    #[config(default = "latest".to_owned())]
+    pub version: String,
     /// Absent: application default credentials. Set in part: an error that
     /// lists each missing field and where it was looked up.
     #[config(nested)]
     pub credentials: Option<GcpServiceAccountCredentials>,
 }
 
-/// Resolves the bootstrap service account from `resolver` (see
-/// [`GoogleBootstrap`]).
-pub async fn resolve_credentials(
-    resolver: &Resolver,
-) -> Result<Option<GcpServiceAccountCredentials>, Error> {
-    let found: GoogleBootstrap = typed::resolve(resolver, &["providers", SECTION], None).await?;
-    Ok(found.credentials)
-}
+/// Seconds one request (or token exchange) may take, by default.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl GoogleConfig {
-    /// Reads the `[providers.google_secrets]` table: `only_secrets`,
-    /// `only_toml_fragments`, `list_secrets`, `endpoint`, `project_id`,
-    /// `version`, `timeout` (seconds) and `credentials` (a table with
-    /// `project_id`, `client_email`, `private_key`, optional
-    /// `private_key_id` and `token_uri`, or the whole service-account JSON key
-    /// as one string; absent: application default credentials).
-    pub fn from_table(t: &Table) -> Result<Self, Error> {
-        let credentials = table_credentials(t)?;
-        Self::with_credentials(t, credentials)
+    /// Resolves `[providers.google_secrets]` from the chain above the vault.
+    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
+        let settings: GoogleSettings =
+            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
+        Self::from_settings(settings)
     }
 
-    /// The options of the `[providers.google_secrets]` table with the
-    /// service account resolved separately ([`resolve_credentials`]); a
-    /// `credentials` entry in the table is ignored.
-    pub fn with_credentials(
-        t: &Table,
-        credentials: Option<GcpServiceAccountCredentials>,
-    ) -> Result<Self, Error> {
-        let s = Settings::new(SECTION, "", t);
-        let version = s.text("version")?.unwrap_or_else(|| "latest".into());
-        if version != "latest" && version.parse::<u64>().is_err() {
-            return Err(s.invalid(format!(
-                "`{}` must be `latest` or a version number",
-                s.key("version")
+    /// Reads settings given as one table, as if it were
+    /// `[providers.google_secrets]` and nothing else were set.
+    pub async fn from_table(t: &Table) -> Result<Self, Error> {
+        Self::from_settings(settings_from_table(SECTION, t).await?)
+    }
+
+    /// Checks the settings: the version, the timeout, the service account's
+    /// key and token endpoint.
+    pub fn from_settings(s: GoogleSettings) -> Result<Self, Error> {
+        let invalid =
+            |m: String| Error::new(ErrorKind::ConfigInvalid, m).with_provider(SECTION.to_owned());
+        if s.version != "latest" && s.version.parse::<u64>().is_err() {
+            return Err(invalid(format!(
+                "`providers.{SECTION}.version` must be `latest` or a version number"
             )));
         }
-        let credentials = match credentials {
+        if let Some(endpoint) = &s.endpoint {
+            check_url(&format!("providers.{SECTION}.endpoint"), endpoint)?;
+        }
+        let credentials = match s.credentials {
             Some(c) => Credentials::ServiceAccount(service_account(c)?),
             None => Credentials::ApplicationDefault,
         };
+        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
-            project_id: s.text("project_id")?,
+            project_id: s.project_id.filter(|p| !p.is_empty()),
             credentials,
-            endpoint: s.text("endpoint")?,
-            version,
-            timeout: s.seconds("timeout")?,
-            options: s.vault_options()?,
+            endpoint: s.endpoint.filter(|e| !e.is_empty()),
+            version: s.version,
+            timeout: options.timeout,
+            options,
         })
     }
 
@@ -139,64 +197,48 @@ impl GoogleConfig {
         }
         match &self.credentials {
             Credentials::ServiceAccount(sa) => Ok(sa.project_id.clone()),
-            Credentials::ApplicationDefault => {
-                let s = Settings::new(SECTION, "", &EMPTY);
-                Err(s.invalid(format!(
-                    "set `{}`: application default credentials do not name a project",
-                    s.key("project_id")
-                )))
-            }
+            Credentials::ApplicationDefault => Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "set `providers.{SECTION}.project_id` (PROVIDERS__GOOGLE_SECRETS__PROJECT_ID): application default credentials do not name a project"
+                ),
+            )
+            .with_provider(SECTION.to_owned())),
         }
     }
 }
 
-static EMPTY: std::sync::LazyLock<Table> = std::sync::LazyLock::new(Table::default);
-
-/// The `credentials` entry of a settings table: a table of fields, or the
-/// whole JSON key as one string.
-fn table_credentials(t: &Table) -> Result<Option<GcpServiceAccountCredentials>, Error> {
-    let s = Settings::new(SECTION, "", t);
-    let Some(raw) = t.get("credentials") else {
-        return Ok(None);
-    };
-    if let Some(native) = <GcpServiceAccountCredentials as NativeValue>::from_native(raw) {
-        return native
-            .map(Some)
-            .map_err(|why| s.invalid(format!("`{}`: {why}", s.key("credentials"))));
+/// Checks that `text` is an http(s) URL, naming `key` (never the text) when
+/// it is not.
+pub(crate) fn check_url(key: &str, text: &str) -> Result<(), Error> {
+    match url::Url::parse(text) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Ok(()),
+        _ => Err(Error::new(
+            ErrorKind::ConfigInvalid,
+            format!("`{key}` must be an http or https URL"),
+        )
+        .with_provider(SECTION.to_owned())),
     }
-    let Some(table) = raw.as_table().filter(|t| !t.is_empty()) else {
-        return match raw {
-            Value::Table(_) => Ok(None),
-            _ => Err(s.invalid(format!(
-                "`{}` must be a table or the service-account JSON key",
-                s.key("credentials")
-            ))),
-        };
-    };
-    let c = Settings::new(SECTION, "credentials.", table);
-    let why = "service-account credentials need project_id, client_email and private_key";
-    Ok(Some(GcpServiceAccountCredentials {
-        project_id: c.required("project_id", why)?,
-        client_email: c.required("client_email", why)?,
-        private_key: SecretString::from(c.required("private_key", why)?),
-        private_key_id: c.text("private_key_id")?,
-        token_uri: c.text("token_uri")?,
-    }))
 }
 
-/// Checks a resolved service account: the key must be a PKCS#8 PEM.
+/// Checks a resolved service account: the key must be a PKCS#8 PEM, the
+/// token endpoint an http(s) URL.
 fn service_account(c: GcpServiceAccountCredentials) -> Result<ServiceAccount, Error> {
-    let settings = Settings::new(SECTION, "credentials.", &EMPTY);
-    let private_key = normalize_pem(&c.private_key, &settings)?;
+    let private_key = normalize_pem(&c.private_key)?;
+    let token_uri = c
+        .token_uri
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| GOOGLE_TOKEN_URI.into());
+    check_url(
+        &format!("providers.{SECTION}.credentials.token_uri"),
+        &token_uri,
+    )?;
     Ok(ServiceAccount {
         project_id: c.project_id,
         client_email: c.client_email,
         private_key,
         private_key_id: c.private_key_id.filter(|k| !k.is_empty()),
-        token_uri: c
-            .token_uri
-            .filter(|u| !u.is_empty())
-            .unwrap_or_else(|| GOOGLE_TOKEN_URI.into()),
+        token_uri,
     })
 }
 
@@ -206,9 +248,10 @@ const END: &str = concat!("-----END ", "PRIVATE KEY-----");
 /// Accepts a PKCS#8 PEM key, also with `\n` written as two characters (as
 /// environment variables often carry it); the error names the field and
 /// what is wrong, never the key.
-fn normalize_pem(raw: &SecretString, c: &Settings<'_>) -> Result<SecretString, Error> {
-    let at = c.key("private_key");
-    let invalid = |m: String| c.invalid(m);
+fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
+    let at = format!("providers.{SECTION}.credentials.private_key");
+    let invalid =
+        |m: String| Error::new(ErrorKind::ConfigInvalid, m).with_provider(SECTION.to_owned());
     let mut text = raw.expose_secret().replace("\\n", "\n");
     if !text.ends_with('\n') {
         text.push('\n');
@@ -241,7 +284,6 @@ fn normalize_pem(raw: &SecretString, c: &Settings<'_>) -> Result<SecretString, E
 #[cfg(test)]
 mod tests {
     use super::*;
-
     use strata_core::Value;
 
     fn table(toml_text: &str) -> Table {
@@ -249,6 +291,17 @@ mod tests {
             .to_table()
             .map(|c| c.into_owned())
             .unwrap_or_default()
+    }
+
+    fn block<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn from_table(t: &Table) -> Result<GoogleConfig, Error> {
+        block(GoogleConfig::from_table(t))
     }
 
     /// A made-up PKCS#8-shaped body (DER SEQUENCE tag, random bytes).
@@ -264,19 +317,32 @@ mod tests {
 
     #[test]
     fn dlt_defaults_and_options() {
-        let c = GoogleConfig::from_table(&Table::default()).unwrap();
-        assert_eq!(c.options, VaultOptions::default());
+        let c = from_table(&Table::default()).unwrap();
+        assert_eq!(
+            c.options,
+            VaultOptions {
+                timeout: DEFAULT_TIMEOUT,
+                ..VaultOptions::default()
+            }
+        );
         assert!(matches!(c.credentials, Credentials::ApplicationDefault));
         assert_eq!(c.version, "latest");
-        let c = GoogleConfig::from_table(&table(
+        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        let c = from_table(&table(
             "only_secrets = false\nlist_secrets = \"true\"\nversion = \"3\"\ntimeout = 2.5",
         ))
         .unwrap();
         assert!(!c.options.only_secrets && c.options.list_secrets && c.options.only_toml_fragments);
         assert_eq!(c.version, "3");
-        assert_eq!(c.timeout, Some(Duration::from_millis(2500)));
-        assert!(GoogleConfig::from_table(&table("version = \"newest\"")).is_err());
-        assert!(GoogleConfig::from_table(&table("list_secrets = \"maybe\"")).is_err());
+        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert!(from_table(&table("version = \"newest\"")).is_err());
+        assert!(from_table(&table("list_secrets = \"maybe\"")).is_err());
+        assert!(from_table(&table("timeout = 1e20")).is_err());
+        let e = from_table(&table("endpoint = \"not a url\"")).unwrap_err();
+        assert!(
+            e.to_string().contains("providers.google_secrets.endpoint"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -292,8 +358,8 @@ mod tests {
             "private_key".into(),
             Value::from(key_with_escaped_newlines()),
         );
-        t.insert("credentials".into(), Value::Table(creds));
-        let c = GoogleConfig::from_table(&t).unwrap();
+        t.insert("credentials".into(), Value::Table(creds.clone()));
+        let c = from_table(&t).unwrap();
         let Credentials::ServiceAccount(sa) = &c.credentials else {
             panic!("service account")
         };
@@ -306,6 +372,11 @@ mod tests {
         );
         assert_eq!(c.project().unwrap(), "p");
         assert!(!format!("{c:?}").contains(&fake_key_body()[..40]));
+        // a token endpoint that is not a URL is an error, not a panic
+        creds.insert("token_uri".into(), Value::from("not a url"));
+        t.insert("credentials".into(), Value::Table(creds));
+        let e = from_table(&t).unwrap_err();
+        assert!(e.to_string().contains("credentials.token_uri"), "{e}");
     }
 
     #[test]
@@ -320,7 +391,7 @@ mod tests {
         });
         let mut t = Table::default();
         t.insert("credentials".into(), Value::from(key.to_string()));
-        let c = GoogleConfig::from_table(&t).unwrap();
+        let c = from_table(&t).unwrap();
         let Credentials::ServiceAccount(sa) = &c.credentials else {
             panic!("service account")
         };
@@ -352,7 +423,7 @@ mod tests {
                 "[credentials]\nproject_id = \"p\"\nclient_email = \"e\"\nprivate_key = {}\n",
                 Value::from(key.as_str()).to_toml()
             ));
-            let err = GoogleConfig::from_table(&t).unwrap_err();
+            let err = from_table(&t).unwrap_err();
             let text = format!("{err} {err:?}");
             assert!(
                 text.contains("providers.google_secrets.credentials.private_key"),
@@ -361,12 +432,34 @@ mod tests {
             assert!(text.contains(why), "{text}");
             assert!(!text.contains("canary"), "{text}");
         }
-        let err =
-            GoogleConfig::from_table(&table("[credentials]\nproject_id = \"p\"\n")).unwrap_err();
+        let err = from_table(&table("[credentials]\nproject_id = \"p\"\n")).unwrap_err();
         assert!(
             err.to_string()
                 .contains("providers.google_secrets.credentials.client_email"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn service_account_json_is_the_native_form() {
+        let v = Value::from(
+            r#"{"project_id": "p", "client_email": "e@p.iam.gserviceaccount.com", "private_key": "canary"}"#,
+        );
+        let sa = <GcpServiceAccountCredentials as Configuration>::from_native(&v)
+            .unwrap()
+            .unwrap();
+        assert_eq!(sa.project_id, "p");
+        assert!(sa.private_key_id.is_none());
+        assert!(!format!("{sa:?}").contains("canary"));
+        let partial = Value::from(r#"{"project_id": "p", "private_key": "canary"}"#);
+        let e = <GcpServiceAccountCredentials as Configuration>::from_native(&partial)
+            .unwrap()
+            .unwrap_err();
+        assert!(!e.contains("canary"), "{e}");
+        // not JSON-looking: resolved field by field instead
+        assert!(
+            <GcpServiceAccountCredentials as Configuration>::from_native(&Value::from("x"))
+                .is_none()
         );
     }
 }

@@ -17,30 +17,33 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::{GoogleBackend, SCOPE, Tuning};
+pub use backend::{GoogleBackend, NAMING, SCOPE};
 pub use config::{
-    Credentials, GOOGLE_TOKEN_URI, GoogleBootstrap, GoogleConfig, SECTION, ServiceAccount,
-    resolve_credentials,
+    Credentials, DEFAULT_TIMEOUT, GOOGLE_TOKEN_URI, GcpServiceAccountCredentials, GoogleConfig,
+    GoogleSettings, SECTION, ServiceAccount,
 };
 pub use error::ACCESSOR_ROLE;
 
 use std::sync::Arc;
-use strata_core::vault::VaultProvider;
-use strata_core::{Error, Resolver, Table};
+use strata_core::Resolver;
+use strata_core::typed::Configuration;
+use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
 
-/// Builds the vault provider from the `[providers.google_secrets]` table.
-pub async fn provider(section: &Table) -> Result<VaultProvider, Error> {
-    let config = GoogleConfig::from_table(section)?;
-    let backend = GoogleBackend::connect(&config).await?;
-    Ok(VaultProvider::new(Arc::new(backend), config.options))
-}
+/// The Google Secret Manager backend, as the facade registers it:
+/// `[providers] enable_google_secrets = true`, settings in
+/// `[providers.google_secrets]` ([`GoogleSettings`]).
+pub static DESCRIPTOR: Descriptor = Descriptor {
+    name: "google",
+    section: SECTION,
+    naming: NAMING,
+    settings: <GoogleSettings as Configuration>::FIELDS,
+    build,
+};
 
-/// Builds the vault provider from the chain above it: the options of the
-/// `[providers.google_secrets]` table, and the service account resolved as
-/// a typed configuration ([`GoogleBootstrap`]), as dlt bootstraps it.
-pub async fn bootstrap(resolver: &Resolver, options: &Table) -> Result<VaultProvider, Error> {
-    let credentials = resolve_credentials(resolver).await?;
-    let config = GoogleConfig::with_credentials(options, credentials)?;
-    let backend = GoogleBackend::connect(&config).await?;
-    Ok(VaultProvider::new(Arc::new(backend), config.options))
+fn build(resolver: &Resolver) -> BuildFuture<'_> {
+    Box::pin(async move {
+        let config = GoogleConfig::resolve(resolver).await?;
+        let backend = GoogleBackend::connect(&config).await?;
+        Ok(VaultProvider::new(Arc::new(backend), config.options))
+    })
 }

@@ -12,9 +12,8 @@ use std::time::Duration;
 use strata_conformance::google::LocalSecretManager;
 use strata_conformance::{Fault, VaultCapabilities, VaultHarness, VaultSetup};
 use strata_core::Value;
-use strata_core::naming::{NamingRule, Vault};
 use strata_core::vault::VaultBackend;
-use strata_google::{GoogleBackend, GoogleConfig, Tuning};
+use strata_google::{GoogleBackend, GoogleConfig};
 
 struct GoogleHarness {
     servers: Mutex<Vec<LocalSecretManager>>,
@@ -28,12 +27,12 @@ impl VaultHarness for GoogleHarness {
 
     fn capabilities(&self) -> VaultCapabilities {
         VaultCapabilities {
-            naming: NamingRule::Vault(Vault::Google),
+            naming: strata_google::NAMING,
             can_list: true,
             can_forbid: true,
             forbid_list: true,
             faults: Fault::ALL.to_vec(),
-            max_value_len: Vault::Google.max_value_len(),
+            max_value_len: strata_google::NAMING.max_value_len,
             empty_values: true,
             binary_values: true,
         }
@@ -61,14 +60,8 @@ impl VaultHarness for GoogleHarness {
             }
             None => {}
         }
-        let config = GoogleConfig::from_table(&table).unwrap();
-        let tuning = Tuning {
-            initial_backoff: Some(Duration::from_millis(5)),
-            max_attempts: Some(3),
-        };
-        let backend = GoogleBackend::connect_tuned(&config, &tuning)
-            .await
-            .unwrap();
+        let config = GoogleConfig::from_table(&table).await.unwrap();
+        let backend = GoogleBackend::connect(&config).await.unwrap();
         self.servers.lock().unwrap().push(server);
         Arc::new(backend)
     }

@@ -6,12 +6,10 @@ use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::ExitCode;
 use strata::Provider as _;
+use strata::backends::BACKENDS;
 use strata::check::run_local_checks;
 use strata::document::{env_pairs, resolve_all, shell_quote, to_table};
-use strata::naming::{
-    DEFAULT_AWS_PREFIX, aws_secret_name, azure_secret_name, env_var_name, google_secret_name,
-    run_secrets_file_name, toml_key,
-};
+use strata::naming::{env_var_name, run_secrets_file_name, toml_key};
 use strata::{
     Environment, Error, ErrorKind, Lookup, Options, Outcome, Path, ProfileName, Strata, Trace,
     Value, Workspace, WorkspaceOptions,
@@ -287,33 +285,45 @@ async fn explain(ctx: &Ctx, path: &str, pipeline: Option<String>, config: bool) 
 
 fn names(ctx: &Ctx, path: &str) -> CmdResult {
     let path = Path::parse(path)?;
-    let vault = |r: Result<String, strata::NameError>| match r {
-        Ok(name) => json!({"name": name}),
-        Err(e) => json!({"error": e.to_string()}),
-    };
     let secrets_file = ctx.secrets_dir().join(run_secrets_file_name(&path));
-    let rows = json!({
-        "toml": toml_key(&path),
-        "env": env_var_name(&path),
-        "run_secrets": secrets_file.display().to_string(),
-        "google": vault(google_secret_name(&path)),
-        "aws": vault(aws_secret_name(&path, DEFAULT_AWS_PREFIX)),
-        "azure": vault(azure_secret_name(&path)),
-    });
+    // each vault's name under its default settings
+    let vaults: Vec<(&str, &str, Result<String, strata::NameError>)> = BACKENDS
+        .iter()
+        .map(|d| (d.name, d.display_name(), d.naming.name(&path)))
+        .collect();
     if ctx.json {
-        print_json(&rows);
+        let mut rows = serde_json::Map::new();
+        rows.insert("toml".into(), json!(toml_key(&path)));
+        rows.insert("env".into(), json!(env_var_name(&path)));
+        rows.insert(
+            "run_secrets".into(),
+            json!(secrets_file.display().to_string()),
+        );
+        for (name, _, r) in &vaults {
+            let v = match r {
+                Ok(n) => json!({"name": n}),
+                Err(e) => json!({"error": e.to_string()}),
+            };
+            rows.insert((*name).to_owned(), v);
+        }
+        print_json(&serde_json::Value::Object(rows));
         return Ok(ExitCode::SUCCESS);
     }
-    println!("TOML key        {}", toml_key(&path));
-    println!("environment     {}", env_var_name(&path));
-    println!("secret file     {}", secrets_file.display());
-    let show = |label: &str, r: Result<String, strata::NameError>| match r {
-        Ok(name) => println!("{label:<15} {name}"),
-        Err(e) => println!("{label:<15} cannot hold it: {e}"),
-    };
-    show("Google", google_secret_name(&path));
-    show("AWS", aws_secret_name(&path, DEFAULT_AWS_PREFIX));
-    show("Azure", azure_secret_name(&path));
+    let width = vaults
+        .iter()
+        .map(|(_, d, _)| d.len())
+        .chain([15])
+        .max()
+        .unwrap_or(15);
+    println!("{:<width$} {}", "TOML key", toml_key(&path));
+    println!("{:<width$} {}", "environment", env_var_name(&path));
+    println!("{:<width$} {}", "secret file", secrets_file.display());
+    for (_, display, r) in &vaults {
+        match r {
+            Ok(name) => println!("{display:<width$} {name}"),
+            Err(e) => println!("{display:<width$} cannot hold it: {e}"),
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
@@ -415,22 +425,35 @@ async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> Cmd
     strata.workspace().ensure_writable("push secrets")?;
     let enabled = strata.vaults();
     let target = match vault.as_deref() {
-        Some(v) => enabled
-            .iter()
-            .find(|e| e.kind.feature == v || e.kind.section == v)
-            .ok_or_else(|| {
-                usage(format!(
-                    "the vault `{v}` is not enabled: set `providers.enable_...` for it"
-                ))
-            })?,
+        Some(v) => {
+            let Some(known) = strata::vaults::find(v) else {
+                return Err(usage(format!(
+                    "unknown vault `{v}`: the vaults are {}",
+                    strata::vaults::known_names()
+                )));
+            };
+            enabled
+                .iter()
+                .find(|e| std::ptr::eq(e.descriptor, known))
+                .ok_or_else(|| {
+                    usage(format!(
+                        "the vault `{v}` is not enabled: set `[providers] {} = true` and its settings under [providers.{}]",
+                        known.switch(),
+                        known.section
+                    ))
+                })?
+        }
         None => match enabled {
             [one] => one,
             [] => {
-                return Err(usage(
-                    "no vault is enabled: set `[providers] enable_google_secrets = true` and its credentials",
-                ));
+                return Err(usage(format!(
+                    "no vault is enabled: set `[providers] enable_<vault> = true` and its settings (vaults: {})",
+                    strata::vaults::known_names()
+                )));
             }
-            _ => return Err(usage("several vaults are enabled: choose one with --vault")),
+            _ => {
+                return Err(usage("several vaults are enabled: choose one with --vault"));
+            }
         },
     };
     // the profile's TOML files only (not the environment), without the vault
@@ -461,7 +484,6 @@ async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> Cmd
     let text = toml::to_string(&Value::Table(doc).to_toml())
         .map_err(|e| Error::new(ErrorKind::Other, format!("cannot render TOML: {e}")))?;
     let secret = strata::secrecy::SecretString::from(text);
-    strata_core_check_size(target.kind.vault, &path, &secret)?;
     let (name, version) = target.provider.store(&path, &secret).await?;
     let files: Vec<String> = strata
         .secrets_files()
@@ -471,7 +493,7 @@ async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> Cmd
         .collect();
     if ctx.json {
         print_json(
-            &json!({"vault": target.kind.section, "secret": name, "version": version, "values": count, "files": files}),
+            &json!({"vault": target.descriptor.section, "secret": name, "version": version, "values": count, "files": files}),
         );
     } else {
         println!(
@@ -481,18 +503,10 @@ async fn push(ctx: &Ctx, vault: Option<String>, pipeline: Option<String>) -> Cmd
             } else {
                 files.join(", ")
             },
-            target.kind.section
+            target.descriptor.section
         );
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn strata_core_check_size(
-    vault: strata::Vault,
-    path: &Path,
-    secret: &strata::secrecy::SecretString,
-) -> Result<(), Error> {
-    strata::vault::check_size(vault, &path.to_string(), secret)
 }
 
 fn workspace(ctx: &Ctx, action: WorkspaceAction) -> CmdResult {

@@ -106,7 +106,7 @@ enum Command {
     Check,
     /// Store the profile's merged secrets files as a new version of the vault's dlt_secrets_toml
     Push {
-        /// The vault to push to (google, aws, azure); needed when several are enabled
+        /// The vault to push to; needed when several are enabled
         #[arg(long, value_name = "VAULT")]
         vault: Option<String>,
         /// Push to PIPELINE-dlt_secrets_toml, under a [PIPELINE] table
@@ -156,8 +156,25 @@ fn init_logging() {
 }
 
 /// Parses the arguments and runs the command.
+/// The command line, with the help texts that list the vault backends.
+fn command() -> clap::Command {
+    use clap::CommandFactory;
+    let vaults = strata::vaults::known_names();
+    Cli::command().mut_subcommand("push", |push| {
+        push.mut_arg("vault", |arg| {
+            arg.help(format!(
+                "The vault to push to ({vaults}); needed when several are enabled"
+            ))
+        })
+    })
+}
+
 pub(crate) fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::FromArgMatches;
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     init_logging();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()

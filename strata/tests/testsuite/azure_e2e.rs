@@ -82,3 +82,50 @@ async fn bootstrap_from_environment_variables_alone_get_push_check() {
     assert!(r.stderr().contains("azure_key_vault"), "{}", r.stderr());
     assert!(!r.all().contains("canary"), "{}", r.all());
 }
+
+/// `[providers.azure_key_vault] timeout` from a TOML file is applied (the
+/// key was once silently dropped by a hand-kept key list): a vault that
+/// answers after 5 s fails each 0.3 s try, and the lookup gives up at the
+/// 2 s `deadline`, saying how many tries it made. Without the timeout, the
+/// one try would run into the deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_timeout_setting_from_toml_is_applied() {
+    let kv = LocalKeyVault::start().await;
+    kv.put(
+        "sources--pipedrive",
+        "[sources.pipedrive]\napi_key = \"x\"\n",
+    );
+    let principal = kv.principal().clone();
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        &format!(
+            "[providers]\nenable_azure_key_vault = true\n[providers.azure_key_vault]\nvault_url = \"{}\"\nauthority_host = \"{}\"\ntimeout = 0.3\ndeadline = 2\n",
+            kv.vault_url(),
+            kv.authority_host()
+        ),
+    );
+    p.write(
+        ".dlt/secrets.toml",
+        &format!(
+            "[providers.azure_key_vault]\nca_certificate = {}\n[providers.azure_key_vault.credentials]\nazure_tenant_id = \"{}\"\nazure_client_id = \"{}\"\nazure_client_secret = \"{}\"\n",
+            strata::Value::from(kv.ca_certificate_pem()).to_toml(),
+            principal.tenant_id,
+            principal.client_id,
+            principal.client_secret
+        ),
+    );
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.ok().stdout(), "x");
+    kv.set_latency(std::time::Duration::from_secs(5));
+    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    assert_eq!(r.code(), 2, "{}", r.all());
+    let err = r.stderr();
+    let tries: u32 = err
+        .split("gave up after ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count of tries: {err}"));
+    assert!(tries >= 2, "{err}");
+}

@@ -409,7 +409,7 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
         creds.insert("region_name".into(), "us-east-1".into());
         creds.insert("endpoint_url".into(), moto.endpoint().into());
         t.insert("credentials".into(), strata::Value::Table(creds));
-        let backend = strata_aws::AwsBackend::connect(&strata_aws::AwsConfig::from_table(&t).unwrap())
+        let backend = strata_aws::AwsBackend::connect(&strata_aws::AwsConfig::from_table(&t).await.unwrap())
             .await
             .unwrap();
         use strata::vault::VaultBackend;

@@ -360,17 +360,20 @@ fn single_values_vault() -> std::sync::Arc<strata::vault::MemoryVault> {
     vault
 }
 
-const PREFETCH: strata::vault::VaultOptions = strata::vault::VaultOptions {
-    only_secrets: true,
-    only_toml_fragments: false,
-    list_secrets: false,
-    prefetch_single_values: true,
-};
+fn prefetch_options() -> strata::vault::VaultOptions {
+    strata::vault::VaultOptions {
+        only_secrets: true,
+        only_toml_fragments: false,
+        list_secrets: false,
+        prefetch_single_values: true,
+        ..strata::vault::VaultOptions::default()
+    }
+}
 
 #[tokio::test(start_paused = true)]
 async fn prefetching_single_values_takes_three_rounds_for_the_names_dlt_asks() {
     let vault = single_values_vault();
-    let (_p, s) = with_vault(&vault, PREFETCH);
+    let (_p, s) = with_vault(&vault, prefetch_options());
     // dlt_secrets_toml, then the fragments, then the native value's three
     // walk paths and the five fields together
     assert_eq!(rounds(&s).await, 3);
@@ -387,7 +390,7 @@ async fn prefetching_single_values_takes_three_rounds_for_the_names_dlt_asks() {
     let vault = single_values_vault();
     let options = strata::vault::VaultOptions {
         list_secrets: true,
-        ..PREFETCH
+        ..prefetch_options()
     };
     let (_p, s) = with_vault(&vault, options);
     assert_eq!(rounds(&s).await, 2);
@@ -412,7 +415,7 @@ async fn prefetching_asks_nothing_more_when_a_document_answers() {
             vault.set_latency(LATENCY);
             let options = strata::vault::VaultOptions {
                 prefetch_single_values: prefetch,
-                ..PREFETCH
+                ..prefetch_options()
             };
             let (_p, s) = with_vault(&vault, options);
             assert_eq!(rounds(&s).await, rounds_wanted, "{name} {prefetch}");
@@ -439,7 +442,7 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
     .unwrap();
     s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
         vault.clone(),
-        PREFETCH,
+        prefetch_options(),
     )));
     let w: WithNative = s
         .resolve(&["destination", "warehouse"], None)
@@ -460,7 +463,7 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
         vault.set_latency(LATENCY);
         let options = strata::vault::VaultOptions {
             prefetch_single_values: prefetch,
-            ..PREFETCH
+            ..prefetch_options()
         };
         let (_p, s) = with_vault(&vault, options);
         let start = tokio::time::Instant::now();

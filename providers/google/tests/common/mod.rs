@@ -1,11 +1,10 @@
 //! Helpers shared by the Google tests and the latency example.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
 use strata_conformance::google::LocalSecretManager;
 use strata_core::vault::{VaultOptions, VaultProvider};
 use strata_core::{Lookup, Path, Resolver, Table, Value};
-use strata_google::{GoogleBackend, GoogleConfig, Tuning};
+use strata_google::{GoogleBackend, GoogleConfig};
 
 /// The `[providers.google_secrets]` table for a local server, as dlt's
 /// bootstrap writes it: project_id, client_email, private_key, no key id.
@@ -33,14 +32,8 @@ pub fn section(server: &LocalSecretManager) -> Table {
 
 /// A backend with a short backoff.
 pub async fn backend(server: &LocalSecretManager) -> GoogleBackend {
-    let config = GoogleConfig::from_table(&section(server)).unwrap();
-    let tuning = Tuning {
-        initial_backoff: Some(Duration::from_millis(5)),
-        max_attempts: Some(4),
-    };
-    GoogleBackend::connect_tuned(&config, &tuning)
-        .await
-        .unwrap()
+    let config = GoogleConfig::from_table(&section(server)).await.unwrap();
+    GoogleBackend::connect(&config).await.unwrap()
 }
 
 /// A vault provider over the server.

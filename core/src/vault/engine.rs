@@ -1,137 +1,28 @@
-//! The vault engine (SPEC §7).
-//!
-//! A vault backend implements two calls, [`VaultBackend::fetch`] (one secret
-//! by name) and optionally [`VaultBackend::list`]. [`VaultProvider`] does the
-//! rest: the fetch plan (`dlt_secrets_toml`, section fragments, single
-//! values), `only_secrets`, `only_toml_fragments`, `list_secrets`, a cache of
-//! every fetch with one request per name under concurrency, concurrent
-//! fetches merged in plan order, and the error mapping (access denied on a
-//! fetch is "nothing" plus a warning; every other error fails the lookup).
+//! The vault document provider: the fetch plan, the cache and the error
+//! mapping every backend shares.
 
-mod memory;
-mod settings;
-
-pub use memory::MemoryVault;
-pub use settings::Settings;
-
+use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions};
 use crate::error::{Error, ErrorKind};
-use crate::naming::{NameError, NamingRule};
+use crate::naming::NamingRule;
 use crate::path::Path;
 use crate::provider::{Answer, Detail, Found, Location, Provenance, Provider, Query};
 use crate::trace::Outcome;
 use crate::value::{Table, Value, parse_table_text};
 use async_trait::async_trait;
+use backon::BackoffBuilder;
 use secrecy::{ExposeSecret, SecretString};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::OnceCell;
 use zeroize::Zeroize;
 
-/// The key of a whole `secrets.toml` stored as one secret.
-pub const SECRETS_TOML_KEY: &str = "dlt_secrets_toml";
-/// Top sections whose fragments are fetched, in this order.
-pub const KNOWN_SECTIONS: [&str; 2] = ["sources", "destination"];
-
-/// What a fetch found.
-#[derive(Debug)]
-pub enum Fetched {
-    /// The secret's text (the latest, or the pinned, version).
-    Found(SecretString),
-    /// No such secret (or no enabled version).
-    NotFound,
-}
-
-/// A vault's client: one fetch by name, and optionally a listing.
-///
-/// Behaviour the conformance suite checks (`strata_conformance::vault`):
-/// - `fetch` returns the stored text exactly, for payloads up to the vault's
-///   size limit, and [`Fetched::NotFound`] for a name that is not stored;
-/// - a payload that is not UTF-8 text is an error, not a value;
-/// - access denied is an [`ErrorKind::PermissionDenied`] error, refused
-///   credentials [`ErrorKind::Unauthenticated`], an unreachable or failing
-///   service [`ErrorKind::Unavailable`] (after the client's own retries),
-///   throttling [`ErrorKind::RateLimited`];
-/// - `list` returns every secret name, across pages;
-/// - no error message holds a secret's text.
-#[async_trait]
-pub trait VaultBackend: Send + Sync + fmt::Debug {
-    /// Short name used in traces and config (`google_secrets`).
-    fn name(&self) -> &str;
-
-    /// The rule that turns a path into a secret name.
-    fn naming(&self) -> NamingRule;
-
-    /// Fetches one secret by name.
-    async fn fetch(&self, name: &str) -> Result<Fetched, Error>;
-
-    /// Whether [`VaultBackend::list`] is supported.
-    fn can_list(&self) -> bool {
-        false
-    }
-
-    /// Whether the vault's names are case-insensitive (Azure): listed names
-    /// are then compared without case.
-    fn names_case_insensitive(&self) -> bool {
-        false
-    }
-
-    /// Every secret name in the vault.
-    async fn list(&self) -> Result<Vec<String>, Error> {
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("{} cannot list secrets", self.name()),
-        ))
-    }
-
-    /// Stores `value` as a new version of the secret `name` (creating the
-    /// secret if needed) and returns the new version's id. Optional.
-    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
-        let _ = (name, value);
-        Err(Error::new(
-            ErrorKind::Unsupported,
-            format!("{} cannot store secrets", self.name()),
-        ))
-    }
-
-    /// What to grant when reading a secret is denied
-    /// (`roles/secretmanager.secretAccessor`).
-    fn access_hint(&self) -> String;
-
-    /// Where the vault is (`projects/p`, a vault URL), for reports.
-    fn location(&self) -> String;
-}
-
-/// The options of SPEC §7, from `[providers.<vault>]`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct VaultOptions {
-    /// Answer only secret lookups.
-    pub only_secrets: bool,
-    /// Fetch only `dlt_secrets_toml` and the section fragments, never a
-    /// single value.
-    pub only_toml_fragments: bool,
-    /// List all names once, then never fetch a name that is not listed.
-    pub list_secrets: bool,
-    /// When a typed configuration's lookups reach this vault for single
-    /// values (`only_toml_fragments` and `list_secrets` off), fetch the
-    /// names its native value and its fields may need in one round, instead
-    /// of one walk path after the other. Faster (three round trips where
-    /// the walk takes up to six), but it may fetch names a one-by-one walk
-    /// would not (the fields, when the native value is found).
-    pub prefetch_single_values: bool,
-}
-
-impl Default for VaultOptions {
-    /// dlt's defaults: only secrets, only fragments, no listing.
-    fn default() -> Self {
-        Self {
-            only_secrets: true,
-            only_toml_fragments: true,
-            list_secrets: false,
-            prefetch_single_values: false,
-        }
-    }
-}
+/// The first delay between two tries of a call.
+const RETRY_MIN_DELAY: Duration = Duration::from_millis(100);
+/// The longest delay between two tries.
+const RETRY_MAX_DELAY: Duration = Duration::from_secs(4);
 
 /// A fetched secret, parsed once.
 struct Secret {
@@ -293,20 +184,99 @@ impl VaultProvider {
         self.listing
             .get_or_try_init(|| async {
                 let names = self
-                    .backend
-                    .list()
+                    .retried("list the secrets", || self.backend.list())
                     .await
                     .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
-                let fold = self.backend.names_case_insensitive();
+                let naming = self.backend.naming();
                 Ok::<_, Error>(Arc::new(
-                    names
-                        .into_iter()
-                        .map(|n| if fold { n.to_lowercase() } else { n })
-                        .collect(),
+                    names.iter().map(|n| naming.comparable(n)).collect(),
                 ))
             })
             .await
             .cloned()
+    }
+
+    /// One call to the backend, bounded by the timeout: no answer in time
+    /// is a temporary [`ErrorKind::Unavailable`] error.
+    async fn attempt<T>(
+        &self,
+        what: &str,
+        call: impl Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        let limit = self.options.timeout;
+        match tokio::time::timeout(limit, call).await {
+            Ok(result) => result,
+            Err(_) => Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "{what}: no answer within {} s (the `timeout` setting)",
+                    limit.as_secs_f64()
+                ),
+            )
+            .set_temporary(true)),
+        }
+    }
+
+    /// A call tried until it succeeds, fails for good, or the deadline
+    /// passes: temporary failures (throttling, server errors, dropped
+    /// connections, timeouts) are tried again after an exponential backoff
+    /// with jitter. An error after more than one try says how many were
+    /// made.
+    async fn retried<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T, Error>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let started = tokio::time::Instant::now();
+        let deadline = started + self.options.deadline;
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_jitter()
+            .with_min_delay(RETRY_MIN_DELAY)
+            .with_max_delay(RETRY_MAX_DELAY)
+            .without_max_times()
+            .build();
+        let mut tries = 0u32;
+        let mut last: Option<Error> = None;
+        loop {
+            tries += 1;
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            let result = match tokio::time::timeout(left, self.attempt(what, call())).await {
+                Ok(result) => result,
+                // cut short by the deadline: the failure before it says more
+                Err(_) => Err(last.take().unwrap_or_else(|| {
+                    Error::new(
+                        ErrorKind::Unavailable,
+                        format!("{what}: no answer before the deadline"),
+                    )
+                    .set_temporary(true)
+                })),
+            };
+            let e = match result {
+                Ok(v) => return Ok(v),
+                Err(e) if !e.is_temporary() => return Err(e),
+                Err(e) => e,
+            };
+            let delay = delays.next().unwrap_or(RETRY_MAX_DELAY);
+            let now = tokio::time::Instant::now();
+            if now + delay >= deadline {
+                let took = now.duration_since(started).as_secs_f64();
+                let note = if tries == 1 {
+                    format!("(1 try in {took:.1} s; the `deadline` setting allows no other)")
+                } else {
+                    format!("(gave up after {tries} tries in {took:.1} s, the `deadline` setting)")
+                };
+                return Err(e.with_note(note));
+            }
+            tracing::debug!(
+                vault = self.backend.name(),
+                what,
+                tries,
+                kind = %e.kind(),
+                "a passing failure: trying again"
+            );
+            last = Some(e);
+            tokio::time::sleep(delay).await;
+        }
     }
 
     fn cell(&self, name: &str) -> Arc<OnceCell<Cached>> {
@@ -320,11 +290,7 @@ impl VaultProvider {
     /// Fetches one name through the cache; one request per name even when
     /// many lookups ask at once.
     async fn fetch(&self, name: &str) -> Result<(Cached, Outcome), Error> {
-        let listed_as = if self.backend.names_case_insensitive() {
-            name.to_lowercase()
-        } else {
-            name.to_owned()
-        };
+        let listed_as = self.backend.naming().comparable(name);
         if self.options.list_secrets && !self.listing().await?.contains(&listed_as) {
             return Ok((Cached::Missing, Outcome::Skipped("not listed".into())));
         }
@@ -332,7 +298,10 @@ impl VaultProvider {
         let was_cached = cell.initialized();
         let cached = cell
             .get_or_try_init(|| async {
-                match self.backend.fetch(name).await {
+                match self
+                    .retried(&format!("read `{name}`"), || self.backend.fetch(name))
+                    .await
+                {
                     Ok(Fetched::Found(text)) => {
                         let doc = parse_document(text.expose_secret());
                         Ok(Cached::Found(Arc::new(Secret { text, doc })))
@@ -476,10 +445,15 @@ impl VaultProvider {
         path: &Path,
         value: &SecretString,
     ) -> Result<(String, String), Error> {
-        let name = self.backend.naming().name(path)?;
+        let naming = self.backend.naming();
+        let name = naming.name(path)?;
+        naming
+            .check_value_size(&name, value.expose_secret().len())
+            .map_err(Error::from)?;
+        // one attempt: a store that timed out may still have been made, and
+        // a second one would add another version
         let version = self
-            .backend
-            .store(&name, value)
+            .attempt(&format!("write `{name}`"), self.backend.store(&name, value))
             .await
             .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
         // a later lookup must see the new value
@@ -501,7 +475,7 @@ impl Provider for VaultProvider {
     }
 
     fn naming(&self) -> NamingRule {
-        self.backend.naming()
+        NamingRule::Vault(self.backend.naming().clone())
     }
 
     async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
@@ -593,14 +567,4 @@ impl Provider for VaultProvider {
             present: true,
         }]
     }
-}
-
-/// Errors when `value` is over `vault`'s size limit (before any request).
-pub fn check_size(
-    vault: crate::naming::Vault,
-    name: &str,
-    value: &SecretString,
-) -> Result<(), Error> {
-    crate::naming::check_value_size(vault, name, value.expose_secret().len())
-        .map_err(|e: NameError| Error::new(ErrorKind::ConfigInvalid, e.to_string()))
 }

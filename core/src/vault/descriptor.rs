@@ -1,0 +1,55 @@
+//! What a vault backend crate declares about itself, in one value: the
+//! facade keeps a list of these and every command iterates it, so adding a
+//! backend is one crate and one line.
+
+use super::VaultProvider;
+use crate::error::Error;
+use crate::naming::VaultNaming;
+use crate::resolver::Resolver;
+use crate::typed::FieldSpec;
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+/// The future [`Descriptor::build`] returns.
+pub type BuildFuture<'a> = Pin<Box<dyn Future<Output = Result<VaultProvider, Error>> + Send + 'a>>;
+
+/// A vault backend, as data.
+pub struct Descriptor {
+    /// The short name users type (`strata push --vault NAME`), also the
+    /// facade's cargo feature that compiles the backend in.
+    pub name: &'static str,
+    /// The settings table, `[providers.<section>]`; the switch is always
+    /// `[providers] enable_<section>` (SPEC §7).
+    pub section: &'static str,
+    /// The naming rule with its default settings (what `strata names`
+    /// shows).
+    pub naming: VaultNaming,
+    /// The keys of `[providers.<section>]`: the fields of the backend's
+    /// settings configuration (`#[derive(Configuration)]`).
+    pub settings: &'static [FieldSpec],
+    /// Builds the provider, its settings resolved from the chain above it
+    /// (environment variables and the profile's files).
+    pub build: for<'a> fn(&'a Resolver) -> BuildFuture<'a>,
+}
+
+impl Descriptor {
+    /// `enable_<section>`, the key under `[providers]` that turns it on.
+    pub fn switch(&self) -> String {
+        format!("enable_{}", self.section)
+    }
+
+    /// The vault's display name.
+    pub fn display_name(&self) -> &'static str {
+        self.naming.vault
+    }
+}
+
+impl fmt::Debug for Descriptor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Descriptor")
+            .field("name", &self.name)
+            .field("section", &self.section)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,146 @@
+//! The vault engine (SPEC §7).
+//!
+//! A vault backend implements two calls, [`VaultBackend::fetch`] (one secret
+//! by name) and optionally [`VaultBackend::list`]. [`VaultProvider`] does the
+//! rest: the fetch plan (`dlt_secrets_toml`, section fragments, single
+//! values), `only_secrets`, `only_toml_fragments`, `list_secrets`, a cache of
+//! every fetch with one request per name under concurrency, concurrent
+//! fetches merged in plan order, and the error mapping (access denied on a
+//! fetch is "nothing" plus a warning; every other error fails the lookup).
+
+mod descriptor;
+mod engine;
+mod memory;
+mod settings;
+
+pub use descriptor::{BuildFuture, Descriptor};
+pub use engine::VaultProvider;
+pub use memory::{MEMORY_NAMING, MemoryVault};
+pub use settings::{CommonSettings, settings_from_table};
+
+use crate::error::{Error, ErrorKind};
+use crate::naming::VaultNaming;
+use async_trait::async_trait;
+use secrecy::SecretString;
+use std::fmt;
+use std::time::Duration;
+
+/// The key of a whole `secrets.toml` stored as one secret.
+pub const SECRETS_TOML_KEY: &str = "dlt_secrets_toml";
+/// Top sections whose fragments are fetched, in this order.
+pub const KNOWN_SECTIONS: [&str; 2] = ["sources", "destination"];
+
+/// What a fetch found.
+#[derive(Debug)]
+pub enum Fetched {
+    /// The secret's text (the latest, or the pinned, version).
+    Found(SecretString),
+    /// No such secret (or no enabled version).
+    NotFound,
+}
+
+/// A vault's client: one fetch by name, and optionally a listing.
+///
+/// Behaviour the conformance suite checks (`strata_conformance::vault`):
+/// - `fetch` returns the stored text exactly, for payloads up to the vault's
+///   size limit, and [`Fetched::NotFound`] for a name that is not stored;
+/// - a payload that is not UTF-8 text is an error, not a value;
+/// - access denied is an [`ErrorKind::PermissionDenied`] error, refused
+///   credentials [`ErrorKind::Unauthenticated`], an unreachable or failing
+///   service [`ErrorKind::Unavailable`], throttling
+///   [`ErrorKind::RateLimited`]; the passing ones (throttling, 5xx, a
+///   dropped connection, a timeout) are marked temporary, and the engine
+///   retries them within [`VaultOptions::deadline`] (a backend makes one
+///   attempt per call: its client's own retries are off);
+/// - `list` returns every secret name, across pages;
+/// - no error message holds a secret's text.
+#[async_trait]
+pub trait VaultBackend: Send + Sync + fmt::Debug {
+    /// Short name used in traces and config: the settings section.
+    fn name(&self) -> &str;
+
+    /// The rule that turns a path into a secret name, as the backend was
+    /// configured (a prefix setting, say).
+    fn naming(&self) -> &VaultNaming;
+
+    /// Fetches one secret by name.
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error>;
+
+    /// Whether [`VaultBackend::list`] is supported.
+    fn can_list(&self) -> bool {
+        false
+    }
+
+    /// Every secret name in the vault.
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot list secrets", self.name()),
+        ))
+    }
+
+    /// Stores `value` as a new version of the secret `name` (creating the
+    /// secret if needed) and returns the new version's id. Optional. The
+    /// engine has checked the value against the naming rule's size limit.
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        let _ = (name, value);
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot store secrets", self.name()),
+        ))
+    }
+
+    /// What to grant when reading a secret is denied
+    /// (`roles/secretmanager.secretAccessor`).
+    fn access_hint(&self) -> String;
+
+    /// Where the vault is (`projects/p`, a vault URL), for reports.
+    fn location(&self) -> String;
+}
+
+/// The options of SPEC §7, from `[providers.<vault>]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct VaultOptions {
+    /// Answer only secret lookups.
+    pub only_secrets: bool,
+    /// Fetch only `dlt_secrets_toml` and the section fragments, never a
+    /// single value.
+    pub only_toml_fragments: bool,
+    /// List all names once, then never fetch a name that is not listed.
+    pub list_secrets: bool,
+    /// When a typed configuration's lookups reach this vault for single
+    /// values (`only_toml_fragments` and `list_secrets` off), fetch the
+    /// names its native value and its fields may need in one round, instead
+    /// of one walk path after the other. Faster (three round trips where
+    /// the walk takes up to six), but it may fetch names a one-by-one walk
+    /// would not (the fields, when the native value is found).
+    pub prefetch_single_values: bool,
+    /// How long one call to the backend (a fetch, a listing, a store,
+    /// token requests included) may take before it counts as failed.
+    pub timeout: Duration,
+    /// How long one call may take with its retries: a call that failed
+    /// for a passing reason (throttling, a server error, a dropped
+    /// connection, a timeout) is tried again, with exponential backoff and
+    /// jitter, until it succeeds or this much time has passed.
+    pub deadline: Duration,
+}
+
+/// The default of [`VaultOptions::timeout`].
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`VaultOptions::deadline`].
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(60);
+
+impl Default for VaultOptions {
+    /// dlt's defaults: only secrets, only fragments, no listing; 10 s per
+    /// call, 60 s with retries.
+    fn default() -> Self {
+        Self {
+            only_secrets: true,
+            only_toml_fragments: true,
+            list_secrets: false,
+            prefetch_single_values: false,
+            timeout: DEFAULT_TIMEOUT,
+            deadline: DEFAULT_DEADLINE,
+        }
+    }
+}
