@@ -1,38 +1,64 @@
-//! The shared conformance suite every strata provider runs.
+//! The shared conformance suite every strata provider and vault backend
+//! runs, as a library.
 //!
-//! A backend supplies a [`Harness`]: it makes a provider holding given
-//! values and says which [`Capabilities`] it has. [`run`] then executes every
-//! case of the suite that applies and panics with the list of failures, or
-//! when no case ran at all. A new case added to [`CASES`] reaches every
-//! backend without editing any of them.
+//! A provider supplies a [`Harness`] (make a provider holding these values;
+//! what it can do). A vault backend supplies a [`VaultHarness`] (make a
+//! backend over a vault set up as asked; which faults its server can
+//! inject) and the suite reads everything else from the backend's own
+//! [`Descriptor`](strata_core::vault::Descriptor): its naming rule, limits
+//! and capabilities. Every case is its own test (a libtest-mimic trial)
+//! named `<harness>::<group>::<case>`, so one case can be run by name and a
+//! failure names the case with its message. A case is registered only when
+//! it applies; a new case reaches every backend without editing any.
+//!
+//! Three groups:
+//! - `provider`: the [`Provider`] contract, one case per bullet of its
+//!   documentation; vault backends run it through the vault engine;
+//! - `vault`: what a backend must do (names round-trip, limits, denied and
+//!   failing calls, listing, storing, request counts per layout);
+//! - `engine`: the vault engine's own behaviour (fetch plan, cache, single
+//!   flight, options, retries and deadlines), run once, against the
+//!   in-memory vault ([`Suite::engine`]).
 //!
 //! ```text
+//! # providers/<name>/Cargo.toml
+//! [[test]]
+//! name = "conformance"
+//! harness = false
+//!
 //! // providers/<name>/tests/conformance.rs
-//! #[tokio::test]
-//! async fn conformance() {
-//!     strata_conformance::run(&MyHarness::new()).await;
+//! fn main() -> std::process::ExitCode {
+//!     let suite = strata_conformance::Suite::new();
+//!     let harness = suite.block_on(MyHarness::start());
+//!     suite.vault(harness).run()
 //! }
 //! ```
+//!
+//! A run in which no case passed (and none was filtered out) is a failure.
 #![warn(missing_docs)]
+
+mod counting;
+mod engine;
+mod provider;
+mod vault;
+
+pub use counting::Counting;
+pub use vault::{
+    Fault, MemoryHarness as MemoryVaultHarness, SUITE_DEADLINE, SUITE_TIMEOUT, ServerFaults,
+    VaultHarness, VaultSetup,
+};
 
 use futures::FutureExt;
 use futures::future::BoxFuture;
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::process::ExitCode;
 use std::sync::Arc;
 use strata_core::naming::NamingRule;
 use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
 
-pub mod azure;
-mod cases;
-pub mod google;
-mod http;
-pub mod moto;
-pub mod proxy;
-pub mod vault;
-
-pub use vault::{Fault, VaultCapabilities, VaultHarness, VaultSetup, run_vault};
-
-/// What a provider can do; cases that do not apply are not run.
+/// What a provider can do; cases that do not apply are not registered.
 #[derive(Debug, Clone)]
 pub struct Capabilities {
     /// The provider may hold secrets.
@@ -44,8 +70,7 @@ pub struct Capabilities {
     /// The provider returns typed values (integers, tables) rather than text
     /// that converts on request.
     pub typed_values: bool,
-    /// The provider can hold an empty string (AWS cannot store an empty
-    /// secret string).
+    /// The provider can hold an empty string.
     pub empty_values: bool,
 }
 
@@ -64,19 +89,17 @@ impl Stored {
     /// # Panics
     /// When `path` does not parse; the suite only passes valid paths.
     pub fn new(path: &str, value: impl Into<Value>) -> Self {
-        #[allow(clippy::expect_used)]
-        let path = Path::parse(path).expect("the suite passes valid paths");
         Self {
-            path,
+            path: crate::path(path),
             value: value.into(),
         }
     }
 }
 
-/// What a backend supplies to run the suite.
+/// What a provider supplies to run the suite.
 #[async_trait::async_trait]
 pub trait Harness: Send + Sync {
-    /// The backend's name, for the report.
+    /// The provider's name, the first part of every case's name.
     fn name(&self) -> &str;
     /// What the provider can do.
     fn capabilities(&self) -> Capabilities;
@@ -87,85 +110,172 @@ pub trait Harness: Send + Sync {
 /// The outcome of one case.
 pub type CaseResult = Result<(), String>;
 
-/// One check of the suite.
-pub struct Case {
-    /// The case's name.
-    pub name: &'static str,
-    /// Whether it applies to a provider with these capabilities.
-    pub applies: fn(&Capabilities) -> bool,
-    /// The check.
-    pub run: for<'a> fn(&'a dyn Harness) -> BoxFuture<'a, CaseResult>,
+/// The trials of one test binary, and the runtime they run on.
+pub struct Suite {
+    runtime: Arc<tokio::runtime::Runtime>,
+    trials: Vec<Trial>,
+    serial: bool,
 }
 
-pub use cases::CASES;
-
-/// What [`run_cases`] did.
-#[derive(Debug, Default)]
-pub struct Report {
-    /// Cases that ran and passed.
-    pub passed: Vec<&'static str>,
-    /// Cases that ran and failed, with why.
-    pub failed: Vec<(&'static str, String)>,
-    /// Cases that do not apply to this provider.
-    pub not_applicable: Vec<&'static str>,
+impl Default for Suite {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
-/// Runs every applicable case and reports, without panicking.
-pub async fn run_cases(harness: &dyn Harness) -> Report {
-    let caps = harness.capabilities();
-    let mut report = Report::default();
-    for case in CASES {
-        if !(case.applies)(&caps) {
-            report.not_applicable.push(case.name);
-            continue;
+impl Suite {
+    /// An empty suite with a multi-threaded runtime (the local servers run
+    /// on it while a case waits).
+    ///
+    /// # Panics
+    /// When no runtime can be started.
+    pub fn new() -> Self {
+        #[allow(clippy::expect_used)]
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a tokio runtime");
+        Self {
+            runtime: Arc::new(runtime),
+            trials: Vec::new(),
+            serial: false,
         }
-        let outcome = AssertUnwindSafe((case.run)(harness)).catch_unwind().await;
-        match outcome {
-            Ok(Ok(())) => report.passed.push(case.name),
-            Ok(Err(why)) => report.failed.push((case.name, why)),
-            Err(panic) => {
-                let why = panic
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-                    .unwrap_or_else(|| "panicked".to_owned());
-                report.failed.push((case.name, format!("panicked: {why}")));
+    }
+
+    /// Runs `f` to completion on the suite's runtime (to start servers).
+    pub fn block_on<F: Future>(&self, f: F) -> F::Output {
+        self.runtime.block_on(f)
+    }
+
+    /// Registers the provider cases that apply to `harness`.
+    pub fn provider<H: Harness + 'static>(mut self, harness: H) -> Self {
+        let harness: Arc<dyn Harness> = Arc::new(harness);
+        self.add_provider_cases(harness);
+        self
+    }
+
+    fn add_provider_cases(&mut self, harness: Arc<dyn Harness>) {
+        let caps = harness.capabilities();
+        let prefix = harness.name().to_owned();
+        for case in provider::CASES {
+            if !(case.applies)(&caps) {
+                continue;
             }
+            let harness = harness.clone();
+            let run = case.run;
+            self.add(format!("{prefix}::provider::{}", case.name), async move {
+                run(harness.as_ref()).await
+            });
         }
     }
-    report
-}
 
-/// Runs the suite and panics when a case fails or when none ran.
-///
-/// # Panics
-/// On any failure, listing every failed case.
-pub async fn run(harness: &dyn Harness) -> Report {
-    let report = run_cases(harness).await;
-    finish(harness.name(), report)
-}
-
-/// Prints the counts and panics when a case failed or none ran.
-pub(crate) fn finish(name: &str, report: Report) -> Report {
-    eprintln!(
-        "conformance[{name}]: {} passed, {} failed, {} not applicable",
-        report.passed.len(),
-        report.failed.len(),
-        report.not_applicable.len()
-    );
-    if !report.failed.is_empty() {
-        let list: Vec<String> = report
-            .failed
-            .iter()
-            .map(|(case, why)| format!("  - {case}: {why}"))
-            .collect();
-        panic!("conformance[{name}] failed:\n{}", list.join("\n"));
+    /// Registers the vault cases that apply to `harness`'s backend, and the
+    /// provider cases run through the vault engine over it.
+    pub fn vault<H: VaultHarness + 'static>(mut self, harness: H) -> Self {
+        let harness: Arc<dyn VaultHarness> = Arc::new(harness);
+        self.serial |= harness.serial();
+        self.add_provider_cases(Arc::new(vault::AsProvider::new(harness.clone())));
+        let prefix = harness.descriptor().section.to_owned();
+        for case in vault::CASES {
+            if !(case.applies)(harness.descriptor(), &harness.server()) {
+                continue;
+            }
+            let harness = harness.clone();
+            let run = case.run;
+            self.add(format!("{prefix}::vault::{}", case.name), async move {
+                run(&vault::Ctx::new(harness.as_ref())).await
+            });
+        }
+        self
     }
-    assert!(
-        !report.passed.is_empty(),
-        "conformance[{name}]: no case ran, which is a failure"
-    );
-    report
+
+    /// Registers the vault engine's cases, run against the in-memory vault.
+    pub fn engine(mut self) -> Self {
+        for case in engine::CASES {
+            let run = case.run;
+            self.add(format!("engine::{}", case.name), async move {
+                run(&vault::Ctx::new(&vault::MemoryHarness)).await
+            });
+        }
+        self
+    }
+
+    /// Registers one more test of the binary's own, run on the suite's
+    /// runtime: a check that applies to one backend only.
+    pub fn test<F, Fut>(mut self, name: &str, f: F) -> Self
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = CaseResult> + Send + 'static,
+    {
+        self.add(name.to_owned(), async move { f().await });
+        self
+    }
+
+    /// Runs one case at a time (a harness whose cases share one server
+    /// that each resets).
+    pub fn serial(mut self) -> Self {
+        self.serial = true;
+        self
+    }
+
+    fn add(&mut self, name: String, case: impl Future<Output = CaseResult> + Send + 'static) {
+        let runtime = self.runtime.clone();
+        let case = case.boxed();
+        self.trials.push(Trial::test(name, move || {
+            run_case(&runtime, case).map_err(Failed::from)
+        }));
+    }
+
+    /// Runs the trials the command line selects and returns the exit code:
+    /// a failure when a case failed, or when none passed and none was
+    /// filtered out (a run that tested nothing).
+    pub fn run(self) -> ExitCode {
+        let mut args = Arguments::from_args();
+        if self.serial && args.test_threads.is_none() {
+            args.test_threads = Some(1);
+        }
+        let total = self.trials.len();
+        let conclusion = libtest_mimic::run(&args, self.trials);
+        if conclusion.has_failed() {
+            return ExitCode::FAILURE;
+        }
+        let listing = args.list;
+        if !listing && conclusion.num_passed == 0 && conclusion.num_filtered_out == 0 {
+            eprintln!("no case ran ({total} registered): that is a failure");
+            return ExitCode::FAILURE;
+        }
+        ExitCode::SUCCESS
+    }
+}
+
+/// Runs every provider case that applies to `harness` and returns each
+/// outcome, without the test runner: for checking that the suite itself
+/// catches a broken provider.
+pub async fn provider_outcomes(harness: &dyn Harness) -> Vec<(&'static str, CaseResult)> {
+    let caps = harness.capabilities();
+    let mut out = Vec::new();
+    for case in provider::CASES {
+        if (case.applies)(&caps) {
+            out.push((case.name, (case.run)(harness).await));
+        }
+    }
+    out
+}
+
+/// Runs one case, keeping a panic's message as the failure.
+fn run_case(runtime: &tokio::runtime::Runtime, case: BoxFuture<'static, CaseResult>) -> CaseResult {
+    match runtime.block_on(AssertUnwindSafe(case).catch_unwind()) {
+        Ok(result) => result,
+        Err(panic) => {
+            let why = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            Err(format!("panicked: {why}"))
+        }
+    }
 }
 
 // ---- helpers shared by the cases ----

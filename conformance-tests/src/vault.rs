@@ -1,30 +1,27 @@
-//! The vault cases: every vault backend runs them through
-//! [`run_vault`], which also runs the provider cases of [`crate::CASES`]
-//! against a [`VaultProvider`] over the backend.
+//! The vault backend cases, the harness a backend supplies, and the
+//! in-memory reference harness.
 
-use crate::{Capabilities, Harness, Report, Stored};
+use crate::counting::Counting;
+use crate::{Capabilities, CaseResult, Harness, Stored};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
-use std::collections::HashMap;
-use std::fmt;
-use std::panic::AssertUnwindSafe;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::time::Duration;
 use strata_core::naming::{NamingRule, VaultNaming};
-use strata_core::vault::{Fetched, VaultBackend, VaultOptions, VaultProvider};
-use strata_core::{
-    Error, ErrorKind, Lookup, MemoryProvider, Outcome, Path, Provider, Resolver, Value,
+use strata_core::vault::{
+    Descriptor, MEMORY_DESCRIPTOR, MemoryVault, VaultBackend, VaultOptions, VaultProvider,
 };
+use strata_core::{ErrorKind, Lookup, MemoryProvider, Path, Provider, Resolver, Value};
 
 /// A failure a harness can make its vault produce on every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fault {
     /// Credentials refused (401).
     Unauthenticated,
-    /// Throttled (429), after the client's retries.
+    /// Throttled (429), on every try.
     RateLimited,
-    /// Server errors (503), after the client's retries.
+    /// Server errors (5xx), on every try.
     Unavailable,
     /// No answer in time.
     Timeout,
@@ -49,28 +46,21 @@ impl Fault {
     }
 }
 
-/// What a vault harness can do.
-#[derive(Debug, Clone)]
-pub struct VaultCapabilities {
-    /// The backend's naming rule.
-    pub naming: VaultNaming,
-    /// The backend can list secrets.
-    pub can_list: bool,
-    /// The harness can make fetching a secret fail with access denied.
-    pub can_forbid: bool,
-    /// The harness can make listing fail with access denied.
+/// What a harness's server can be made to do: the only facts the harness
+/// states itself (everything else comes from the backend's descriptor).
+#[derive(Debug, Clone, Default)]
+pub struct ServerFaults {
+    /// Fetching chosen names can be denied.
+    pub forbid: bool,
+    /// Listing can be denied.
     pub forbid_list: bool,
-    /// The faults the harness can inject.
+    /// The faults every call can fail with.
     pub faults: Vec<Fault>,
-    /// The vault's value size limit in bytes.
-    pub max_value_len: usize,
-    /// The vault can store an empty value.
-    pub empty_values: bool,
-    /// The vault can store bytes that are not UTF-8 text.
-    pub binary_values: bool,
+    /// The next calls can fail with a passing server error, then succeed.
+    pub fail_next: bool,
 }
 
-/// What a vault must hold.
+/// What a vault must hold, and how it must misbehave.
 #[derive(Debug, Clone, Default)]
 pub struct VaultSetup {
     /// Secret name and payload (bytes, which may not be UTF-8).
@@ -81,6 +71,9 @@ pub struct VaultSetup {
     pub forbid_list: bool,
     /// A fault every call fails with.
     pub fault: Option<Fault>,
+    /// How many calls fail with a passing server error (503) before the
+    /// server answers again.
+    pub fail_next: usize,
 }
 
 impl VaultSetup {
@@ -99,125 +92,67 @@ impl VaultSetup {
 /// What a vault backend supplies to run the suite.
 #[async_trait::async_trait]
 pub trait VaultHarness: Send + Sync {
-    /// The backend's name, for the report.
-    fn name(&self) -> &str;
-    /// What it can do.
-    fn capabilities(&self) -> VaultCapabilities;
+    /// The backend's descriptor: its naming rule, limits and capabilities.
+    fn descriptor(&self) -> &'static Descriptor;
+    /// What the harness's server can be made to do.
+    fn server(&self) -> ServerFaults;
     /// A fresh backend over a vault set up as asked.
     async fn make(&self, setup: &VaultSetup) -> Arc<dyn VaultBackend>;
-}
-
-/// Counts the calls that reach a backend.
-pub struct Counting {
-    inner: Arc<dyn VaultBackend>,
-    fetches: Mutex<HashMap<String, usize>>,
-    lists: AtomicUsize,
-}
-
-impl Counting {
-    /// Wraps `inner`.
-    pub fn new(inner: Arc<dyn VaultBackend>) -> Self {
-        Self {
-            inner,
-            fetches: Mutex::new(HashMap::new()),
-            lists: AtomicUsize::new(0),
-        }
-    }
-
-    fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, usize>> {
-        match self.fetches.lock() {
-            Ok(g) => g,
-            Err(p) => p.into_inner(),
-        }
-    }
-
-    /// Fetches of `name`.
-    pub fn fetches_of(&self, name: &str) -> usize {
-        self.map().get(name).copied().unwrap_or(0)
-    }
-
-    /// All fetches.
-    pub fn fetches(&self) -> usize {
-        self.map().values().sum()
-    }
-
-    /// The names fetched.
-    pub fn names(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.map().keys().cloned().collect();
-        v.sort();
-        v
-    }
-
-    /// List calls.
-    pub fn lists(&self) -> usize {
-        self.lists.load(Ordering::SeqCst)
-    }
-}
-
-impl fmt::Debug for Counting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Counting")
-            .field("inner", &self.inner)
-            .finish_non_exhaustive()
-    }
-}
-
-#[async_trait::async_trait]
-impl VaultBackend for Counting {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn naming(&self) -> &VaultNaming {
-        self.inner.naming()
-    }
-    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
-        *self.map().entry(name.to_owned()).or_default() += 1;
-        self.inner.fetch(name).await
-    }
-    fn can_list(&self) -> bool {
-        self.inner.can_list()
-    }
-    async fn list(&self) -> Result<Vec<String>, Error> {
-        self.lists.fetch_add(1, Ordering::SeqCst);
-        self.inner.list().await
-    }
-    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
-        self.inner.store(name, value).await
-    }
-    fn access_hint(&self) -> String {
-        self.inner.access_hint()
-    }
-    fn location(&self) -> String {
-        self.inner.location()
+    /// Whether the cases must run one at a time (one shared server that
+    /// each `make` resets).
+    fn serial(&self) -> bool {
+        false
     }
 }
 
 /// The timeout of one call in the vault cases.
-pub const SUITE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(1);
+pub const SUITE_TIMEOUT: Duration = Duration::from_secs(1);
 /// The deadline of one call (retries included) in the vault cases.
-pub const SUITE_DEADLINE: std::time::Duration = std::time::Duration::from_millis(1500);
+pub const SUITE_DEADLINE: Duration = Duration::from_millis(1500);
 
-/// Everything a vault case needs.
-pub struct Ctx<'a> {
-    harness: &'a dyn VaultHarness,
-    caps: VaultCapabilities,
+/// One vault case.
+pub(crate) struct VaultCase {
+    /// The case's name (an identifier).
+    pub(crate) name: &'static str,
+    /// Whether it applies to this backend and server.
+    pub(crate) applies: fn(&Descriptor, &ServerFaults) -> bool,
+    /// The check.
+    pub(crate) run: for<'a> fn(&'a Ctx<'a>) -> BoxFuture<'a, CaseResult>,
 }
 
-impl Ctx<'_> {
-    fn name(&self, path: &str) -> String {
-        #[allow(clippy::expect_used)]
-        let p = Path::parse(path).expect("valid path");
-        self.caps.naming.name(&p).unwrap_or_default()
+/// Everything a vault case needs.
+pub(crate) struct Ctx<'a> {
+    pub(crate) harness: &'a dyn VaultHarness,
+    pub(crate) naming: VaultNaming,
+    pub(crate) server: ServerFaults,
+}
+
+impl<'a> Ctx<'a> {
+    pub(crate) fn new(harness: &'a dyn VaultHarness) -> Self {
+        Self {
+            harness,
+            naming: harness.descriptor().naming.clone(),
+            server: harness.server(),
+        }
     }
 
-    /// A provider over a fresh vault, with the backend's call counter.
-    async fn provider(
+    pub(crate) fn section(&self) -> &'static str {
+        self.harness.descriptor().section
+    }
+
+    pub(crate) fn name(&self, path: &str) -> String {
+        self.naming.name(&crate::path(path)).unwrap_or_default()
+    }
+
+    /// A provider over a fresh vault, with the backend's call counter. The
+    /// suite's timing applies: a failing call gives up within
+    /// [`SUITE_DEADLINE`].
+    pub(crate) async fn provider(
         &self,
         setup: &VaultSetup,
         options: VaultOptions,
     ) -> (Arc<VaultProvider>, Arc<Counting>) {
         let counting = Arc::new(Counting::new(self.harness.make(setup).await));
-        // the suite's timing: faults give up within a second and a half
         let options = VaultOptions {
             timeout: options.timeout.min(SUITE_TIMEOUT),
             deadline: options.deadline.min(SUITE_DEADLINE),
@@ -226,9 +161,17 @@ impl Ctx<'_> {
         let provider = Arc::new(VaultProvider::new(counting.clone(), options));
         (provider, counting)
     }
+
+    async fn harness_hint(&self) -> String {
+        self.harness
+            .make(&VaultSetup::default())
+            .await
+            .access_hint()
+    }
 }
 
-fn open() -> VaultOptions {
+/// Options that read everything: single values included, every lookup.
+pub(crate) fn open() -> VaultOptions {
     VaultOptions {
         only_secrets: false,
         only_toml_fragments: false,
@@ -238,11 +181,15 @@ fn open() -> VaultOptions {
     }
 }
 
-fn path(s: &str) -> Path {
+pub(crate) fn path(s: &str) -> Path {
     crate::path(s)
 }
 
-async fn text(resolver: &Resolver, at: &str, lookup: &Lookup) -> Result<Option<String>, String> {
+pub(crate) async fn text(
+    resolver: &Resolver,
+    at: &str,
+    lookup: &Lookup,
+) -> Result<Option<String>, String> {
     match resolver.get(&path(at), lookup).await {
         Ok(r) => Ok(Some(r.expose().to_text())),
         Err(e) if e.is_missing() => Ok(None),
@@ -250,231 +197,115 @@ async fn text(resolver: &Resolver, at: &str, lookup: &Lookup) -> Result<Option<S
     }
 }
 
-fn chain(p: Arc<VaultProvider>) -> Resolver {
+pub(crate) fn chain(p: Arc<VaultProvider>) -> Resolver {
     Resolver::new().with_provider(p)
 }
 
-type VaultCase = for<'a> fn(&'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>>;
-type Applies = fn(&VaultCapabilities) -> bool;
+/// The in-memory vault as a harness: the reference every case is written
+/// against, and the backend of the engine cases.
+pub struct MemoryHarness;
 
-/// The vault cases: (name, applies, run).
-pub static VAULT_CASES: &[(&str, Applies, VaultCase)] = &[
-    ("dlt_secrets_toml answers", |_| true, secrets_toml_answers),
-    (
-        "dlt_secrets_toml wins over fragments",
-        |_| true,
-        secrets_toml_wins,
-    ),
-    ("fragment order and override", |_| true, fragment_order),
-    ("pipeline scoping", |_| true, pipeline_scoping),
-    (
-        "prefetch_single_values fetches a walk at once",
-        |_| true,
-        prefetch_single_values,
-    ),
-    (
-        "only_toml_fragments skips single values",
-        |_| true,
-        only_fragments,
-    ),
-    (
-        "single values stay values, JSON keys read as tables",
-        |_| true,
-        single_values,
-    ),
-    ("only_secrets", |_| true, only_secrets),
-    (
-        "list_secrets never fetches unlisted names",
-        |c| c.can_list,
-        list_secrets,
-    ),
-    ("every fetch is cached", |_| true, cached),
-    (
-        "single flight under 100 concurrent lookups",
-        |_| true,
-        single_flight,
-    ),
-    (
-        "answers depend only on the path's plan",
-        |_| true,
-        order_independent,
-    ),
-    (
-        "access denied is nothing plus a warning",
-        |c| c.can_forbid,
-        denied,
-    ),
-    ("listing denied is an error", |c| c.forbid_list, list_denied),
-    (
-        "faults fail the lookup and never fall through",
-        |c| !c.faults.is_empty(),
-        faults,
-    ),
-    (
-        "non-UTF-8 payloads are errors",
-        |c| c.binary_values,
-        non_utf8,
-    ),
-    ("payloads up to the size limit", |_| true, huge_payload),
-    (
-        "dlt_secrets_toml that is not TOML is an error without its content",
-        |_| true,
-        bad_secrets_toml,
-    ),
+#[async_trait::async_trait]
+impl VaultHarness for MemoryHarness {
+    fn descriptor(&self) -> &'static Descriptor {
+        &MEMORY_DESCRIPTOR
+    }
+
+    fn server(&self) -> ServerFaults {
+        ServerFaults {
+            forbid: true,
+            forbid_list: true,
+            faults: Fault::ALL.to_vec(),
+            fail_next: true,
+        }
+    }
+
+    async fn make(&self, setup: &VaultSetup) -> Arc<dyn VaultBackend> {
+        let vault = MemoryVault::new();
+        for (name, bytes) in &setup.secrets {
+            vault.insert_bytes(name, bytes);
+        }
+        for name in &setup.forbidden {
+            vault.forbid(name);
+        }
+        if setup.forbid_list {
+            vault.forbid_list();
+        }
+        match setup.fault {
+            Some(Fault::Timeout) => vault.set_latency(SUITE_TIMEOUT * 3),
+            Some(fault) => vault.set_fault(Some(fault.kind())),
+            None => {}
+        }
+        vault.fail_next(setup.fail_next, ErrorKind::Unavailable);
+        Arc::new(vault)
+    }
+}
+
+/// The backend cases, in the order they run.
+pub(crate) static CASES: &[VaultCase] = &[
+    VaultCase {
+        name: "values_round_trip",
+        applies: |_, _| true,
+        run: single_values,
+    },
+    VaultCase {
+        name: "can_list_agrees_with_the_descriptor",
+        applies: |_, _| true,
+        run: can_list_agrees,
+    },
+    VaultCase {
+        name: "payloads_up_to_the_size_limit",
+        applies: |_, _| true,
+        run: huge_payload,
+    },
+    VaultCase {
+        name: "non_utf8_payloads_are_errors",
+        applies: |d, _| d.capabilities.binary_values,
+        run: non_utf8,
+    },
+    VaultCase {
+        name: "list_secrets_never_fetches_unlisted_names",
+        applies: |d, _| d.capabilities.list,
+        run: list_secrets,
+    },
+    VaultCase {
+        name: "access_denied_is_nothing_plus_a_warning",
+        applies: |_, s| s.forbid,
+        run: denied,
+    },
+    VaultCase {
+        name: "listing_denied_is_an_error",
+        applies: |d, s| d.capabilities.list && s.forbid_list,
+        run: list_denied,
+    },
+    VaultCase {
+        name: "faults_fail_the_lookup_and_never_fall_through",
+        applies: |_, s| !s.faults.is_empty(),
+        run: faults,
+    },
+    VaultCase {
+        name: "passing_failures_are_retried",
+        applies: |_, s| s.fail_next,
+        run: retried,
+    },
+    VaultCase {
+        name: "a_store_is_a_new_version_a_lookup_sees",
+        applies: |d, _| d.capabilities.store,
+        run: stores,
+    },
+    VaultCase {
+        name: "names_compare_without_case",
+        applies: |d, _| d.naming.case_insensitive && d.capabilities.list,
+        run: case_insensitive,
+    },
+    VaultCase {
+        name: "request_counts_per_layout",
+        applies: |d, _| d.capabilities.list,
+        run: request_counts,
+    },
 ];
 
-const CREDS_TOML: &str = "[destination.bigquery.credentials]\nproject_id = \"from-toml\"\nprivate_key = \"pk-from-toml\"\n";
-
-fn secrets_toml_answers<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let doc = "[sources.pipedrive]\napi_key = \"pd\"\n\n[destination.bigquery.credentials]\nproject_id = \"p\"\nport = 5\n";
-        let (p, _) = c.provider(&VaultSetup::with(&[(&c.name("dlt_secrets_toml"), doc)]), VaultOptions::default()).await;
-        let r = chain(p);
-        if text(&r, "sources.pipedrive.api_key", &Lookup::secret()).await?.as_deref() != Some("pd") {
-            return Err("a value in dlt_secrets_toml was not found".into());
-        }
-        let creds = r
-            .get(&path("destination.bigquery.credentials"), &Lookup::secret())
-            .await
-            .map_err(|e| e.to_string())?;
-        let port = creds.expose().to_table().and_then(|t| t.get("port").cloned());
-        if port != Some(Value::Integer(5)) {
-            return Err("a table in dlt_secrets_toml did not keep its typed values".into());
-        }
-        if creds.provenance().name != c.name("dlt_secrets_toml") {
-            return Err(format!("provenance names {}", creds.provenance().name));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn secrets_toml_wins<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let fragment = "[destination.bigquery.credentials]\nproject_id = \"from-fragment\"\nclient_email = \"frag@example.com\"\n";
-        let setup = VaultSetup::with(&[
-            (&c.name("dlt_secrets_toml"), CREDS_TOML),
-            (&c.name("destination.bigquery"), fragment),
-        ]);
-        let (p, _) = c.provider(&setup, VaultOptions::default()).await;
-        let r = chain(p);
-        let got = text(&r, "destination.bigquery.credentials.project_id", &Lookup::secret()).await?;
-        if got.as_deref() != Some("from-toml") {
-            return Err(format!("dlt_secrets_toml must win, got {got:?}"));
-        }
-        let got = text(&r, "destination.bigquery.credentials.client_email", &Lookup::secret()).await?;
-        if got.as_deref() != Some("frag@example.com") {
-            return Err("a key only in the fragment was not found".into());
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn fragment_order<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let setup = VaultSetup::with(&[
-            (&c.name("sources"), "[sources.pipedrive]\napi_key = \"short\"\nonly_short = \"s\"\n[sources.other]\nk = \"o\"\n"),
-            (&c.name("sources.pipedrive"), "[sources.pipedrive]\napi_key = \"long\"\n"),
-            (&c.name("destination"), "[destination.postgres.credentials]\nhost = \"h\"\n"),
-        ]);
-        let (p, _) = c.provider(&setup, VaultOptions::default()).await;
-        let r = chain(p);
-        let want = [
-            ("sources.pipedrive.api_key", Some("long")),
-            ("sources.pipedrive.only_short", Some("s")),
-            ("sources.other.k", Some("o")),
-            ("destination.postgres.credentials.host", Some("h")),
-            ("sources.pipedrive.missing", None),
-        ];
-        for (at, expected) in want {
-            let got = text(&r, at, &Lookup::secret()).await?;
-            if got.as_deref() != expected {
-                return Err(format!("`{at}`: got {got:?}, want {expected:?}"));
-            }
-        }
-        let got = r.get(&path("sources.pipedrive.api_key"), &Lookup::secret()).await.map_err(|e| e.to_string())?;
-        if got.provenance().name != c.name("sources.pipedrive") {
-            return Err(format!("answered by {}, want the longer fragment", got.provenance().name));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn pipeline_scoping<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let setup = VaultSetup::with(&[
-            (
-                &c.name("sources.pipedrive"),
-                "[sources.pipedrive]\napi_key = \"unscoped\"\n",
-            ),
-            (
-                &c.name("my_pipe.sources"),
-                "[my_pipe.sources.pipedrive]\napi_key = \"scoped-short\"\ntoken = \"t\"\n",
-            ),
-            (
-                &c.name("my_pipe.sources.pipedrive"),
-                "[my_pipe.sources.pipedrive]\napi_key = \"scoped\"\n",
-            ),
-            (
-                &c.name("my_pipe.dlt_secrets_toml"),
-                "[my_pipe.destination.x]\nk = \"pipe-toml\"\n",
-            ),
-        ]);
-        let (p, _) = c.provider(&setup, VaultOptions::default()).await;
-        let r = chain(p);
-        let scoped = Lookup::secret().pipeline("my_pipe");
-        let cases = [
-            ("sources.pipedrive.api_key", &scoped, Some("scoped")),
-            ("sources.pipedrive.token", &scoped, Some("t")),
-            ("destination.x.k", &scoped, Some("pipe-toml")),
-            (
-                "sources.pipedrive.api_key",
-                &Lookup::secret(),
-                Some("unscoped"),
-            ),
-            ("sources.pipedrive.token", &Lookup::secret(), None),
-        ];
-        for (at, lookup, expected) in cases {
-            let got = text(&r, at, lookup).await?;
-            if got.as_deref() != expected {
-                return Err(format!(
-                    "`{at}` ({:?}): got {got:?}, want {expected:?}",
-                    lookup.pipeline
-                ));
-            }
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn only_fragments<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let single = c.name("sources.pipedrive.api_key");
-        let setup = VaultSetup::with(&[(&single, "single-value")]);
-        let (p, counts) = c.provider(&setup, VaultOptions::default()).await;
-        if text(&chain(p), "sources.pipedrive.api_key", &Lookup::secret())
-            .await?
-            .is_some()
-        {
-            return Err("only_toml_fragments must not read single values".into());
-        }
-        if counts.fetches_of(&single) != 0 {
-            return Err("only_toml_fragments fetched a single value".into());
-        }
-        let (p, _) = c.provider(&setup, open()).await;
-        let got = text(&chain(p), "sources.pipedrive.api_key", &Lookup::secret()).await?;
-        if got.as_deref() != Some("single-value") {
-            return Err(format!("a single value was not read: {got:?}"));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
         let key_json = r#"{"type": "service_account", "project_id": "p1", "client_email": "a@p1.iam.gserviceaccount.com"}"#;
         let setup = VaultSetup::with(&[
@@ -503,69 +334,40 @@ fn single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-fn only_secrets<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn huge_payload<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
-        let setup = VaultSetup::with(&[(
-            &c.name("dlt_secrets_toml"),
-            "[runtime]\nlog_level = \"INFO\"\n",
-        )]);
-        let (p, counts) = c.provider(&setup, VaultOptions::default()).await;
-        let r = chain(p.clone());
-        if text(&r, "runtime.log_level", &Lookup::config())
-            .await?
-            .is_some()
-        {
-            return Err("only_secrets answered a configuration lookup".into());
-        }
-        if counts.fetches() != 0 {
+        let big: String = "x".repeat(c.naming.max_value_len);
+        let setup = VaultSetup::with(&[(&c.name("sources.a.big"), &big)]);
+        let (p, _) = c.provider(&setup, open()).await;
+        let got = text(&chain(p), "sources.a.big", &Lookup::secret()).await?;
+        if got.as_deref() != Some(big.as_str()) {
             return Err(format!(
-                "only_secrets made {} requests for a configuration lookup",
-                counts.fetches()
+                "a {}-byte payload did not come back whole",
+                big.len()
             ));
-        }
-        let err = r
-            .get(&path("runtime.log_level"), &Lookup::config())
-            .await
-            .err()
-            .ok_or("found")?;
-        let skipped = err.missing_report().is_some_and(|m| {
-            m.trace
-                .entries
-                .iter()
-                .any(|e| matches!(e.outcome, Outcome::Skipped(_)))
-        });
-        if !skipped {
-            return Err("the trace does not say the vault was skipped".into());
-        }
-        if text(&r, "runtime.log_level", &Lookup::secret())
-            .await?
-            .as_deref()
-            != Some("INFO")
-        {
-            return Err("a secret lookup was not answered".into());
-        }
-        let (p, _) = c
-            .provider(
-                &setup,
-                VaultOptions {
-                    only_secrets: false,
-                    ..VaultOptions::default()
-                },
-            )
-            .await;
-        if text(&chain(p), "runtime.log_level", &Lookup::config())
-            .await?
-            .as_deref()
-            != Some("INFO")
-        {
-            return Err("with only_secrets off a configuration lookup was not answered".into());
         }
         Ok(())
     }
     .boxed()
 }
 
-fn list_secrets<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn non_utf8<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        let setup = VaultSetup {
+            secrets: vec![(c.name("sources.a.k"), vec![0xff, 0xfe, b'x'])],
+            ..VaultSetup::default()
+        };
+        let (p, _) = c.provider(&setup, open()).await;
+        match chain(p).get(&path("sources.a.k"), &Lookup::secret()).await {
+            Err(e) if !e.is_missing() => Ok(()),
+            Err(_) => Err("a non-UTF-8 payload was treated as missing".into()),
+            Ok(_) => Err("a non-UTF-8 payload was accepted".into()),
+        }
+    }
+    .boxed()
+}
+
+fn list_secrets<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
         let stored = [
             c.name("sources.pipedrive"),
@@ -609,194 +411,7 @@ fn list_secrets<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-fn prefetch_single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let token = c.name("sources.crm.credentials.token");
-        let user = c.name("sources.crm.credentials.user");
-        let setup = VaultSetup::with(&[(&token, "tok"), (&user, "u")]);
-        let walk = [
-            "sources.crm.credentials",
-            "sources.credentials",
-            "credentials",
-            "sources.crm.credentials.token",
-            "sources.crm.credentials.user",
-        ]
-        .map(path);
-        let queries: Vec<strata_core::Query<'_>> = walk
-            .iter()
-            .map(|p| strata_core::Query {
-                path: p,
-                pipeline: None,
-                secret: true,
-            })
-            .collect();
-        // off (the default): fetching ahead fetches nothing
-        let (p, counts) = c.provider(&setup, open()).await;
-        p.prefetch(&queries).await;
-        if counts.fetches() != 0 {
-            return Err(format!("{} fetches ahead while off", counts.fetches()));
-        }
-        let options = VaultOptions {
-            prefetch_single_values: true,
-            ..open()
-        };
-        let (p, counts) = c.provider(&setup, options).await;
-        p.prefetch(&queries).await;
-        let ahead = counts.fetches();
-        for at in &walk {
-            let name = c.name(&at.to_string());
-            if counts.fetches_of(&name) != 1 {
-                return Err(format!(
-                    "`{name}` fetched {} times ahead, want once",
-                    counts.fetches_of(&name)
-                ));
-            }
-        }
-        // the lookups that follow are answered from the cache
-        let r = chain(p);
-        for (at, want) in [
-            ("sources.crm.credentials", None),
-            ("credentials", None),
-            ("sources.crm.credentials.token", Some("tok")),
-            ("sources.crm.credentials.user", Some("u")),
-        ] {
-            if text(&r, at, &Lookup::secret()).await?.as_deref() != want {
-                return Err(format!("`{at}` after fetching ahead"));
-            }
-        }
-        if counts.fetches() != ahead {
-            return Err(format!(
-                "{} more fetches after fetching ahead",
-                counts.fetches() - ahead
-            ));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn cached<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let setup = VaultSetup::with(&[(&c.name("sources"), "[sources.a]\nk = \"v\"\n")]);
-        let (p, counts) = c.provider(&setup, open()).await;
-        let r = chain(p);
-        for _ in 0..3 {
-            text(&r, "sources.a.k", &Lookup::secret()).await?;
-            text(&r, "sources.a.missing", &Lookup::secret()).await?;
-        }
-        let multi: Vec<(String, usize)> = counts
-            .names()
-            .into_iter()
-            .map(|n| (n.clone(), counts.fetches_of(&n)))
-            .filter(|(_, k)| *k != 1)
-            .collect();
-        if !multi.is_empty() {
-            return Err(format!("names fetched more than once: {multi:?}"));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn single_flight<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let setup = VaultSetup::with(&[
-            (&c.name("dlt_secrets_toml"), CREDS_TOML),
-            (
-                &c.name("destination.bigquery"),
-                "[destination.bigquery]\nlocation = \"EU\"\n",
-            ),
-        ]);
-        let (p, counts) = c.provider(&setup, open()).await;
-        let lookups = (0..100).map(|n| {
-            let p = p.clone();
-            async move {
-                let at = [
-                    "destination.bigquery.location",
-                    "destination.bigquery.credentials.project_id",
-                    "destination.bigquery.nothing",
-                ][n % 3];
-                p.get(&path(at), true)
-                    .await
-                    .map(|a| a.found().map(|f| f.value.to_text()))
-            }
-        });
-        let results = futures::future::join_all(lookups).await;
-        for (n, r) in results.into_iter().enumerate() {
-            let got = r.map_err(|e| e.to_string())?;
-            let want = [Some("EU"), Some("from-toml"), None][n % 3];
-            if got.as_deref() != want {
-                return Err(format!("lookup {n} got {got:?}"));
-            }
-        }
-        let multi: Vec<String> = counts
-            .names()
-            .into_iter()
-            .filter(|n| counts.fetches_of(n) != 1)
-            .collect();
-        if !multi.is_empty() {
-            return Err(format!(
-                "names fetched more than once under concurrency: {multi:?}"
-            ));
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn order_independent<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
-    async move {
-        let setup = VaultSetup::with(&[
-            (
-                &c.name("sources"),
-                "[sources.a]\nk = \"from-sources\"\n[my_pipe.sources.a]\nk = \"misplaced\"\n",
-            ),
-            (
-                &c.name("my_pipe.sources"),
-                "[my_pipe.sources.a]\nk = \"scoped\"\n[sources.a]\nk = \"leaked\"\n",
-            ),
-            (&c.name("sources.a"), "[sources.a]\nj = \"from-a\"\n"),
-        ]);
-        let queries: Vec<(&str, Option<&str>)> = vec![
-            ("sources.a.k", Some("my_pipe")),
-            ("sources.a.k", None),
-            ("sources.a.j", None),
-            ("sources.a.j", Some("my_pipe")),
-            ("sources.b.k", None),
-        ];
-        let mut fresh = Vec::new();
-        for (at, pipe) in &queries {
-            let (p, _) = c.provider(&setup, open()).await;
-            let mut lookup = Lookup::secret();
-            lookup.pipeline = pipe.map(str::to_owned);
-            fresh.push(text(&chain(p), at, &lookup).await?);
-        }
-        for order in [
-            vec![0, 1, 2, 3, 4],
-            vec![4, 3, 2, 1, 0],
-            vec![1, 0, 3, 2, 4],
-        ] {
-            let (p, _) = c.provider(&setup, open()).await;
-            let r = chain(p);
-            for i in order {
-                let (at, pipe) = queries[i];
-                let mut lookup = Lookup::secret();
-                lookup.pipeline = pipe.map(str::to_owned);
-                let got = text(&r, at, &lookup).await?;
-                if got != fresh[i] {
-                    return Err(format!(
-                        "`{at}` ({pipe:?}) gave {got:?} after other lookups, {:?} fresh",
-                        fresh[i]
-                    ));
-                }
-            }
-        }
-        Ok(())
-    }
-    .boxed()
-}
-
-fn denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
         let forbidden = c.name("sources.pipedrive");
         let mut setup = VaultSetup::with(&[
@@ -842,16 +457,7 @@ fn denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-impl Ctx<'_> {
-    async fn harness_hint(&self) -> String {
-        self.harness
-            .make(&VaultSetup::default())
-            .await
-            .access_hint()
-    }
-}
-
-fn list_denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn list_denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
         let mut setup = VaultSetup::with(&[(&c.name("sources"), "[sources.a]\nk = \"v\"\n")]);
         setup.forbid_list = true;
@@ -873,9 +479,9 @@ fn list_denied<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-fn faults<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn faults<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
-        for fault in c.caps.faults.clone() {
+        for fault in c.server.faults.clone() {
             let setup = VaultSetup {
                 fault: Some(fault),
                 ..VaultSetup::with(&[(&c.name("sources"), "[sources.a]\nk = \"vault\"\n")])
@@ -887,7 +493,7 @@ fn faults<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
             let r = chain(p).with_provider(Arc::new(fallback));
             match r.get(&path("sources.a.k"), &Lookup::secret()).await {
                 Err(e) if e.kind() == fault.kind() => {
-                    if e.provider() != Some(c.harness.name()) && e.provider().is_none() {
+                    if e.provider() != Some(c.section()) {
                         return Err(format!("{fault:?}: the error does not name the provider"));
                     }
                 }
@@ -905,32 +511,47 @@ fn faults<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-fn non_utf8<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn can_list_agrees<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
-        let setup = VaultSetup {
-            secrets: vec![(c.name("sources.a.k"), vec![0xff, 0xfe, b'x'])],
-            ..VaultSetup::default()
-        };
-        let (p, _) = c.provider(&setup, open()).await;
-        match chain(p).get(&path("sources.a.k"), &Lookup::secret()).await {
-            Err(e) if !e.is_missing() => Ok(()),
-            Err(_) => Err("a non-UTF-8 payload was treated as missing".into()),
-            Ok(_) => Err("a non-UTF-8 payload was accepted".into()),
+        let backend = c.harness.make(&VaultSetup::default()).await;
+        let declared = c.harness.descriptor().capabilities.list;
+        if backend.can_list() != declared {
+            return Err(format!(
+                "the backend says can_list = {}, its descriptor {declared}",
+                backend.can_list()
+            ));
         }
+        if backend.name() != c.section() {
+            return Err(format!(
+                "the backend is named {}, its descriptor's section is {}",
+                backend.name(),
+                c.section()
+            ));
+        }
+        if backend.naming() != &c.naming {
+            return Err("the backend's naming rule is not its descriptor's".into());
+        }
+        Ok(())
     }
     .boxed()
 }
 
-fn huge_payload<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn retried<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
-        let big: String = "x".repeat(c.caps.max_value_len);
-        let setup = VaultSetup::with(&[(&c.name("sources.a.big"), &big)]);
-        let (p, _) = c.provider(&setup, open()).await;
-        let got = text(&chain(p), "sources.a.big", &Lookup::secret()).await?;
-        if got.as_deref() != Some(big.as_str()) {
+        let setup = VaultSetup {
+            fail_next: 2,
+            ..VaultSetup::with(&[(&c.name("sources.a.k"), "v")])
+        };
+        let (p, counts) = c.provider(&setup, open()).await;
+        let got = text(&chain(p), "sources.a.k", &Lookup::secret()).await?;
+        if got.as_deref() != Some("v") {
+            return Err(format!("after two passing failures got {got:?}"));
+        }
+        let names = counts.names().len();
+        if counts.fetches() != names + 2 {
             return Err(format!(
-                "a {}-byte payload did not come back whole",
-                big.len()
+                "{} fetches of {names} names: want each once and the two failures tried again",
+                counts.fetches()
             ));
         }
         Ok(())
@@ -938,59 +559,237 @@ fn huge_payload<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
     .boxed()
 }
 
-fn bad_secrets_toml<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, Result<(), String>> {
+fn stores<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
-        let setup = VaultSetup::with(&[(&c.name("dlt_secrets_toml"), "canary-not-toml = = \"x")]);
-        let (p, _) = c.provider(&setup, VaultOptions::default()).await;
-        match chain(p).get(&path("sources.a.k"), &Lookup::secret()).await {
-            Err(e) if e.kind() == ErrorKind::Parse => {
-                let text = format!("{e} {e:?}");
-                if text.contains("canary") {
-                    return Err(format!("the error prints the secret: {text}"));
-                }
-                if !text.contains(&c.name("dlt_secrets_toml")) {
-                    return Err(format!("the error does not name the secret: {text}"));
-                }
-                Ok(())
+        let (p, counts) = c.provider(&VaultSetup::default(), open()).await;
+        let at = path("dlt_secrets_toml");
+        let mut versions = Vec::new();
+        for value in ["one", "two"] {
+            let doc = SecretString::from(format!("[sources.a]\nk = \"{value}\"\n"));
+            let (name, version) = p.store(&at, &doc).await.map_err(|e| e.to_string())?;
+            if name != c.name("dlt_secrets_toml") {
+                return Err(format!("stored under {name}"));
             }
-            Err(e) => Err(format!("wrong error: {e}")),
-            Ok(_) => Err("a dlt_secrets_toml that is not TOML was accepted".into()),
+            versions.push(version);
+            let got = text(&chain(p.clone()), "sources.a.k", &Lookup::secret()).await?;
+            if got.as_deref() != Some(value) {
+                return Err(format!("after storing {value:?} a lookup gave {got:?}"));
+            }
         }
+        if versions[0] == versions[1] {
+            return Err(format!("two stores gave one version id {:?}", versions[0]));
+        }
+        // a value over the vault's limit is refused before any request
+        let big = SecretString::from("x".repeat(c.naming.max_value_len + 1));
+        let before = counts.stores();
+        match p.store(&path("sources.big"), &big).await {
+            Err(e) if e.kind() == ErrorKind::InvalidName => {}
+            Err(e) => return Err(format!("an oversized value gave {e}")),
+            Ok(_) => return Err("an oversized value was stored".into()),
+        }
+        if counts.stores() != before {
+            return Err("an oversized value reached the vault".into());
+        }
+        Ok(())
     }
     .boxed()
 }
 
-/// Stores provider-suite values as single secrets.
-struct AsProvider<'a> {
-    harness: &'a dyn VaultHarness,
-    caps: VaultCapabilities,
+/// A vault that compares names without case: a secret stored in another
+/// case is fetched under the rule's name, and `list_secrets` lets it
+/// through.
+fn case_insensitive<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        let name = c.name("sources.pipedrive");
+        let stored: String = name
+            .chars()
+            .enumerate()
+            .map(|(i, ch)| {
+                if i % 2 == 0 {
+                    ch.to_ascii_uppercase()
+                } else {
+                    ch
+                }
+            })
+            .collect();
+        if stored == name {
+            return Err(format!("`{name}` has no letter to change the case of"));
+        }
+        let setup = VaultSetup::with(&[(&stored, "[sources.pipedrive]\napi_key = \"k\"\n")]);
+        for list in [false, true] {
+            let options = VaultOptions {
+                list_secrets: list,
+                ..open()
+            };
+            let (p, _) = c.provider(&setup, options).await;
+            let got = text(&chain(p), "sources.pipedrive.api_key", &Lookup::secret()).await?;
+            if got.as_deref() != Some("k") {
+                return Err(format!(
+                    "stored as `{stored}`, list_secrets = {list}: got {got:?}"
+                ));
+            }
+        }
+        Ok(())
+    }
+    .boxed()
+}
+
+const FIELDS: [&str; 5] = [
+    "project_id",
+    "client_email",
+    "private_key",
+    "private_key_id",
+    "token_uri",
+];
+
+/// Resolves the five fields of a credentials table the way a typed
+/// configuration does without prefetching: the table first, then each
+/// field.
+async fn resolve_credentials(resolver: &Resolver) -> Result<Vec<Option<String>>, String> {
+    let table_path = path("destination.bigquery.credentials");
+    if let Ok(r) = resolver.get(&table_path, &Lookup::secret()).await
+        && let Some(t) = r.expose().to_table()
+    {
+        return Ok(FIELDS
+            .iter()
+            .map(|f| t.get(*f).map(Value::to_text))
+            .collect());
+    }
+    let mut out = Vec::new();
+    for f in FIELDS {
+        out.push(
+            text(
+                resolver,
+                &format!("destination.bigquery.credentials.{f}"),
+                &Lookup::secret(),
+            )
+            .await?,
+        );
+    }
+    Ok(out)
+}
+
+/// A layout: its name, its secrets, and the fetches without and with
+/// `list_secrets`.
+type Layout = (&'static str, Vec<(String, String)>, [usize; 2]);
+
+/// The documented request counts (docs/vaults.md) of a five-field
+/// credentials table stored three ways, with and without `list_secrets`:
+/// each backend answers every layout with exactly these fetches and lists.
+fn request_counts<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        let toml = || {
+            let mut s = "[destination.bigquery.credentials]\n".to_owned();
+            for f in FIELDS {
+                s.push_str(&format!("{f} = \"{f}-value\"\n"));
+            }
+            s
+        };
+        let layouts: [Layout; 3] = [
+            (
+                "dlt_secrets_toml",
+                vec![(c.name("dlt_secrets_toml"), toml())],
+                [1, 1],
+            ),
+            (
+                "fragment",
+                vec![(c.name("destination.bigquery.credentials"), toml())],
+                [4, 1],
+            ),
+            (
+                "single values",
+                FIELDS
+                    .iter()
+                    .map(|f| {
+                        (
+                            c.name(&format!("destination.bigquery.credentials.{f}")),
+                            format!("{f}-value"),
+                        )
+                    })
+                    .collect(),
+                [9, 5],
+            ),
+        ];
+        for (layout, secrets, [without_list, with_list]) in layouts {
+            for list in [false, true] {
+                let pairs: Vec<(&str, &str)> = secrets
+                    .iter()
+                    .map(|(n, v)| (n.as_str(), v.as_str()))
+                    .collect();
+                let options = VaultOptions {
+                    only_secrets: true,
+                    only_toml_fragments: false,
+                    list_secrets: list,
+                    ..VaultOptions::default()
+                };
+                let (p, counts) = c.provider(&VaultSetup::with(&pairs), options).await;
+                let r = chain(p);
+                let got = resolve_credentials(&r).await?;
+                for (f, v) in FIELDS.iter().zip(&got) {
+                    if v.as_deref() != Some(format!("{f}-value").as_str()) {
+                        return Err(format!("{layout}: `{f}` gave {v:?}"));
+                    }
+                }
+                // a second resolution is answered from the cache
+                resolve_credentials(&r).await?;
+                let want = if list { with_list } else { without_list };
+                if counts.fetches() != want {
+                    return Err(format!(
+                        "{layout}, list_secrets = {list}: {} fetches, want {want}",
+                        counts.fetches()
+                    ));
+                }
+                if counts.lists() != usize::from(list) {
+                    return Err(format!("{layout}: listed {} times", counts.lists()));
+                }
+            }
+        }
+        Ok(())
+    }
+    .boxed()
+}
+
+/// The provider cases over a backend: each value stored as one secret,
+/// read through the vault engine.
+pub(crate) struct AsProvider {
+    harness: Arc<dyn VaultHarness>,
+}
+
+impl AsProvider {
+    pub(crate) fn new(harness: Arc<dyn VaultHarness>) -> Self {
+        Self { harness }
+    }
 }
 
 #[async_trait::async_trait]
-impl Harness for AsProvider<'_> {
+impl Harness for AsProvider {
+    /// Named after the backend's section, as the vault cases are.
+    #[allow(clippy::misnamed_getters)]
     fn name(&self) -> &str {
-        self.harness.name()
+        self.harness.descriptor().section
     }
 
     fn capabilities(&self) -> Capabilities {
+        let d = self.harness.descriptor();
         Capabilities {
             may_hold_secrets: true,
             supports_sections: true,
-            naming: NamingRule::Vault(self.caps.naming.clone()),
+            naming: NamingRule::Vault(d.naming.clone()),
             typed_values: false,
-            empty_values: self.caps.empty_values,
+            empty_values: d.capabilities.empty_values,
         }
     }
 
     async fn make(&self, values: &[Stored]) -> Arc<dyn Provider> {
+        let naming = &self.harness.descriptor().naming;
         let mut setup = VaultSetup::default();
         for s in values {
-            let Ok(name) = self.caps.naming.name(&s.path) else {
+            let Ok(name) = naming.name(&s.path) else {
                 continue;
             };
             let text = match &s.value {
                 Value::Table(_) => {
-                    let doc = Value::Table(crate_place(&s.path, s.value.clone()));
+                    let doc = Value::Table(placed(&s.path, s.value.clone()));
                     toml::to_string(&doc.to_toml()).unwrap_or_default()
                 }
                 other => other.to_text(),
@@ -998,45 +797,21 @@ impl Harness for AsProvider<'_> {
             setup.secrets.push((name, text.into_bytes()));
         }
         let backend = self.harness.make(&setup).await;
-        Arc::new(VaultProvider::new(backend, open()))
+        let options = VaultOptions {
+            timeout: SUITE_TIMEOUT,
+            deadline: SUITE_DEADLINE,
+            ..open()
+        };
+        Arc::new(VaultProvider::new(backend, options))
     }
 }
 
-fn crate_place(path: &Path, value: Value) -> strata_core::Table {
+/// `value` placed at `path` in an otherwise empty document.
+fn placed(path: &Path, value: Value) -> strata_core::Table {
     let mut m = MemoryProvider::new("doc", true);
     m.insert(path, value);
     m.document()
         .and_then(Value::as_table)
         .cloned()
         .unwrap_or_default()
-}
-
-/// Runs the vault cases and the provider cases over a [`VaultProvider`],
-/// and panics when a case fails or none ran.
-///
-/// # Panics
-/// On any failure, listing every failed case.
-pub async fn run_vault(harness: &dyn VaultHarness) -> Report {
-    let caps = harness.capabilities();
-    let mut report = crate::run_cases(&AsProvider {
-        harness,
-        caps: caps.clone(),
-    })
-    .await;
-    let ctx = Ctx {
-        harness,
-        caps: caps.clone(),
-    };
-    for (name, applies, run) in VAULT_CASES {
-        if !applies(&caps) {
-            report.not_applicable.push(name);
-            continue;
-        }
-        match AssertUnwindSafe(run(&ctx)).catch_unwind().await {
-            Ok(Ok(())) => report.passed.push(name),
-            Ok(Err(why)) => report.failed.push((name, why)),
-            Err(_) => report.failed.push((name, "panicked".into())),
-        }
-    }
-    crate::finish(harness.name(), report)
 }

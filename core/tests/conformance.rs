@@ -1,4 +1,5 @@
-//! The in-memory reference provider runs the whole conformance suite.
+//! The in-memory reference provider and vault run the whole conformance
+//! suite, and the vault engine's own cases run against the in-memory vault.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,6 +9,7 @@ use strata_core::naming::NamingRule;
 use strata_core::{MemoryProvider, Provider};
 
 struct MemoryHarness {
+    name: &'static str,
     secrets: bool,
     sections: bool,
 }
@@ -15,7 +17,7 @@ struct MemoryHarness {
 #[strata_core::async_trait]
 impl Harness for MemoryHarness {
     fn name(&self) -> &str {
-        "memory"
+        self.name
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -40,38 +42,9 @@ impl Harness for MemoryHarness {
     }
 }
 
-#[tokio::test]
-async fn memory_provider_passes_the_conformance_suite() {
-    strata_conformance::run(&MemoryHarness {
-        secrets: true,
-        sections: true,
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn memory_provider_without_secrets_passes_too() {
-    strata_conformance::run(&MemoryHarness {
-        secrets: false,
-        sections: true,
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn memory_provider_without_sections_passes_too() {
-    let report = strata_conformance::run(&MemoryHarness {
-        secrets: true,
-        sections: false,
-    })
-    .await;
-    assert!(report.not_applicable.contains(&"pipeline-scoped paths"));
-}
-
 /// The suite must be able to fail: a provider that answers every path with
 /// one fixed value is caught.
-#[tokio::test]
-async fn the_suite_catches_a_broken_provider() {
+async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
     #[derive(Debug)]
     struct AlwaysSame;
     #[strata_core::async_trait]
@@ -120,54 +93,38 @@ async fn the_suite_catches_a_broken_provider() {
             Arc::new(AlwaysSame)
         }
     }
-    let report = strata_conformance::run_cases(&BrokenHarness).await;
-    let failed: Vec<&str> = report.failed.iter().map(|(n, _)| *n).collect();
-    assert!(failed.contains(&"exact get"), "{failed:?}");
-    assert!(failed.contains(&"missing is nothing"), "{failed:?}");
+    let outcomes = strata_conformance::provider_outcomes(&BrokenHarness).await;
+    let failed: Vec<&str> = outcomes
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(n, _)| *n)
+        .collect();
+    for must in ["exact_get", "missing_is_nothing"] {
+        if !failed.contains(&must) {
+            return Err(format!("`{must}` passed a broken provider: {failed:?}"));
+        }
+    }
+    Ok(())
 }
 
-/// The in-memory vault backend runs the vault cases as the reference.
-struct MemoryVaultHarness;
-
-#[strata_core::async_trait]
-impl strata_conformance::VaultHarness for MemoryVaultHarness {
-    fn name(&self) -> &str {
-        "memory_vault"
+fn main() -> std::process::ExitCode {
+    let mut suite = strata_conformance::Suite::new();
+    for (name, secrets, sections) in [
+        ("memory", true, true),
+        ("memory_without_secrets", false, true),
+        ("memory_without_sections", true, false),
+    ] {
+        suite = suite.provider(MemoryHarness {
+            name,
+            secrets,
+            sections,
+        });
     }
-
-    fn capabilities(&self) -> strata_conformance::VaultCapabilities {
-        strata_conformance::VaultCapabilities {
-            naming: strata_core::vault::MEMORY_NAMING,
-            can_list: true,
-            can_forbid: true,
-            forbid_list: true,
-            faults: strata_conformance::Fault::ALL.to_vec(),
-            max_value_len: strata_core::vault::MEMORY_NAMING.max_value_len,
-            empty_values: true,
-            binary_values: true,
-        }
-    }
-
-    async fn make(
-        &self,
-        setup: &strata_conformance::VaultSetup,
-    ) -> Arc<dyn strata_core::VaultBackend> {
-        let vault = strata_core::MemoryVault::new();
-        for (name, bytes) in &setup.secrets {
-            vault.insert_bytes(name, bytes);
-        }
-        for name in &setup.forbidden {
-            vault.forbid(name);
-        }
-        if setup.forbid_list {
-            vault.forbid_list();
-        }
-        vault.set_fault(setup.fault.map(|f| f.kind()));
-        Arc::new(vault)
-    }
-}
-
-#[tokio::test]
-async fn memory_vault_passes_the_vault_suite() {
-    strata_conformance::run_vault(&MemoryVaultHarness).await;
+    suite
+        .vault(strata_conformance::MemoryVaultHarness)
+        .engine()
+        .test("suite::catches_a_broken_provider", || {
+            the_suite_catches_a_broken_provider()
+        })
+        .run()
 }

@@ -25,12 +25,28 @@ pub struct Descriptor {
     /// The naming rule with its default settings (what `strata names`
     /// shows).
     pub naming: VaultNaming,
+    /// What the vault can do; the conformance suite runs the cases that
+    /// apply.
+    pub capabilities: Capabilities,
     /// The keys of `[providers.<section>]`: the fields of the backend's
     /// settings configuration (`#[derive(Configuration)]`).
     pub settings: &'static [FieldSpec],
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files).
     pub build: for<'a> fn(&'a Resolver) -> BuildFuture<'a>,
+}
+
+/// What a vault can do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Names can be listed ([`super::VaultBackend::list`]).
+    pub list: bool,
+    /// Values can be written ([`super::VaultBackend::store`], `strata push`).
+    pub store: bool,
+    /// An empty text can be stored.
+    pub empty_values: bool,
+    /// Bytes that are not UTF-8 can be stored (a read of them is an error).
+    pub binary_values: bool,
 }
 
 impl Descriptor {

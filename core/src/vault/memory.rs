@@ -1,7 +1,7 @@
 //! The in-memory vault backend: the reference the vault cases of the
 //! conformance suite are written against. It counts its calls.
 
-use super::{Fetched, VaultBackend};
+use super::{BuildFuture, Capabilities, Descriptor, Fetched, VaultBackend, VaultProvider};
 use crate::error::{Error, ErrorKind};
 use crate::naming::VaultNaming;
 use async_trait::async_trait;
@@ -27,12 +27,38 @@ pub const MEMORY_NAMING: VaultNaming = VaultNaming {
     case_insensitive: false,
 };
 
+/// The memory vault as a backend descriptor, for tests and examples:
+/// `[providers] enable_memory_vault = true` makes an empty one.
+pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
+    name: "memory",
+    section: "memory_vault",
+    naming: MEMORY_NAMING,
+    capabilities: Capabilities {
+        list: true,
+        store: true,
+        empty_values: true,
+        binary_values: true,
+    },
+    settings: &[],
+    build: build_empty,
+};
+
+fn build_empty(_: &crate::resolver::Resolver) -> BuildFuture<'_> {
+    Box::pin(async {
+        Ok(VaultProvider::new(
+            std::sync::Arc::new(MemoryVault::new()),
+            super::VaultOptions::default(),
+        ))
+    })
+}
+
 #[derive(Default)]
 struct State {
     secrets: BTreeMap<String, Vec<Vec<u8>>>,
     forbidden: HashSet<String>,
     forbid_list: bool,
     fault: Option<ErrorKind>,
+    fail_next: Vec<ErrorKind>,
     fetches: HashMap<String, usize>,
     latency: Duration,
 }
@@ -113,6 +139,12 @@ impl MemoryVault {
         self.state().fault = kind;
     }
 
+    /// Makes the next `n` calls fail with a passing error of `kind` (then
+    /// they succeed again).
+    pub fn fail_next(&self, n: usize, kind: ErrorKind) {
+        self.state().fail_next.extend(std::iter::repeat_n(kind, n));
+    }
+
     /// Makes every fetch and list take `latency` (a tokio timer, so tests
     /// on a paused clock measure round trips exactly).
     pub fn set_latency(&self, latency: Duration) {
@@ -183,9 +215,15 @@ impl VaultBackend for MemoryVault {
         // counted when sent: a request abandoned on its way still counts
         *self.state().fetches.entry(name.to_owned()).or_default() += 1;
         self.delay().await;
-        let state = self.state();
+        let mut state = self.state();
         if let Some(kind) = state.fault {
             return Err(Error::new(kind, format!("injected {kind} fault")));
+        }
+        if !state.fail_next.is_empty() {
+            let kind = state.fail_next.remove(0);
+            return Err(
+                Error::new(kind, format!("injected passing {kind} fault")).set_temporary(true)
+            );
         }
         if state.forbidden.contains(name) {
             return Err(Error::new(

@@ -13,9 +13,9 @@ mod engine;
 mod memory;
 mod settings;
 
-pub use descriptor::{BuildFuture, Descriptor};
+pub use descriptor::{BuildFuture, Capabilities, Descriptor};
 pub use engine::VaultProvider;
-pub use memory::{MEMORY_NAMING, MemoryVault};
+pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
 pub use settings::{CommonSettings, settings_from_table};
 
 use crate::error::{Error, ErrorKind};

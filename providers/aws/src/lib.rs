@@ -21,7 +21,7 @@ pub use error::READ_PERMISSION;
 use std::sync::Arc;
 use strata_core::Resolver;
 use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
+use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
 
 /// The AWS Secrets Manager backend, as the facade registers it:
 /// `[providers] enable_aws_secrets = true`, settings in
@@ -30,6 +30,12 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "aws",
     section: SECTION,
     naming: NAMING,
+    capabilities: Capabilities {
+        list: true,
+        store: true,
+        empty_values: false,
+        binary_values: true,
+    },
     settings: <AwsSettings as Configuration>::FIELDS,
     build,
 };

@@ -21,7 +21,7 @@ pub use error::READER_ROLE;
 use std::sync::Arc;
 use strata_core::Resolver;
 use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
+use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
 
 /// The Azure Key Vault backend, as the facade registers it:
 /// `[providers] enable_azure_key_vault = true`, settings in
@@ -30,6 +30,12 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "azure",
     section: SECTION,
     naming: NAMING,
+    capabilities: Capabilities {
+        list: true,
+        store: true,
+        empty_values: true,
+        binary_values: false,
+    },
     settings: <AzureSettings as Configuration>::FIELDS,
     build,
 };

@@ -45,11 +45,6 @@ impl Harness for EnvHarness {
     }
 }
 
-#[tokio::test]
-async fn env_provider_passes_the_conformance_suite() {
-    strata_conformance::run(&EnvHarness).await;
-}
-
 /// The same, with a secrets directory that holds a file of no stored path:
 /// the provider then checks its listing on every secret lookup.
 struct EnvWithSecretsDirHarness {
@@ -59,7 +54,7 @@ struct EnvWithSecretsDirHarness {
 #[strata_core::async_trait]
 impl Harness for EnvWithSecretsDirHarness {
     fn name(&self) -> &str {
-        "environment with a secrets directory"
+        "environment_with_a_secrets_directory"
     }
 
     fn capabilities(&self) -> Capabilities {
@@ -76,9 +71,11 @@ impl Harness for EnvWithSecretsDirHarness {
     }
 }
 
-#[tokio::test]
-async fn env_provider_with_a_secrets_directory_passes_the_conformance_suite() {
+fn main() -> std::process::ExitCode {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("unrelated--file"), "x").unwrap();
-    strata_conformance::run(&EnvWithSecretsDirHarness { dir }).await;
+    strata_conformance::Suite::new()
+        .provider(EnvHarness)
+        .provider(EnvWithSecretsDirHarness { dir })
+        .run()
 }

@@ -27,7 +27,7 @@ pub use error::ACCESSOR_ROLE;
 use std::sync::Arc;
 use strata_core::Resolver;
 use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Descriptor, VaultProvider};
+use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
 
 /// The Google Secret Manager backend, as the facade registers it:
 /// `[providers] enable_google_secrets = true`, settings in
@@ -36,6 +36,12 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "google",
     section: SECTION,
     naming: NAMING,
+    capabilities: Capabilities {
+        list: true,
+        store: true,
+        empty_values: true,
+        binary_values: true,
+    },
     settings: <GoogleSettings as Configuration>::FIELDS,
     build,
 };

@@ -48,20 +48,15 @@ impl Harness for TomlHarness {
     }
 }
 
-#[tokio::test]
-async fn secrets_toml_passes_the_conformance_suite() {
-    strata_conformance::run(&TomlHarness {
-        kind: FileKind::Secrets,
-        dirs: Default::default(),
-    })
-    .await;
-}
-
-#[tokio::test]
-async fn config_toml_passes_the_conformance_suite() {
-    strata_conformance::run(&TomlHarness {
-        kind: FileKind::Config,
-        dirs: Default::default(),
-    })
-    .await;
+fn main() -> std::process::ExitCode {
+    strata_conformance::Suite::new()
+        .provider(TomlHarness {
+            kind: FileKind::Secrets,
+            dirs: Default::default(),
+        })
+        .provider(TomlHarness {
+            kind: FileKind::Config,
+            dirs: Default::default(),
+        })
+        .run()
 }

@@ -3,7 +3,7 @@
 
 use crate::common::Project;
 use serde_json::json;
-use strata_conformance::moto::MotoServer;
+use strata_test_servers::moto::MotoServer;
 
 fn bootstrap(p: &mut Project, moto: &MotoServer) {
     p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")

@@ -3,7 +3,7 @@
 
 use crate::common::{Project, Run};
 use serde_json::json;
-use strata_conformance::azure::LocalKeyVault;
+use strata_test_servers::azure::LocalKeyVault;
 
 async fn run(p: &Project, args: &[&str]) -> Run {
     let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();

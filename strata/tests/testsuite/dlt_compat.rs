@@ -395,7 +395,7 @@ fn strata_resolves_what_dlt_resolves() {
 /// conformance cases instead.
 #[test]
 fn strata_resolves_what_dlts_aws_provider_resolves() {
-    use strata_conformance::moto::MotoServer;
+    use strata_test_servers::moto::MotoServer;
     let moto = MotoServer::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -3,7 +3,7 @@
 
 use crate::common::{Project, Run};
 use serde_json::json;
-use strata_conformance::google::LocalSecretManager;
+use strata_test_servers::google::LocalSecretManager;
 
 fn bootstrap_env(p: &mut Project, server: &LocalSecretManager) {
     let a = server.account();
@@ -211,7 +211,7 @@ async fn check_dry_runs_each_vault() {
             .contains("listed 1 secret")
     );
     // wrong credentials: reported with what to fix, and no key material
-    let stranger = strata_conformance::google::TestServiceAccount::generate("strata-test");
+    let stranger = strata_test_servers::google::TestServiceAccount::generate("strata-test");
     p.set_env(
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
         &stranger.private_key_pem,

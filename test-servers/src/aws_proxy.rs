@@ -21,6 +21,7 @@ struct State {
     forbidden: HashSet<String>,
     list_forbidden: bool,
     fail_always: Option<(u16, String)>,
+    fail_next: Vec<(u16, String)>,
     latency: Duration,
     counts: std::collections::HashMap<String, usize>,
 }
@@ -89,6 +90,14 @@ impl AwsFaultProxy {
         lock(&self.state).fail_always = fault.map(|(s, c)| (s, c.to_owned()));
     }
 
+    /// The next `n` calls answer `status` with AWS error `code`, then the
+    /// proxy forwards again.
+    pub fn fail_next(&self, n: usize, status: u16, code: &str) {
+        lock(&self.state)
+            .fail_next
+            .extend(std::iter::repeat_n((status, code.to_owned()), n));
+    }
+
     /// Adds latency to every call.
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).latency = latency;
@@ -152,7 +161,12 @@ impl Handler for Proxy {
                 "ListSecrets" => s.list_forbidden,
                 _ => false,
             };
-            (s.latency, s.fail_always.clone(), denied)
+            let fault = if s.fail_next.is_empty() {
+                s.fail_always.clone()
+            } else {
+                Some(s.fail_next.remove(0))
+            };
+            (s.latency, fault, denied)
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;

@@ -2,67 +2,76 @@
 //! [`strata_core::Provider`] documentation.
 
 use crate::{
-    Capabilities, Case, CaseResult, Harness, Stored, fetch, path, resolver_with, same,
-    secret_lookup,
+    Capabilities, CaseResult, Harness, Stored, fetch, path, resolver_with, same, secret_lookup,
 };
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use strata_core::{Answer, Lookup, Table, Value};
 
+/// One provider case.
+pub(crate) struct Case {
+    /// The case's name (an identifier: the trial is named after it).
+    pub(crate) name: &'static str,
+    /// Whether it applies to a provider with these capabilities.
+    pub(crate) applies: fn(&Capabilities) -> bool,
+    /// The check.
+    pub(crate) run: for<'a> fn(&'a dyn Harness) -> BoxFuture<'a, CaseResult>,
+}
+
 /// Every case, in the order they run.
-pub static CASES: &[Case] = &[
+pub(crate) static CASES: &[Case] = &[
     Case {
-        name: "naming of every path kind",
+        name: "native_names_follow_the_rule",
         applies: always,
         run: naming,
     },
     Case {
-        name: "exact get",
+        name: "exact_get",
         applies: always,
         run: exact_get,
     },
     Case {
-        name: "missing is nothing",
+        name: "missing_is_nothing",
         applies: always,
         run: missing_is_nothing,
     },
     Case {
-        name: "table values",
+        name: "tables_come_back_whole",
         applies: sections,
         run: table_values,
     },
     Case {
-        name: "scalar types",
+        name: "scalar_types",
         applies: always,
         run: scalar_types,
     },
     Case {
-        name: "secret flags honoured",
+        name: "secret_flags",
         applies: always,
         run: secret_flags,
     },
     Case {
-        name: "pipeline-scoped paths",
+        name: "pipeline_scoped_paths",
         applies: sections,
         run: pipeline_scoped,
     },
     Case {
-        name: "200 concurrent lookups agree",
+        name: "concurrent_lookups_agree",
         applies: always,
         run: concurrent,
     },
     Case {
-        name: "no secret in Debug",
+        name: "no_secret_in_debug",
         applies: always,
         run: no_secret_in_debug,
     },
     Case {
-        name: "bad names give errors, not panics",
+        name: "bad_names_are_errors_not_panics",
         applies: always,
         run: bad_names,
     },
     Case {
-        name: "answers given at once (get_now, peek) agree with get",
+        name: "answers_at_once_agree_with_get",
         applies: always,
         run: get_now_agrees,
     },

@@ -1,3 +1,4 @@
+#![cfg_attr(not(all(feature = "google", feature = "azure")), allow(dead_code))]
 //! What the local vault servers share: serving HTTP/1.1 on loopback, JSON
 //! replies, query parsing and fault injection.
 
@@ -33,7 +34,10 @@ pub(crate) fn query_param(query: &str, key: &str) -> Option<String> {
 
 /// Decodes a form value: `+` as a space, then `%XX` escapes.
 pub(crate) fn percent_decode(s: &str) -> String {
-    strata_core::credentials::percent_decode(&s.replace('+', " "))
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Faults a local server injects.
@@ -97,6 +101,7 @@ pub(crate) fn serve<H: Handler>(
 }
 
 /// Serves `handler` over TLS with `config` until the task is aborted.
+#[cfg(feature = "azure")]
 pub(crate) fn serve_tls<H: Handler>(
     listener: TcpListener,
     handler: Arc<H>,
@@ -129,6 +134,7 @@ pub(crate) fn serve_tls<H: Handler>(
 ///
 /// # Panics
 /// When the certificate cannot be made (a bug, not an environment issue).
+#[cfg(feature = "azure")]
 pub(crate) fn self_signed() -> (String, Arc<tokio_rustls::rustls::ServerConfig>) {
     use tokio_rustls::rustls;
     #[allow(clippy::expect_used)]

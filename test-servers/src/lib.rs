@@ -1,0 +1,27 @@
+//! Local servers that speak the vaults' documented APIs, for tests: strata's
+//! own, and yours. Each is a cargo feature, so a crate compiles only the
+//! servers it needs (and crates that need none compile none):
+//!
+//! | feature | what |
+//! | --- | --- |
+//! | `google` | [`google::LocalSecretManager`]: Secret Manager's REST API with its OAuth token endpoint (JWT-bearer grant, RS256 checked against a service account made for the run); also the `local-secret-manager` binary |
+//! | `aws` | [`moto::MotoServer`] (starts moto's server, a third-party implementation of the AWS APIs) and [`aws_proxy::AwsFaultProxy`], which injects AWS's own error shapes in front of it |
+//! | `azure` | [`azure::LocalKeyVault`]: Key Vault's secrets API over TLS with the challenge handshake and a client-credentials token endpoint |
+//!
+//! Every server runs on a free loopback port, checks authentication as the
+//! real one does, counts requests, and can inject faults: latency, failures
+//! with a status (the next N, or every call), dropped connections, denied
+//! names. A test that cannot start its server fails; it never skips.
+#![warn(missing_docs)]
+
+#[cfg(any(feature = "google", feature = "aws", feature = "azure"))]
+mod http;
+
+#[cfg(feature = "aws")]
+pub mod aws_proxy;
+#[cfg(feature = "azure")]
+pub mod azure;
+#[cfg(feature = "google")]
+pub mod google;
+#[cfg(feature = "aws")]
+pub mod moto;
