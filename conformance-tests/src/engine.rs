@@ -8,7 +8,7 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::time::Duration;
 use strata_core::vault::VaultOptions;
-use strata_core::{ErrorKind, Lookup, Outcome, Provider, Value};
+use strata_core::{ErrorKind, Lookup, Outcome, Provider, ProviderExt, Value};
 
 /// One engine case.
 pub(crate) struct EngineCase {

@@ -56,7 +56,7 @@ use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::sync::Arc;
 use strata_core::naming::NamingRule;
-use strata_core::{Answer, Lookup, Path, Provider, Resolver, Table, Value};
+use strata_core::{Answer, Lookup, Path, Provider, ProviderExt, Resolver, Table, Value};
 
 /// What a provider can do; cases that do not apply are not registered.
 #[derive(Debug, Clone)]

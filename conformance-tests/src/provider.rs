@@ -6,7 +6,7 @@ use crate::{
 };
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use strata_core::{Answer, Lookup, Table, Value};
+use strata_core::{Answer, Lookup, ProviderExt, Table, Value};
 
 /// One provider case.
 pub(crate) struct Case {
@@ -73,7 +73,7 @@ pub(crate) static CASES: &[Case] = &[
     Case {
         name: "answers_at_once_agree_with_get",
         applies: always,
-        run: get_now_agrees,
+        run: answers_at_once_agree,
     },
 ];
 
@@ -529,7 +529,8 @@ fn no_secret_in_debug(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
 fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let provider = h.make(&[Stored::new("ok", "x")]).await;
-        let long = "x".repeat(10_000);
+        // as long as a path may be: over every vault's name limit
+        let long = "x".repeat(strata_core::path::MAX_PATH_BYTES - 20);
         let weird: Vec<String> = vec![
             long.clone(),
             format!("sources.{long}.key"),
@@ -552,9 +553,11 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             }
             let _ = provider.get(&p, true).await;
         }
-        for bad in ["", "a..b", ".a", "a.", "a.\n"] {
+        let too_long = "x".repeat(strata_core::path::MAX_PATH_BYTES + 1);
+        let too_deep = vec!["s"; strata_core::path::MAX_SEGMENTS + 1].join(".");
+        for bad in ["", "a..b", ".a", "a.", "a.\n", &too_long, &too_deep] {
             if strata_core::Path::parse(bad).is_ok() {
-                return Err(format!("{bad:?} parsed as a path"));
+                return Err(format!("{:?} parsed as a path", &bad[..bad.len().min(40)]));
             }
         }
         Ok(())
@@ -562,10 +565,11 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     .boxed()
 }
 
-/// `get_now` and `peek` (the resolver's fast paths, when a provider offers
-/// them) give exactly what `get` gives, found or not, for secret and plain
-/// lookups, and a peek's answer does not change.
-fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
+/// `peek` and the answer core builds on it (the resolver's fast path, with
+/// the provenance from `native_name` and `origin`) give exactly what
+/// `lookup` gives, found or not, for secret and plain lookups, and a peek's
+/// answer does not change.
+fn answers_at_once_agree(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let caps = h.capabilities();
         let values: Vec<Stored> = basic_values()
@@ -609,10 +613,9 @@ fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
                         }
                     }
                 }
-                let Some(now) = provider.get_now(&segments, secret) else {
+                let Some(now) = provider.answer_now(&segments, secret) else {
                     continue;
                 };
-                let now = now.map_err(|e| format!("get_now `{text}`: {e}"))?;
                 let later = provider
                     .get(&p, secret)
                     .await
@@ -622,13 +625,13 @@ fn get_now_agrees(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
                     (Answer::Found(a), Answer::Found(b)) => {
                         if a.value != b.value || a.provenance != b.provenance {
                             return Err(format!(
-                                "`{text}`: get_now and get found different values or provenance"
+                                "`{text}`: the answer at once and get found different values or provenance"
                             ));
                         }
                     }
                     (a, b) => {
                         return Err(format!(
-                            "`{text}` (secret: {secret}): get_now gave {}, get gave {}",
+                            "`{text}` (secret: {secret}): the answer at once was {}, get gave {}",
                             kind(&a),
                             kind(&b)
                         ));

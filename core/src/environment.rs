@@ -4,25 +4,76 @@
 //! through `std::env::var`, so tests build their own and never race on the
 //! process-wide environment.
 
-use std::collections::HashMap;
+use crate::error::{Error, ErrorKind};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-/// A snapshot of environment variables (names and values as UTF-8).
+/// A snapshot of environment variables (names and values as UTF-8). A
+/// variable whose value is not UTF-8 is remembered by name: reading it is
+/// an error that names it, never a silent fall-through to another value.
 #[derive(Clone, Default)]
 pub struct Environment {
     vars: Arc<HashMap<String, String, crate::value::FastHash>>,
+    not_utf8: Arc<HashSet<String>>,
 }
 
 impl Environment {
-    /// The current process's variables; those that are not UTF-8 are left out.
+    /// The current process's variables. A name that is not UTF-8 cannot be
+    /// asked for and is left out; a value that is not UTF-8 is kept as
+    /// [`Environment::get_checked`]'s error.
     pub fn from_process() -> Self {
-        let vars = std::env::vars_os()
-            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-            .collect();
+        let mut vars = HashMap::default();
+        let mut not_utf8 = HashSet::new();
+        for (k, v) in std::env::vars_os() {
+            let Ok(k) = k.into_string() else {
+                continue;
+            };
+            match v.into_string() {
+                Ok(v) => {
+                    vars.insert(k, v);
+                }
+                Err(_) => {
+                    not_utf8.insert(k);
+                }
+            }
+        }
         Self {
             vars: Arc::new(vars),
+            not_utf8: Arc::new(not_utf8),
         }
+    }
+
+    /// This snapshot with `name` set to a value that is not UTF-8 (tests).
+    pub fn with_value_not_utf8(mut self, name: &str) -> Self {
+        Arc::make_mut(&mut self.not_utf8).insert(name.to_owned());
+        Arc::make_mut(&mut self.vars).remove(name);
+        self
+    }
+
+    /// Whether `name` is set to a value that is not UTF-8.
+    pub fn is_not_utf8(&self, name: &str) -> bool {
+        !self.not_utf8.is_empty() && self.not_utf8.contains(name)
+    }
+
+    /// The value of `name`; a value that is not UTF-8 is an error naming
+    /// the variable.
+    pub fn get_checked(&self, name: &str) -> Result<Option<&str>, Error> {
+        if self.is_not_utf8(name) {
+            return Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "the environment variable {name} is set to a value that is not UTF-8 text; strata reads UTF-8 only (unset it or fix its value)"
+                ),
+            )
+            .with_path(name));
+        }
+        Ok(self.get(name))
+    }
+
+    /// [`Environment::get_checked`], empty as unset.
+    pub fn get_non_empty_checked(&self, name: &str) -> Result<Option<&str>, Error> {
+        Ok(self.get_checked(name)?.filter(|v| !v.is_empty()))
     }
 
     /// A snapshot holding exactly these variables.
@@ -39,6 +90,7 @@ impl Environment {
                     .map(|(k, v)| (k.into(), v.into()))
                     .collect(),
             ),
+            not_utf8: Arc::default(),
         }
     }
 
@@ -82,11 +134,21 @@ mod tests {
     use super::*;
 
     #[test]
+    #[allow(clippy::unwrap_used)]
     fn snapshot_and_redacted_debug() {
         let env = Environment::from_pairs([("A", "hunter2"), ("B", "")]);
         assert_eq!(env.get("A"), Some("hunter2"));
         assert_eq!(env.get_non_empty("B"), None);
         assert_eq!(env.get("B"), Some(""));
         assert!(!format!("{env:?}").contains("hunter2"));
+        let env = env.with_value_not_utf8("A");
+        assert_eq!(env.get("A"), None);
+        let e = env.get_checked("A").unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("A is set to a value that is not UTF-8"),
+            "{e}"
+        );
+        assert_eq!(env.get_checked("B").unwrap(), Some(""));
     }
 }

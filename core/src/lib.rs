@@ -4,7 +4,7 @@
 pub mod credentials;
 pub mod environment;
 pub mod error;
-mod flat;
+
 pub mod fs;
 pub mod memory;
 pub mod naming;

@@ -6,7 +6,7 @@
 use crate::error::Error;
 use crate::naming::{NamingRule, toml_key};
 use crate::path::Path;
-use crate::provider::{Answer, Found, Provenance, Provider};
+use crate::provider::{Answer, Detail, Found, Provenance, Provider, Query};
 use crate::value::{Table, Value};
 use async_trait::async_trait;
 use std::fmt;
@@ -108,21 +108,14 @@ impl Provider for MemoryProvider {
         }
     }
 
-    fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
-        match self.doc.get_path(segments) {
-            None => Some(Ok(Answer::NotFound)),
-            // a hit builds its provenance the usual way
-            Some(_) => None,
-        }
-    }
-
-    async fn get(&self, path: &Path, _secret: bool) -> Result<Answer, Error> {
+    async fn lookup(&self, query: &Query<'_>, _: &mut Vec<Detail>) -> Result<Answer, Error> {
+        let path = query.full_path()?;
         Ok(match self.doc.get_path(path.segments()) {
             Some(value) => Answer::Found(Found {
                 value: value.clone(),
                 provenance: Provenance {
                     provider: self.name.clone(),
-                    name: toml_key(path),
+                    name: toml_key(&path),
                     file: None,
                     line: None,
                 },

@@ -23,6 +23,75 @@ pub enum PathError {
         /// Zero-based position of the offending segment.
         index: usize,
     },
+    /// More segments, or more text, than any configuration needs.
+    #[error(
+        "the path is too long: {segments} segments, {bytes} bytes (at most {MAX_SEGMENTS} segments and {MAX_PATH_BYTES} bytes)"
+    )]
+    TooLong {
+        /// Its segments.
+        segments: usize,
+        /// Its length in bytes, dots included.
+        bytes: usize,
+    },
+}
+
+/// The most segments a path may have (a section walk asks each provider
+/// about every prefix of a path, so its cost grows with the square of this).
+pub const MAX_SEGMENTS: usize = 64;
+/// The longest a path may be, in bytes, dots included.
+pub const MAX_PATH_BYTES: usize = 4096;
+
+/// Splits dotted text into its segments (no quoting: every `.` separates),
+/// or `None` when it is not a valid path: an empty segment, a control
+/// character, or over the limits. The only place dotted text is split.
+pub fn split_dotted(dotted: &str) -> Option<Vec<&str>> {
+    let mut out = Vec::with_capacity(8);
+    out.extend(dotted.split('.'));
+    (dotted.len() <= MAX_PATH_BYTES
+        && out.len() <= MAX_SEGMENTS
+        && out.iter().all(|s| valid_segment(s)))
+    .then_some(out)
+}
+
+/// Segments of a dotted path that [`split_dotted_on_stack`] splits without
+/// allocating; longer paths take [`split_dotted`].
+pub const STACK_SEGMENTS: usize = 16;
+
+/// [`split_dotted`] into `stack`, in one pass over the bytes: `None` when
+/// the path is not valid or has more than [`STACK_SEGMENTS`] segments.
+pub fn split_dotted_on_stack<'a, 's>(
+    dotted: &'a str,
+    stack: &'s mut [&'a str; STACK_SEGMENTS],
+) -> Option<&'s [&'a str]> {
+    // split on `.` and check `valid_segment`'s rules on the way (by `char`
+    // only for a segment beyond ASCII)
+    let mut n = 0;
+    let mut start = 0;
+    let mut ascii = true;
+    for (i, &b) in dotted.as_bytes().iter().enumerate() {
+        if b == b'.' {
+            *stack.get_mut(n)? = checked_segment(dotted, start, i, ascii)?;
+            n += 1;
+            start = i + 1;
+            ascii = true;
+        } else if b < 0x20 || b == 0x7f {
+            return None;
+        } else if b >= 0x80 {
+            ascii = false;
+        }
+    }
+    *stack.get_mut(n)? = checked_segment(dotted, start, dotted.len(), ascii)?;
+    Some(&stack[..=n])
+}
+
+/// `dotted[start..end]` when it is a valid segment, given that it holds no
+/// ASCII control character and whether it is all ASCII.
+fn checked_segment(dotted: &str, start: usize, end: usize, ascii: bool) -> Option<&str> {
+    let segment = dotted.get(start..end)?;
+    if segment.is_empty() || (!ascii && !valid_segment(segment)) {
+        return None;
+    }
+    Some(segment)
 }
 
 /// Whether `segment` may be a path segment: not empty, no control
@@ -52,6 +121,12 @@ impl Path {
         if text.is_empty() {
             return Err(PathError::Empty);
         }
+        if let Some(segments) = split_dotted(text) {
+            return Ok(Self {
+                segments: segments.into_iter().map(str::to_owned).collect(),
+            });
+        }
+        // say why: the same split, checked segment by segment
         let segments: Vec<String> = text.split('.').map(str::to_owned).collect();
         Self::check(&segments, || text.to_owned())?;
         Ok(Self { segments })
@@ -71,6 +146,13 @@ impl Path {
     fn check(segments: &[String], display: impl Fn() -> String) -> Result<(), PathError> {
         if segments.is_empty() {
             return Err(PathError::Empty);
+        }
+        let bytes = segments.iter().map(|s| s.len() + 1).sum::<usize>() - 1;
+        if segments.len() > MAX_SEGMENTS || bytes > MAX_PATH_BYTES {
+            return Err(PathError::TooLong {
+                segments: segments.len(),
+                bytes,
+            });
         }
         for (index, segment) in segments.iter().enumerate() {
             if valid_segment(segment) {

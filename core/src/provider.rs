@@ -177,21 +177,30 @@ pub struct Location {
 
 /// A source of configuration values.
 ///
+/// Two read primitives, and core builds everything else on them (an exact
+/// get, a quick answer with provenance, the resolver's walks and its index
+/// of in-place reads):
+/// - [`Provider::peek`]: the value read in place, at once, when the
+///   provider holds it in memory, or "ask me through `lookup`";
+/// - [`Provider::lookup`]: the full, asynchronous answer to one question,
+///   with what it read along the way for the trace.
+///
 /// Behaviour every provider must have (the conformance suite checks each):
-/// - `get` returns [`Answer::Found`] for a path it holds, with the exact
+/// - `lookup` returns [`Answer::Found`] for a path it holds, with the exact
 ///   value stored, and [`Answer::NotFound`] for a path it does not hold;
 ///   "not found" is never an error.
 /// - a table stored at a path is returned whole (as a table, or as text that
 ///   reads as one, see [`Value::to_table`]).
-/// - `get` returns an [`Error`] only for a failure that must stop the
+/// - `lookup` returns an [`Error`] only for a failure that must stop the
 ///   lookup (unreadable file, refused credentials, unreachable service).
 /// - `native_name` gives the same name as [`Provider::naming`]'s rule, and
 ///   that name is what the provenance of a found value carries.
 /// - paths that the provider cannot name give an error or not found, never
 ///   a panic.
-/// - `get_now` and `peek`, when they answer, answer exactly as `get` does.
+/// - `peek`, when it answers, answers exactly as `lookup` does, and the
+///   answer is final for the provider's life.
 /// - `Debug` of the provider and of every value it returns prints no value.
-/// - concurrent `get`s are safe and agree.
+/// - concurrent lookups are safe and agree.
 #[async_trait]
 pub trait Provider: Send + Sync + fmt::Debug {
     /// Short name shown in traces and errors (`environment`, `secrets.toml`).
@@ -214,40 +223,29 @@ pub trait Provider: Send + Sync + fmt::Debug {
         self.naming().name(path).map_err(Error::from)
     }
 
-    /// What is stored at `path`. `secret` tells whether the caller wants a
-    /// secret (the environment provider then also reads `/run/secrets`).
-    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error>;
-
-    /// Answers at once, without waiting, when the provider can (an
-    /// environment snapshot, parsed files, an in-memory document):
-    /// `Some(answer)`, or `None` to be asked through [`Provider::lookup`].
-    /// `segments` is the whole path, pipeline prefix included. The resolver
-    /// tries this first, so a provider that answers here must give the same
-    /// answer [`Provider::get`] gives, and should not allocate when it does
-    /// not hold the path: most questions of a walk are misses.
-    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
-        let _ = (segments, secret);
-        None
-    }
-
-    /// Reads the value at `segments` in place, when the provider holds it in
-    /// memory (no copy, no provenance): what [`Provider::get_now`] would
-    /// answer, without building the answer. [`Peek::Unknown`] (the default)
-    /// sends the caller to the full lookup. [`Peek::Found`] and
+    /// Read primitive 1: the value at `segments` (the whole path, pipeline
+    /// prefix included) read in place, when the provider holds it in memory
+    /// (no copy, no provenance). [`Peek::Unknown`] (the default) sends the
+    /// caller to [`Provider::lookup`]. [`Peek::Found`] and
     /// [`Peek::NotFound`] are final: the resolver may keep them for the
-    /// provider's life.
+    /// provider's life. Most questions of a walk are misses: a provider
+    /// should not allocate when it does not hold the path.
     fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
         let _ = (segments, secret);
         Peek::Unknown
     }
 
-    /// Answers a [`Query`], recording the names read in `details` when the
-    /// provider reads more than one name per question (vaults do). The
-    /// default asks [`Provider::get`] for the full path.
-    async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
-        let _ = details;
-        self.get(&query.full_path()?, query.secret).await
+    /// Where the value at `segments` was defined (a file, and the 1-based
+    /// line when known), for the provenance of a value read in place.
+    fn origin(&self, segments: &[&str]) -> Option<(PathBuf, Option<u32>)> {
+        let _ = segments;
+        None
     }
+
+    /// Read primitive 2: the answer to a [`Query`], recording in `details`
+    /// the names read when the provider reads more than one name per
+    /// question (vaults do).
+    async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error>;
 
     /// Whether [`Provider::prefetch`] fetches anything: the typed resolver
     /// then looks a configuration's fields up while it walks for the
@@ -256,10 +254,10 @@ pub trait Provider: Send + Sync + fmt::Debug {
         false
     }
 
-    /// Fetches ahead what lookups of `queries`, in order, may ask for (a
-    /// vault's single values), so that the lookups that follow are answered
-    /// from its cache. Called by a walk that reaches the provider, with every
-    /// path of the walk; the default does nothing.
+    /// A hint: lookups of `queries`, in order, may follow, so a provider
+    /// that can fetch ahead (the vault engine's single values) may fetch
+    /// them now, to answer the lookups from its cache. Called by a walk
+    /// that reaches the provider; the default does nothing.
     async fn prefetch(&self, queries: &[Query<'_>]) {
         let _ = queries;
     }
@@ -275,9 +273,47 @@ pub trait Provider: Send + Sync + fmt::Debug {
     }
 }
 
-/// Conveniences over any [`Provider`].
+/// What core builds on the two read primitives, for every [`Provider`].
 #[async_trait]
 pub trait ProviderExt: Provider {
+    /// What is stored at `path` (no pipeline scoping): the provider's
+    /// [`Provider::lookup`].
+    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
+        let query = Query {
+            path,
+            pipeline: None,
+            secret,
+        };
+        self.lookup(&query, &mut Vec::new()).await
+    }
+
+    /// The answer at once, from [`Provider::peek`], with its provenance
+    /// (the provider's own name for the path, and where it was defined):
+    /// `None` when the provider must be asked through its lookup.
+    fn answer_now(&self, segments: &[&str], secret: bool) -> Option<Answer> {
+        match self.peek(segments, secret) {
+            Peek::NotFound => Some(Answer::NotFound),
+            Peek::Unknown => None,
+            Peek::Found(v) => {
+                let path = Path::from_segments(segments.iter().copied()).ok()?;
+                let name = self.native_name(&path).ok()?;
+                let (file, line) = match self.origin(segments) {
+                    Some((file, line)) => (Some(file), line),
+                    None => (None, None),
+                };
+                Some(Answer::Found(Found {
+                    value: v.to_value(),
+                    provenance: Provenance {
+                        provider: self.name().to_owned(),
+                        name,
+                        file,
+                        line,
+                    },
+                }))
+            }
+        }
+    }
+
     /// The value at a dotted path, as a plain (non-secret) lookup.
     async fn get_value(&self, path: &str) -> Result<Option<Value>, Error> {
         let path = Path::parse(path)?;
@@ -309,14 +345,11 @@ impl<P: Provider + ?Sized> Provider for Arc<P> {
     fn native_name(&self, path: &Path) -> Result<String, Error> {
         (**self).native_name(path)
     }
-    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
-        (**self).get(path, secret).await
-    }
-    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
-        (**self).get_now(segments, secret)
-    }
     fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
         (**self).peek(segments, secret)
+    }
+    fn origin(&self, segments: &[&str]) -> Option<(PathBuf, Option<u32>)> {
+        (**self).origin(segments)
     }
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
         (**self).lookup(query, details).await

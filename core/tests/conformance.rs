@@ -58,11 +58,12 @@ async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
         fn naming(&self) -> NamingRule {
             NamingRule::Toml
         }
-        async fn get(
+        async fn lookup(
             &self,
-            path: &strata_core::Path,
-            _: bool,
+            query: &strata_core::Query<'_>,
+            _: &mut Vec<strata_core::Detail>,
         ) -> Result<strata_core::Answer, strata_core::Error> {
+            let path = query.full_path()?;
             Ok(strata_core::Answer::Found(strata_core::Found {
                 value: "same".into(),
                 provenance: strata_core::Provenance {

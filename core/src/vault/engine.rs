@@ -478,15 +478,6 @@ impl Provider for VaultProvider {
         NamingRule::Vault(self.backend.naming().clone())
     }
 
-    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
-        let query = Query {
-            path,
-            pipeline: None,
-            secret,
-        };
-        self.lookup(&query, &mut Vec::new()).await
-    }
-
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
         if self.options.only_secrets && !query.secret {
             return Ok(Answer::Skipped(

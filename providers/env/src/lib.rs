@@ -22,7 +22,7 @@ use strata_core::naming::{
     run_secrets_file_name_of_var,
 };
 use strata_core::{
-    Answer, Environment, Error, ErrorKind, Found, Location, Path, Peek, Provenance, Provider,
+    Answer, Detail, Environment, Error, Found, Location, Path, Peek, Provenance, Provider, Query,
     Value, ValueRef,
 };
 
@@ -99,6 +99,10 @@ impl EnvProvider {
         })
     }
 
+    /// The secret file of `path`, when the secrets directory lists it:
+    /// read as a regular file of UTF-8 text (see [`strata_core::fs`]); a
+    /// file that cannot be read is an error naming it, never a silent
+    /// fall-through to the variable.
     fn secret_file(&self, path: &Path) -> Result<Option<(PathBuf, String)>, Error> {
         let Some(dir) = &self.secrets_dir else {
             return Ok(None);
@@ -111,22 +115,7 @@ impl EnvProvider {
         if file.is_dir() {
             file = file.join(&name);
         }
-        match std::fs::read(&file) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => Ok(Some((file, text))),
-                Err(_) => Err(Error::new(
-                    ErrorKind::Parse,
-                    format!("the secret file {} is not UTF-8 text", file.display()),
-                )
-                .with_file(&file)),
-            },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => {
-                // dlt ignores every OS error here; we do too, but say so.
-                tracing::warn!(file = %file.display(), error = %e, "cannot read secret file, using the environment");
-                Ok(None)
-            }
-        }
+        Ok(strata_core::fs::read_text(&file)?.map(|text| (file, text)))
     }
 }
 
@@ -157,6 +146,11 @@ impl Provider for EnvProvider {
         let files = secret && !self.listing().is_empty();
         let seen = with_ascii_env_name(segments, |var| {
             if files && self.listing().contains(&run_secrets_file_name_of_var(var)) {
+                // a secret file answers: the full lookup reads it
+                return Peek::Unknown;
+            }
+            if self.env.is_not_utf8(var) {
+                // the full lookup's error names the variable
                 return Peek::Unknown;
             }
             match self.env.get(var) {
@@ -167,44 +161,12 @@ impl Provider for EnvProvider {
         seen.unwrap_or(Peek::Unknown)
     }
 
-    fn get_now(&self, segments: &[&str], secret: bool) -> Option<Result<Answer, Error>> {
-        let files = secret && !self.listing().is_empty();
-        with_ascii_env_name(segments, |var| {
-            if files {
-                // the file name: the variable lower-cased, `_` turned into `-`
-                let file: String = var
-                    .bytes()
-                    .map(|b| {
-                        if b == b'_' {
-                            '-'
-                        } else {
-                            char::from(b.to_ascii_lowercase())
-                        }
-                    })
-                    .collect();
-                if self.listing().contains(&file) {
-                    // a secret file answers: the full lookup reads it
-                    return None;
-                }
-            }
-            Some(Ok(match self.env.get(var) {
-                None => Answer::NotFound,
-                Some(text) => Answer::Found(Found {
-                    value: Value::String(text.to_owned()),
-                    provenance: Provenance {
-                        provider: self.name().to_owned(),
-                        name: var.to_owned(),
-                        file: None,
-                        line: None,
-                    },
-                }),
-            }))
-        })?
-    }
-
-    async fn get(&self, path: &Path, secret: bool) -> Result<Answer, Error> {
-        let var = env_var_name(path);
-        if secret && let Some((file, text)) = self.secret_file(path)? {
+    async fn lookup(&self, query: &Query<'_>, _: &mut Vec<Detail>) -> Result<Answer, Error> {
+        let path = query.full_path()?;
+        let var = env_var_name(&path);
+        if query.secret
+            && let Some((file, text)) = self.secret_file(&path)?
+        {
             return Ok(Answer::Found(Found {
                 value: Value::String(text),
                 provenance: Provenance {
@@ -215,7 +177,7 @@ impl Provider for EnvProvider {
                 },
             }));
         }
-        Ok(match self.env.get(&var) {
+        Ok(match self.env.get_checked(&var)? {
             Some(text) => Answer::Found(Found {
                 value: Value::String(text.to_owned()),
                 provenance: Provenance {
@@ -243,6 +205,7 @@ impl Provider for EnvProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use strata_core::{ErrorKind, ProviderExt};
 
     fn p(s: &str) -> Path {
         Path::parse(s).unwrap()
@@ -333,7 +296,7 @@ mod tests {
         let env = Environment::from_pairs([("DB__PASSWORD", "from-env"), ("DB__USER", "u")]);
         let provider = EnvProvider::new(env).with_secrets_dir(dir.path());
         // a listed file: a secret lookup cannot be answered at once
-        assert!(provider.get_now(&["db", "password"], true).is_none());
+        assert!(provider.answer_now(&["db", "password"], true).is_none());
         assert!(matches!(
             provider.peek(&["db", "password"], true),
             Peek::Unknown
@@ -361,10 +324,40 @@ mod tests {
             Peek::Found(ValueRef::Text("u"))
         ));
         assert!(matches!(
-            provider.get_now(&["db", "absent"], true),
-            Some(Ok(Answer::NotFound))
+            provider.answer_now(&["db", "absent"], true),
+            Some(Answer::NotFound)
         ));
         // beyond ASCII the full lookup applies Unicode upper-casing
-        assert!(provider.get_now(&["schlüssel"], false).is_none());
+        assert!(provider.answer_now(&["schlüssel"], false).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
+        let env =
+            Environment::from_pairs([("OTHER", "x")]).with_value_not_utf8("SOURCES__P__API_KEY");
+        let provider = EnvProvider::new(env).without_secrets_dir();
+        assert!(matches!(
+            provider.peek(&["sources", "p", "api_key"], true),
+            Peek::Unknown
+        ));
+        let err = provider
+            .get(&p("sources.p.api_key"), true)
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("SOURCES__P__API_KEY"), "{err}");
+        assert_eq!(text(&provider, "other", false).await.as_deref(), Some("x"));
+    }
+
+    #[tokio::test]
+    async fn a_secret_file_that_is_not_a_regular_file_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/dev/zero", dir.path().join("db--password")).unwrap();
+            let env = Environment::from_pairs([("DB__PASSWORD", "from-env")]);
+            let provider = EnvProvider::new(env).with_secrets_dir(dir.path());
+            let err = provider.get(&p("db.password"), true).await.unwrap_err();
+            assert!(err.to_string().contains("db--password"), "{err}");
+        }
     }
 }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use strata_conformance::{CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
 use strata_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
-use strata_core::{ErrorKind, Path, Provider, Table, Value};
+use strata_core::{ErrorKind, Path, ProviderExt, Table, Value};
 use strata_google::{GoogleBackend, GoogleConfig};
 use strata_test_servers::google::{LocalSecretManager, TestServiceAccount};
 

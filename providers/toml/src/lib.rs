@@ -24,8 +24,8 @@ use std::path::{Path as FsPath, PathBuf};
 use strata_core::naming::{NamingRule, toml_key_of};
 use strata_core::workspace::{Candidate, FileRole};
 use strata_core::{
-    Answer, Error, ErrorKind, FileKind, Found, Location, Path, Peek, Provenance, Provider, Table,
-    Value, ValueRef, Workspace,
+    Answer, Detail, Error, ErrorKind, FileKind, Found, Location, Path, Peek, Provenance, Provider,
+    Query, Table, Value, ValueRef, Workspace,
 };
 use zeroize::Zeroize;
 
@@ -252,10 +252,6 @@ impl Provider for TomlProvider {
         NamingRule::Toml
     }
 
-    fn get_now(&self, segments: &[&str], _secret: bool) -> Option<Result<Answer, Error>> {
-        Some(Ok(self.answer(segments)))
-    }
-
     fn peek(&self, segments: &[&str], _secret: bool) -> Peek<'_> {
         match self.merged.doc.get_path(segments) {
             Some(value) => Peek::Found(ValueRef::Value(value)),
@@ -263,8 +259,13 @@ impl Provider for TomlProvider {
         }
     }
 
-    async fn get(&self, path: &Path, _secret: bool) -> Result<Answer, Error> {
-        Ok(self.answer(path.segments()))
+    fn origin(&self, segments: &[&str]) -> Option<(PathBuf, Option<u32>)> {
+        self.origin_of(segments)
+            .map(|(file, line)| (file.to_path_buf(), Some(line)))
+    }
+
+    async fn lookup(&self, query: &Query<'_>, _: &mut Vec<Detail>) -> Result<Answer, Error> {
+        Ok(self.answer(query.full_path()?.segments()))
     }
 
     fn locations(&self) -> Vec<Location> {

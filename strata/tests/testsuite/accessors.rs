@@ -158,14 +158,13 @@ async fn reads_agree_once_they_go_through_the_index() {
     ]);
     options.secrets_dir = Some(run_secrets);
     let s = Strata::open_local(options).unwrap();
-    assert_eq!(s.resolver().indexed_paths(), None);
-    // read until the index is built (about as many reads as leaves)
+    // read until the resolver's index of in-place reads is built (about as
+    // many reads as leaves; core's own tests check when it is built)
     for _ in 0..3 {
         for path in &paths {
             let _ = s.config::<String>(path).await;
         }
     }
-    assert_eq!(s.resolver().indexed_paths(), Some(paths.len() - 1));
     let paths: Vec<&str> = paths.iter().map(String::as_str).collect();
     assert_agree(&s, &paths).await;
     // what the environment, a secret file and the secrets file say

@@ -114,11 +114,6 @@ impl PeekIndex {
         Some(self.built.get_or_init(|| build(resolver)))
     }
 
-    /// How many paths the index holds, once built.
-    pub(crate) fn len(&self) -> Option<usize> {
-        self.built.get().map(|b| b.map.len())
-    }
-
     /// Whether the index was built (for tests).
     #[cfg(test)]
     pub(crate) fn is_built(&self) -> bool {
@@ -135,8 +130,8 @@ fn build(resolver: &Resolver) -> Flat {
             return;
         }
         let slot = Slot {
-            config: resolver.peek_chain(dotted, &config).map(|v| v.to_value()),
-            secret: resolver.peek_chain(dotted, &secret).map(|v| v.to_value()),
+            config: resolver.peek_exact(dotted, &config).map(|v| v.to_value()),
+            secret: resolver.peek_exact(dotted, &secret).map(|v| v.to_value()),
         };
         if slot.config.is_some() || slot.secret.is_some() {
             flat.map.insert(dotted.into(), slot);
@@ -251,7 +246,7 @@ mod tests {
         for p in &paths {
             for lookup in [Lookup::config(), Lookup::secret()] {
                 let indexed = r.peek_dotted(p, &lookup).map(|v| v.to_value());
-                let chain = r.peek_chain(p, &lookup).map(|v| v.to_value());
+                let chain = r.peek_exact(p, &lookup).map(|v| v.to_value());
                 assert_eq!(indexed, chain, "{p} {lookup:?}");
             }
         }
