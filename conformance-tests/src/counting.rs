@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use strata_core::Error;
 use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::vault::{Fetched, VaultBackend, Version};
 
 /// Counts the calls that reach a backend.
 pub struct Counting {
@@ -93,6 +93,21 @@ impl VaultBackend for Counting {
     async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
         self.stores.fetch_add(1, Ordering::SeqCst);
         self.inner.store(name, value).await
+    }
+    async fn store_after(
+        &self,
+        name: &str,
+        value: &SecretString,
+        base: Option<&str>,
+    ) -> Result<String, Error> {
+        self.stores.fetch_add(1, Ordering::SeqCst);
+        self.inner.store_after(name, value, base).await
+    }
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        self.inner.versions(name).await
+    }
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        self.inner.fetch_version(name, id).await
     }
     fn access_hint(&self) -> String {
         self.inner.access_hint()

@@ -567,7 +567,7 @@ fn timeout<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
         };
         let options = VaultOptions {
             timeout: Duration::from_millis(200),
-            deadline: Duration::from_millis(200),
+            deadline: Duration::from_millis(400),
             ..VaultOptions::default()
         };
         let (p, _) = c.provider(&setup, options).await;

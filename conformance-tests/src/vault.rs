@@ -294,6 +294,11 @@ pub(crate) static CASES: &[VaultCase] = &[
         run: stores,
     },
     VaultCase {
+        name: "versions_are_listed_read_and_checked_before_a_store",
+        applies: |d, _| d.capabilities.store && d.capabilities.versions,
+        run: versions,
+    },
+    VaultCase {
         name: "names_compare_without_case",
         applies: |d, _| d.naming.case_insensitive && d.capabilities.list,
         run: case_insensitive,
@@ -628,6 +633,55 @@ fn case_insensitive<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
                     "stored as `{stored}`, list_secrets = {list}: got {got:?}"
                 ));
             }
+        }
+        Ok(())
+    }
+    .boxed()
+}
+
+/// A versioned sync: each store is a new version, listed oldest first and
+/// readable by number; a store that follows a version that is no longer
+/// the latest is refused before anything is written.
+fn versions<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        let (p, counts) = c.provider(&VaultSetup::default(), open()).await;
+        let at = path("dlt_secrets_toml");
+        if !p.versions(&at).await.map_err(|e| e.to_string())?.is_empty() {
+            return Err("a secret never stored has versions".into());
+        }
+        let doc = |v: &str| SecretString::from(format!("[sources.a]\nk = \"{v}\"\n"));
+        let (_, first) = p
+            .store_after(&at, &doc("one"), None)
+            .await
+            .map_err(|e| e.to_string())?;
+        let listed = p.versions(&at).await.map_err(|e| e.to_string())?;
+        if listed.len() != 1 || listed[0].id != first {
+            return Err(format!("after one store: {listed:?}, stored {first}"));
+        }
+        let (_, second) = p
+            .store_after(&at, &doc("two"), Some(&first))
+            .await
+            .map_err(|e| e.to_string())?;
+        let listed = p.versions(&at).await.map_err(|e| e.to_string())?;
+        let ids: Vec<&str> = listed.iter().map(|v| v.id.as_str()).collect();
+        if ids.last() != Some(&second.as_str()) || !ids.contains(&first.as_str()) {
+            return Err(format!("versions {ids:?}, stored {first} then {second}"));
+        }
+        for (which, want) in [("1", "one"), (second.as_str(), "two")] {
+            let (_, text) = p.version(&at, which).await.map_err(|e| e.to_string())?;
+            let text = text.ok_or(format!("version {which} has no text"))?;
+            if !secrecy::ExposeSecret::expose_secret(&text).contains(want) {
+                return Err(format!("version {which} is not the {want:?} store"));
+            }
+        }
+        // a push prepared against the first version is refused now
+        let before = counts.stores();
+        match p.store_after(&at, &doc("three"), Some(&first)).await {
+            Err(e) if e.to_string().contains("changed") => {}
+            other => return Err(format!("a stale push gave {other:?}")),
+        }
+        if counts.stores() != before {
+            return Err("a stale push reached the vault".into());
         }
         Ok(())
     }

@@ -95,6 +95,7 @@ struct Inner {
     temporary: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     missing: Option<MissingValue>,
+    trace: Option<Trace>,
 }
 
 impl Error {
@@ -110,6 +111,7 @@ impl Error {
                 temporary: matches!(kind, ErrorKind::Unavailable | ErrorKind::RateLimited),
                 source: None,
                 missing: None,
+                trace: None,
             }),
         }
     }
@@ -195,6 +197,28 @@ impl Error {
     /// The report of a missing value.
     pub fn missing_report(&self) -> Option<&MissingValue> {
         self.inner.missing.as_ref()
+    }
+
+    /// The report of a missing value, to add notes to.
+    pub fn missing_report_mut(&mut self) -> Option<&mut MissingValue> {
+        self.inner.missing.as_mut()
+    }
+
+    /// Attaches the trace of the lookup that failed (a secret found where
+    /// secrets may not be kept), for `explain`.
+    pub fn with_trace(mut self, trace: Trace) -> Self {
+        self.inner.trace = Some(trace);
+        self
+    }
+
+    /// The trace of the lookup that failed: the missing value's, or one
+    /// attached with [`Error::with_trace`].
+    pub fn trace(&self) -> Option<&Trace> {
+        self.inner
+            .missing
+            .as_ref()
+            .map(|m| &m.trace)
+            .or(self.inner.trace.as_ref())
     }
 
     /// True for [`ErrorKind::Missing`].

@@ -160,12 +160,25 @@ pub fn ensure_not_symlink(path: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes `bytes` to `path` atomically: a temporary file in the same
-/// directory, synced, then renamed over `path`. The new file keeps the mode
-/// of the file it replaces, else gets `mode` (Unix). A `path` that is a
-/// symbolic link is refused; the directory must exist.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
-    ensure_not_symlink(path)?;
+/// Creates the file `path` with `bytes` atomically: a temporary file in the
+/// same directory, synced, then linked into place only if nothing is there
+/// yet (a file, a directory or a link that appeared meanwhile is an error,
+/// never overwritten).
+pub fn create_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    let tmp = temp_file_for(path, bytes, mode, None)?;
+    tmp.persist_noclobber(path)
+        .map_err(|e| io_error("create", path, &e.error))?;
+    Ok(())
+}
+
+/// A synced temporary file holding `bytes`, next to `path`, with the mode
+/// of `existing` (a file being replaced) or `mode`.
+fn temp_file_for(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+    existing: Option<&std::fs::Metadata>,
+) -> Result<tempfile::NamedTempFile, Error> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
@@ -183,8 +196,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = match std::fs::metadata(path) {
-            Ok(m) if m.is_file() => m.permissions().mode() & 0o777,
+        let mode = match existing {
+            Some(m) if m.is_file() => m.permissions().mode() & 0o777,
             _ => mode,
         };
         tmp.as_file()
@@ -192,10 +205,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
             .map_err(io)?;
     }
     #[cfg(not(unix))]
-    let _ = mode;
+    let _ = (mode, existing);
     tmp.write_all(bytes).map_err(io)?;
     tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(tmp)
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same
+/// directory, synced, then renamed over `path`. The new file keeps the mode
+/// of the file it replaces, else gets `mode` (Unix). A `path` that is a
+/// symbolic link is refused; the directory must exist.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), Error> {
+    ensure_not_symlink(path)?;
+    let existing = std::fs::metadata(path).ok();
+    let tmp = temp_file_for(path, bytes, mode, existing.as_ref())?;
+    tmp.persist(path)
+        .map_err(|e| io_error("write", path, &e.error))?;
     Ok(())
 }
 
@@ -264,6 +289,11 @@ mod tests {
             assert!(e.to_string().contains("symbolic link"), "{e}");
             assert_eq!(std::fs::read_to_string(&outside).unwrap(), "keep");
         }
+        // create: never over something that is there
+        let new = d.path().join("new");
+        create_atomic(&new, b"x", 0o644).unwrap();
+        assert!(create_atomic(&new, b"y", 0o644).is_err());
+        assert_eq!(std::fs::read(&new).unwrap(), b"x");
         // no temporary file is left behind
         let names: Vec<_> = std::fs::read_dir(d.path())
             .unwrap()

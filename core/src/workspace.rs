@@ -17,6 +17,38 @@ pub const PROFILE_ENV: &str = "WORKSPACE__PROFILE";
 pub const PROJECT_DIR_ENV: &str = "DLT_PROJECT_DIR";
 /// The default profile.
 pub const DEFAULT_PROFILE: &str = "dev";
+/// The environment variable that moves the pipelines' working (state)
+/// directory.
+pub const DATA_DIR_ENV: &str = "DLT_DATA_DIR";
+/// The environment variable that moves the local data directory.
+pub const LOCAL_DIR_ENV: &str = "DLT_LOCAL_DIR";
+const STATE_FOLDER: &str = "state";
+const DATA_FOLDER: &str = "data";
+
+/// The `[workspace.settings]` values the working directories depend on,
+/// resolved by the caller from the chain.
+#[derive(Debug, Clone, Default)]
+pub struct DirSettings {
+    /// `name`.
+    pub name: Option<String>,
+    /// `working_dir`: the pipelines' state, relative to the run directory.
+    pub working_dir: Option<String>,
+    /// `local_dir`: local data, relative to the run directory.
+    pub local_dir: Option<String>,
+}
+
+/// A profile's working directories, and where each came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Dirs {
+    /// The pipelines' working directory (their state).
+    pub state: PathBuf,
+    /// `default`, the environment variable, or the setting's key.
+    pub state_source: String,
+    /// Local data (what `workspace clean` deletes).
+    pub data: PathBuf,
+    /// `default`, the environment variable, or the setting's key.
+    pub data_source: String,
+}
 
 /// The built-in profiles and what they are for.
 pub const BUILT_IN_PROFILES: [(&str, &str); 4] = [
@@ -263,16 +295,43 @@ impl Workspace {
     /// In classic mode (no `.dlt/.workspace`) an explicit profile is an
     /// error; the variable and the pin are ignored, as in dlt.
     pub fn open(opts: WorkspaceOptions) -> Result<Self, Error> {
-        let run_dir = match (&opts.run_dir, opts.env.get_non_empty(PROJECT_DIR_ENV)) {
-            (Some(dir), _) => dir.clone(),
-            (None, Some(dir)) => PathBuf::from(dir),
-            (None, None) => std::env::current_dir().map_err(|e| {
-                Error::new(
-                    ErrorKind::Io,
-                    format!("cannot read the current directory: {e}"),
-                )
-            })?,
+        let (run_dir, from) = match (
+            &opts.run_dir,
+            opts.env.get_non_empty_checked(PROJECT_DIR_ENV)?,
+        ) {
+            (Some(dir), _) => (dir.clone(), "--workspace"),
+            (None, Some(dir)) => (PathBuf::from(dir), PROJECT_DIR_ENV),
+            (None, None) => (
+                std::env::current_dir().map_err(|e| {
+                    Error::new(
+                        ErrorKind::Io,
+                        format!("cannot read the current directory: {e}"),
+                    )
+                })?,
+                "the current directory",
+            ),
         };
+        match std::fs::metadata(&run_dir) {
+            Ok(m) if m.is_dir() => {}
+            Ok(_) => {
+                return Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!(
+                        "the project directory {} (from {from}) is not a directory",
+                        run_dir.display()
+                    ),
+                ));
+            }
+            Err(e) => {
+                return Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!(
+                        "the project directory {} (from {from}) cannot be opened: {e}",
+                        run_dir.display()
+                    ),
+                ));
+            }
+        }
         let settings_dir = run_dir.join(SETTINGS_DIR);
         let workspace_mode = settings_dir.join(WORKSPACE_MARKER).exists();
         let global_dir = opts
@@ -306,7 +365,7 @@ impl Workspace {
         ws.pinned = read_pin(&ws.settings_dir)?;
         let (name, source) = if let Some(p) = opts.profile.as_deref() {
             (p.to_owned(), ProfileSource::Argument)
-        } else if let Some(p) = opts.env.get_non_empty(PROFILE_ENV) {
+        } else if let Some(p) = opts.env.get_non_empty_checked(PROFILE_ENV)? {
             (p.to_owned(), ProfileSource::Environment)
         } else if let Some(p) = &ws.pinned {
             (p.clone(), ProfileSource::Pin)
@@ -457,16 +516,109 @@ impl Workspace {
         &self.env
     }
 
-    /// `_local/P` in the run directory (workspace mode only).
-    pub fn data_dir(&self) -> Option<PathBuf> {
-        self.profile()
-            .map(|p| self.run_dir.join("_local").join(p.as_str()))
+    /// The workspace's name: the `[workspace.settings] name` setting, else
+    /// the run directory's name (as dlt names it).
+    pub fn name(&self, settings: &DirSettings) -> String {
+        if let Some(n) = settings.name.as_deref().filter(|n| !n.is_empty()) {
+            return n.to_owned();
+        }
+        let abs = std::path::absolute(&self.run_dir).unwrap_or_else(|_| self.run_dir.clone());
+        abs.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| "_dlt".to_owned())
     }
 
-    /// `.dlt/.var/P` (workspace mode only).
-    pub fn state_dir(&self) -> Option<PathBuf> {
-        self.profile()
-            .map(|p| self.settings_dir.join(".var").join(p.as_str()))
+    /// The active profile's working directories, as dlt 1.31 computes them
+    /// (workspace mode only): the pipelines' state in `.dlt/state/P` and
+    /// local data in `.dlt/data/P`; `DLT_DATA_DIR` / `DLT_LOCAL_DIR`, then
+    /// the `[workspace.settings] working_dir` / `local_dir` settings
+    /// (relative to the run directory) override them; when `.dlt` is not
+    /// writable, `<tmp>/dlt/state|data/<name>/P`.
+    pub fn dirs(&self, settings: &DirSettings) -> Result<Option<Dirs>, Error> {
+        let Some(profile) = self.profile() else {
+            return Ok(None);
+        };
+        let name = self.name(settings);
+        let writable = std::fs::metadata(&self.settings_dir)
+            .map(|m| m.is_dir() && !m.permissions().readonly())
+            .unwrap_or(false);
+        let default = |folder: &str| {
+            let base = if writable {
+                self.settings_dir.join(folder)
+            } else {
+                std::env::temp_dir().join("dlt").join(folder).join(&name)
+            };
+            base.join(profile.as_str())
+        };
+        let pick = |env: &str,
+                    setting: &Option<String>,
+                    folder: &str|
+         -> Result<(PathBuf, String), Error> {
+            if let Some(dir) = self.env.get_non_empty_checked(env)? {
+                return Ok((PathBuf::from(dir), env.to_owned()));
+            }
+            if let Some(dir) = setting.as_deref().filter(|d| !d.is_empty()) {
+                let key = if folder == STATE_FOLDER {
+                    "working_dir"
+                } else {
+                    "local_dir"
+                };
+                return Ok((self.run_dir.join(dir), format!("workspace.settings.{key}")));
+            }
+            Ok((default(folder), "default".to_owned()))
+        };
+        let (state, state_source) = pick(DATA_DIR_ENV, &settings.working_dir, STATE_FOLDER)?;
+        let (data, data_source) = pick(LOCAL_DIR_ENV, &settings.local_dir, DATA_FOLDER)?;
+        Ok(Some(Dirs {
+            state,
+            state_source,
+            data,
+            data_source,
+        }))
+    }
+
+    /// The older layout's directories of the active profile that exist
+    /// (`_local/P` data and `.dlt/.var/P` state, as the seed pages show).
+    pub fn legacy_dirs(&self) -> Vec<PathBuf> {
+        let Some(p) = self.profile() else {
+            return Vec::new();
+        };
+        [
+            self.run_dir.join("_local").join(p.as_str()),
+            self.settings_dir.join(".var").join(p.as_str()),
+        ]
+        .into_iter()
+        .filter(|d| d.is_dir())
+        .collect()
+    }
+
+    /// In classic mode, the profile files in `.dlt` that are not read
+    /// (`dev.secrets.toml`, `secrets.prod.toml`, ...): without
+    /// `.dlt/.workspace` there are no profiles.
+    pub fn ignored_profile_files(&self) -> Vec<PathBuf> {
+        if self.workspace_mode {
+            return Vec::new();
+        }
+        let mut out = Vec::new();
+        let Ok(entries) = std::fs::read_dir(&self.settings_dir) else {
+            return out;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let profile_file = ["secrets", "config"].iter().any(|stem| {
+                let base = format!("{stem}.toml");
+                name != base
+                    && name.ends_with(".toml")
+                    && (name.ends_with(&format!(".{stem}.toml"))
+                        || name.starts_with(&format!("{stem}.")))
+            });
+            if profile_file {
+                out.push(entry.path());
+            }
+        }
+        out.sort();
+        out
     }
 
     /// The pin file's path.
@@ -611,8 +763,51 @@ mod tests {
                 .path
                 .ends_with("prod.config.toml")
         );
-        assert_eq!(w.data_dir().unwrap(), d.path().join("_local/prod"));
-        assert_eq!(w.state_dir().unwrap(), d.path().join(".dlt/.var/prod"));
+        // dlt 1.31's layout: state and local data under .dlt, per profile
+        let dirs = w.dirs(&DirSettings::default()).unwrap().unwrap();
+        assert_eq!(dirs.state, d.path().join(".dlt/state/prod"));
+        assert_eq!(dirs.data, d.path().join(".dlt/data/prod"));
+        assert_eq!(dirs.data_source, "default");
+        // the settings move them, relative to the run directory
+        let settings = DirSettings {
+            name: None,
+            working_dir: Some("work".into()),
+            local_dir: Some("local".into()),
+        };
+        let dirs = w.dirs(&settings).unwrap().unwrap();
+        assert_eq!(dirs.state, d.path().join("work"));
+        assert_eq!(dirs.data, d.path().join("local"));
+        assert_eq!(dirs.data_source, "workspace.settings.local_dir");
+        // the environment wins
+        let w = ws(
+            d.path(),
+            Some("prod"),
+            &[("DLT_LOCAL_DIR", "/elsewhere/data")],
+        )
+        .unwrap();
+        let dirs = w.dirs(&settings).unwrap().unwrap();
+        assert_eq!(dirs.data, PathBuf::from("/elsewhere/data"));
+        assert_eq!(dirs.data_source, "DLT_LOCAL_DIR");
+        assert!(w.legacy_dirs().is_empty());
+        std::fs::create_dir_all(d.path().join("_local/prod")).unwrap();
+        assert_eq!(w.legacy_dirs(), [d.path().join("_local/prod")]);
+    }
+
+    #[test]
+    fn a_run_dir_that_does_not_exist_is_an_error() {
+        let d = workspace_dir();
+        let e = ws(&d.path().join("nope"), None, &[]).unwrap_err();
+        assert!(e.to_string().contains("nope"), "{e}");
+        assert!(e.to_string().contains("cannot be opened"), "{e}");
+        let env = Environment::from_pairs([("A", "b")]).with_value_not_utf8(PROFILE_ENV);
+        let e = Workspace::open(WorkspaceOptions {
+            run_dir: Some(d.path().to_path_buf()),
+            profile: None,
+            global_dir: Some(d.path().join("global")),
+            env,
+        })
+        .unwrap_err();
+        assert!(e.to_string().contains(PROFILE_ENV), "{e}");
     }
 
     #[test]

@@ -112,67 +112,27 @@ fn git_findings(run_dir: &FsPath, files: &[PathBuf]) -> Vec<Finding> {
     out
 }
 
-/// Outside a git repository: reads `.gitignore` in the run directory and in
-/// `.dlt/` and matches their simple patterns (`*`, `**`, anchored or not).
+/// Outside a git repository: whether the `.gitignore` files of the run
+/// directory and of `.dlt` ignore `file`, matched as git does (the `ignore`
+/// crate's gitignore matcher: anchoring, `**`, negation, directories).
 fn ignored_without_git(run_dir: &FsPath, file: &FsPath) -> bool {
     for dir in [run_dir.to_path_buf(), run_dir.join(".dlt")] {
-        let Ok(text) = std::fs::read_to_string(dir.join(".gitignore")) else {
-            continue;
-        };
-        let Ok(rel) = file.strip_prefix(&dir) else {
-            continue;
-        };
-        let rel = rel.to_string_lossy().replace('\\', "/");
-        let name = file
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let mut ignored = false;
-        for line in text.lines().map(str::trim) {
-            if line.is_empty() || line.starts_with('#') {
-                continue;
+        let path = dir.join(".gitignore");
+        // only a regular file is read (and up to the size cap)
+        if let Ok(Some(bytes)) = strata_core::fs::read_regular(&path) {
+            let text = String::from_utf8_lossy(&bytes);
+            let mut sub = ignore::gitignore::GitignoreBuilder::new(&dir);
+            for line in text.lines() {
+                let _ = sub.add_line(Some(path.clone()), line);
             }
-            let (negate, pat) = match line.strip_prefix('!') {
-                Some(p) => (true, p),
-                None => (false, line),
-            };
-            let pat = pat.trim_end_matches('/');
-            let hit = if pat.trim_start_matches('/').contains('/') {
-                glob(pat.trim_start_matches('/'), &rel)
-            } else {
-                glob(pat, &name)
-            };
-            if hit {
-                ignored = !negate;
+            if let Ok(matcher) = sub.build()
+                && matcher.matched_path_or_any_parents(file, false).is_ignore()
+            {
+                return true;
             }
-        }
-        if ignored {
-            return true;
         }
     }
     false
-}
-
-/// `*` matches within a segment, `**` across segments, `?` one character.
-fn glob(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') if p.get(1) == Some(&'*') => {
-                let rest = &p[2..];
-                let rest = rest.strip_prefix(&['/']).unwrap_or(rest);
-                (0..=t.len()).any(|i| go(rest, &t[i..]))
-            }
-            Some('*') => (0..=t.len())
-                .take_while(|i| *i == 0 || t[i - 1] != '/')
-                .any(|i| go(&p[1..], &t[i..])),
-            Some('?') => !t.is_empty() && t[0] != '/' && go(&p[1..], &t[1..]),
-            Some(c) => t.first() == Some(c) && go(&p[1..], &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    go(&p, &t)
 }
 
 #[cfg(unix)]
@@ -182,11 +142,16 @@ fn permission_findings(files: &[PathBuf]) -> Vec<Finding> {
         .iter()
         .filter_map(|f| {
             let mode = std::fs::metadata(f).ok()?.permissions().mode() & 0o777;
-            (mode & 0o044 != 0).then(|| Finding {
+            let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
+                (_, true) => "every user of this machine",
+                (true, false) => "its group",
+                (false, false) => return None,
+            };
+            Some(Finding {
                 check: "permissions",
                 file: Some(f.clone()),
                 message: format!(
-                    "{} is readable by other users (mode {mode:o}): run `chmod 600 {}`",
+                    "{} is readable by {who} (mode {mode:o}): run `chmod 600 {}`",
                     f.display(),
                     f.display()
                 ),
@@ -223,7 +188,7 @@ fn placeholder_findings(strata: &Strata) -> Vec<Finding> {
             let Ok(path) = Path::from_segments(segments) else {
                 continue;
             };
-            let (file, place) = match provider.origin(&path) {
+            let (file, place) = match provider.defined_at(&path) {
                 Some((f, line)) => (Some(f.to_path_buf()), format!("{}:{line}", f.display())),
                 None => (None, provider.name().to_owned()),
             };
@@ -290,16 +255,30 @@ async fn vault_scope_findings(strata: &Strata) -> Vec<Finding> {
 
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
 
     #[test]
-    fn glob_patterns() {
-        assert!(glob("*.secrets.toml", "prod.secrets.toml"));
-        assert!(glob("secrets.toml", "secrets.toml"));
-        assert!(glob(".dlt/*secrets*.toml", ".dlt/secrets.prod.toml"));
-        assert!(!glob(".dlt/*.toml", ".dlt/x/y.toml"));
-        assert!(glob("**/secrets.toml", ".dlt/secrets.toml"));
-        assert!(!glob("config.toml", "secrets.toml"));
+    fn gitignore_patterns_match_as_git_does() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path();
+        std::fs::create_dir_all(dir.join(".dlt")).unwrap();
+        let secrets = dir.join(".dlt/prod.secrets.toml");
+        std::fs::write(&secrets, "").unwrap();
+        let case = |rules: &str| {
+            std::fs::write(dir.join(".gitignore"), rules).unwrap();
+            ignored_without_git(dir, &secrets)
+        };
+        assert!(case(".dlt/*secrets*.toml\n"));
+        assert!(case("*.secrets.toml\n"));
+        assert!(case("**/prod.secrets.toml\n"));
+        assert!(case(".dlt/\n"));
+        assert!(!case("secrets.toml\n"));
+        assert!(!case("*.secrets.toml\n!prod.secrets.toml\n"));
+        assert!(!case("/prod.secrets.toml\n"));
+        // a pattern that made the hand-written matcher exponential
+        let hostile = format!("{}x\n", "*".repeat(60));
+        assert!(!case(&hostile));
     }
 
     #[test]
@@ -333,27 +312,11 @@ pub struct VaultStatus {
 /// reach it, authenticate, then list (with `list_secrets`) or fetch
 /// `dlt_secrets_toml`.
 pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_core::Error> {
-    use strata_core::vault::{Fetched, SECRETS_TOML_KEY};
     let mut out = Vec::new();
     for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {
             let provider = crate::vaults::build(descriptor, strata.resolver()).await?;
-            let backend = provider.backend();
-            let where_ = backend.location();
-            if provider.options().list_secrets {
-                let names = backend.list().await?;
-                Ok::<_, strata_core::Error>(format!(
-                    "reached {where_}, authenticated, listed {} secret(s)",
-                    names.len()
-                ))
-            } else {
-                let name = backend.naming().name(&Path::parse(SECRETS_TOML_KEY)?)?;
-                let seen = match backend.fetch(&name).await? {
-                    Fetched::Found(_) => "found",
-                    Fetched::NotFound => "not found (fragments and single values may still answer)",
-                };
-                Ok(format!("reached {where_}, authenticated, `{name}` {seen}"))
-            }
+            provider.probe().await
         }
         .await;
         out.push(match status {

@@ -130,7 +130,44 @@ impl Strata {
     /// Exact get of a dotted path (like `dlt.secrets.get` with
     /// [`Lookup::secret`], `dlt.config.get` with [`Lookup::config`]).
     pub async fn get(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        self.resolver.get_dotted(path, lookup).await
+        self.resolver
+            .get_dotted(path, lookup)
+            .await
+            .map_err(|e| self.explained(e))
+    }
+
+    /// A missing value's report, with what the workspace explains: in a
+    /// classic project, the profile files it does not read.
+    fn explained(&self, mut e: Error) -> Error {
+        let ignored = self.workspace.ignored_profile_files();
+        if let (Some(report), false) = (e.missing_report_mut(), ignored.is_empty()) {
+            let files: Vec<String> = ignored.iter().map(|f| f.display().to_string()).collect();
+            report.notes.push(format!(
+                "this is a classic project (no .dlt/.workspace), which reads no profile files: {} {} ignored; create .dlt/.workspace (or run `strata init`) to use profiles",
+                files.join(", "),
+                if files.len() == 1 { "is" } else { "are" }
+            ));
+        }
+        e
+    }
+
+    /// The active profile's working directories (workspace mode only), with
+    /// the `[workspace.settings]` that move them resolved from the chain.
+    pub async fn dirs(&self) -> Result<Option<workspace::Dirs>, Error> {
+        #[derive(Configuration)]
+        #[config(crate = "strata_core")]
+        struct Settings {
+            name: Option<String>,
+            working_dir: Option<String>,
+            local_dir: Option<String>,
+        }
+        let s: Settings =
+            typed::resolve_embedded(&self.resolver, &["workspace"], "settings", None).await?;
+        self.workspace.dirs(&workspace::DirSettings {
+            name: s.name,
+            working_dir: s.working_dir,
+            local_dir: s.local_dir,
+        })
     }
 
     /// A secret as a `SecretString` (exact get over secret providers, like
@@ -196,7 +233,10 @@ impl Strata {
 
     /// Section walk for the key at the end of `path` (SPEC §3).
     pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        self.resolver.walk_dotted(path, lookup).await
+        self.resolver
+            .walk_dotted(path, lookup)
+            .await
+            .map_err(|e| self.explained(e))
     }
 }
 

@@ -183,7 +183,42 @@ impl Handler for Proxy {
                 ),
             ));
         }
-        // forward unchanged
+        // moto answers a 500 for the versions of a secret that does not
+        // exist; AWS answers ResourceNotFoundException, and so does the
+        // proxy (moto's DescribeSecret tells)
+        if operation == "ListSecretVersionIds"
+            && let Some(id) = &secret_id
+        {
+            let describe = json!({"SecretId": id}).to_string();
+            let mut parts = parts.clone();
+            if let Ok(v) = hyper::header::HeaderValue::from_str("secretsmanager.DescribeSecret") {
+                parts.headers.insert("x-amz-target", v);
+            }
+            parts
+                .headers
+                .insert(hyper::header::CONTENT_LENGTH, describe.len().into());
+            let (status, _) = self.forward(parts, Bytes::from(describe)).await?;
+            if status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST {
+                return Ok(aws_error(
+                    400,
+                    "ResourceNotFoundException",
+                    "Secrets Manager can't find the specified secret.",
+                ));
+            }
+        }
+        let (status, reply) = self.forward(parts, body).await?;
+        let _ = status;
+        Ok(reply)
+    }
+}
+
+impl Proxy {
+    /// Sends one request to moto and returns its status and its reply.
+    async fn forward(
+        &self,
+        parts: hyper::http::request::Parts,
+        body: Bytes,
+    ) -> Result<(StatusCode, Reply), std::io::Error> {
         let stream = TcpStream::connect(&self.upstream).await?;
         let io = hyper_util::rt::TokioIo::new(stream);
         let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
@@ -201,6 +236,7 @@ impl Handler for Proxy {
             .await
             .map(|b| b.to_bytes())
             .map_err(std::io::Error::other)?;
-        Ok(Response::from_parts(parts, Full::new(body)))
+        let status = parts.status;
+        Ok((status, Response::from_parts(parts, Full::new(body))))
     }
 }

@@ -313,6 +313,7 @@ impl Shared {
         let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
         let (kind, name) = match (&method, segments.as_slice()) {
             (&Method::GET, ["secrets"]) => ("list", ""),
+            (&Method::GET, ["secrets", n, "versions"]) => ("versions", *n),
             (&Method::GET, ["secrets", n]) | (&Method::GET, ["secrets", n, _]) => ("get", *n),
             (&Method::PUT, ["secrets", n]) => ("set", *n),
             _ => ("unknown", ""),
@@ -323,6 +324,7 @@ impl Shared {
         }
         Ok(match (kind, segments.as_slice()) {
             ("list", _) => self.list(&query),
+            ("versions", [_, n, _]) => self.versions(n),
             ("get", [_, n]) => self.get(n, None),
             ("get", [_, n, v]) => self.get(n, Some(v)),
             ("set", [_, n]) => self.set(n, &body),
@@ -455,6 +457,30 @@ impl Shared {
             )
         });
         reply(StatusCode::OK, json!({"value": items, "nextLink": next}))
+    }
+
+    /// Every version of `name`, in the order they were made, as Key Vault
+    /// lists them (`GET /secrets/{name}/versions`).
+    fn versions(&self, name: &str) -> Reply {
+        let s = lock(&self.state);
+        let Some(e) = s.secrets.get(&name.to_lowercase()) else {
+            return azure_error(
+                404,
+                "SecretNotFound",
+                &format!("A secret with (name/id) {name} was not found in this key vault."),
+            );
+        };
+        let items: Vec<Json> = e
+            .versions
+            .iter()
+            .map(|(v, _)| {
+                json!({
+                    "id": format!("{}/secrets/{}/{v}", self.base, e.name),
+                    "attributes": {"enabled": true, "created": 1_700_000_000, "updated": 1_700_000_000},
+                })
+            })
+            .collect();
+        reply(StatusCode::OK, json!({"value": items, "nextLink": null}))
     }
 
     fn set(&self, name: &str, body: &[u8]) -> Reply {

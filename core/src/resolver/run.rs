@@ -96,7 +96,8 @@ impl<'a> Run<'a> {
                         continue;
                     };
                     if cant_hold {
-                        return Err(self.not_secret(provider, asked, &found));
+                        let err = self.not_secret(provider, asked, &found);
+                        return Err(err.with_trace(self.record().trace()));
                     }
                     let record = self.record();
                     return Ok(Resolved::new(
@@ -213,31 +214,28 @@ impl<'a> Run<'a> {
             .lookup(&query, &mut details)
             .await
             .map_err(|e| e.with_provider(provider.name()).with_path(&full))?;
+        // a provider that says which names it read (a vault) is traced by
+        // those names alone: what it asked, what answered, what it skipped
+        let detailed = !details.is_empty();
         for d in details {
             if let Outcome::Withheld(w) = &d.outcome {
                 self.raw.push(RawEntry::Warning(w.clone()));
             }
             self.traced(provider, &full, d.name, d.outcome);
         }
-        Ok(match answer {
-            Answer::Found(found) => {
-                self.traced(provider, &full, name, Outcome::Found);
-                Some(found)
-            }
-            Answer::NotFound => {
-                self.traced(provider, &full, name, Outcome::NotFound);
-                None
-            }
+        let outcome = match &answer {
+            Answer::Found(_) => Outcome::Found,
+            Answer::NotFound => Outcome::NotFound,
             Answer::Withheld { warning } => {
-                self.traced(provider, &full, name, Outcome::Withheld(warning.clone()));
-                self.raw.push(RawEntry::Warning(warning));
-                None
+                self.raw.push(RawEntry::Warning(warning.clone()));
+                Outcome::Withheld(warning.clone())
             }
-            Answer::Skipped(why) => {
-                self.traced(provider, &full, name, Outcome::Skipped(why));
-                None
-            }
-        })
+            Answer::Skipped(why) => Outcome::Skipped(why.clone()),
+        };
+        if !detailed {
+            self.traced(provider, &full, name, outcome);
+        }
+        Ok(answer.found())
     }
 
     fn traced(&mut self, provider: &dyn Provider, path: &Path, name: String, outcome: Outcome) {
@@ -318,7 +316,7 @@ impl Resolver {
                         .map(|f| f.display().to_string())
                         .unwrap_or_else(|| provider.name().to_owned());
                     notes.push(format!(
-                        "{place} holds a value at `{path}`, but {} may not hold secrets: move it to secrets.toml",
+                        "{place} holds a value at `{path}`, but {} may not hold secrets: if it is not a secret, read it as configuration (`strata get --config`, dlt.config); if it is one, move it to secrets.toml",
                         provider.name()
                     ));
                 }

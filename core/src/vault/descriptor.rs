@@ -43,6 +43,8 @@ pub struct Capabilities {
     pub list: bool,
     /// Values can be written ([`super::VaultBackend::store`], `strata push`).
     pub store: bool,
+    /// Versions can be listed and read ([`super::VaultBackend::versions`]).
+    pub versions: bool,
     /// An empty text can be stored.
     pub empty_values: bool,
     /// Bytes that are not UTF-8 can be stored (a read of them is an error).

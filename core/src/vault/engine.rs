@@ -1,9 +1,9 @@
 //! The vault document provider: the fetch plan, the cache and the error
 //! mapping every backend shares.
 
-use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions};
+use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions, Version};
 use crate::error::{Error, ErrorKind};
-use crate::naming::NamingRule;
+use crate::naming::{NameError, NamingRule};
 use crate::path::Path;
 use crate::provider::{Answer, Detail, Found, Location, Provenance, Provider, Query};
 use crate::trace::Outcome;
@@ -171,13 +171,38 @@ impl VaultProvider {
                 plan.fragments.push(item);
             }
         }
-        if !self.options.only_toml_fragments
-            && let Some(item) = self.item(full.clone(), details)
+        if self.options.only_toml_fragments {
+            if let Ok(name) = self.backend.naming().name(full)
+                && !seen.contains(&name)
+            {
+                details.push(Detail {
+                    name,
+                    outcome: Outcome::Skipped(
+                        "single values are not read (only_toml_fragments)".into(),
+                    ),
+                });
+            }
+        } else if let Some(item) = self.item(full.clone(), details)
             && !seen.contains(&item.name)
         {
             plan.exact = Some(item);
         }
         plan
+    }
+
+    /// The name of the exact path as a single value, checked: a path whose
+    /// name is longer than the vault allows, or that normalizes to nothing,
+    /// is an error before any request (SPEC §1).
+    fn check_exact(&self, full: &Path) -> Result<(), Error> {
+        if self.options.only_toml_fragments {
+            return Ok(());
+        }
+        match self.backend.naming().name(full) {
+            Err(e @ (NameError::TooLong { .. } | NameError::Empty { .. })) => {
+                Err(Error::from(e).with_provider(self.backend.name().to_owned()))
+            }
+            _ => Ok(()),
+        }
     }
 
     async fn listing(&self) -> Result<Arc<HashSet<String>>, Error> {
@@ -196,21 +221,23 @@ impl VaultProvider {
             .cloned()
     }
 
-    /// One call to the backend, bounded by the timeout: no answer in time
-    /// is a temporary [`ErrorKind::Unavailable`] error.
+    /// One call to the backend, bounded by one and a half times the
+    /// timeout (a backend applies the timeout to each of its network steps
+    /// and says which one failed; this is the net under them): no answer in
+    /// time is a temporary [`ErrorKind::Unavailable`] error.
     async fn attempt<T>(
         &self,
         what: &str,
         call: impl Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        let limit = self.options.timeout;
+        let limit = self.options.timeout.mul_f64(1.5);
         match tokio::time::timeout(limit, call).await {
             Ok(result) => result,
             Err(_) => Err(Error::new(
                 ErrorKind::Unavailable,
                 format!(
                     "{what}: no answer within {} s (the `timeout` setting)",
-                    limit.as_secs_f64()
+                    self.options.timeout.as_secs_f64()
                 ),
             )
             .set_temporary(true)),
@@ -307,6 +334,10 @@ impl VaultProvider {
                         Ok(Cached::Found(Arc::new(Secret { text, doc })))
                     }
                     Ok(Fetched::NotFound) => Ok(Cached::Missing),
+                    Ok(Fetched::Withheld(why)) => Ok(Cached::Withheld(format!(
+                        "{}: reading `{name}` gave nothing: {why}",
+                        self.backend.name()
+                    ))),
                     Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                         let hint = self.backend.access_hint();
                         let why = e.message();
@@ -439,6 +470,186 @@ impl VaultProvider {
         o.prefetch_single_values && !o.only_toml_fragments && !o.list_secrets
     }
 
+    /// The name of `path` in this vault.
+    pub fn name_of(&self, path: &Path) -> Result<String, Error> {
+        Ok(self.backend.naming().name(path)?)
+    }
+
+    /// Every version of the secret at `path`, oldest first.
+    pub async fn versions(&self, path: &Path) -> Result<Vec<Version>, Error> {
+        let name = self.name_of(path)?;
+        self.retried(&format!("list the versions of `{name}`"), || {
+            self.backend.versions(&name)
+        })
+        .await
+        .map_err(|e| e.with_provider(self.backend.name().to_owned()))
+    }
+
+    /// Version `which` of the secret at `path` (its 1-based number in the
+    /// order the versions were made, or the vault's own id), and its text
+    /// when it can be read.
+    pub async fn version(
+        &self,
+        path: &Path,
+        which: &str,
+    ) -> Result<(Version, Option<SecretString>), Error> {
+        let name = self.name_of(path)?;
+        let versions = self.versions(path).await?;
+        let found = which
+            .parse::<usize>()
+            .ok()
+            .and_then(|n| versions.get(n.checked_sub(1)?))
+            .or_else(|| versions.iter().find(|v| v.id == which))
+            .cloned()
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::Missing,
+                    format!(
+                        "`{name}` has no version {which} ({} version(s): numbers 1 to {0}, or the vault's ids)",
+                        versions.len()
+                    ),
+                )
+                .with_provider(self.backend.name().to_owned())
+            })?;
+        let text = match self
+            .retried(&format!("read version {} of `{name}`", found.id), || {
+                self.backend.fetch_version(&name, &found.id)
+            })
+            .await
+            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?
+        {
+            Fetched::Found(text) => Some(text),
+            Fetched::NotFound | Fetched::Withheld(_) => None,
+        };
+        Ok((found, text))
+    }
+
+    /// Stores `value` at `path` as a new version that follows version
+    /// `base` (`None`: the secret has no version yet), for a versioned sync:
+    /// refused, before anything is written, when another version was made
+    /// since `base` was read (a backend that can also check it atomically
+    /// does). The value is checked against the vault's size limit first.
+    pub async fn store_after(
+        &self,
+        path: &Path,
+        value: &SecretString,
+        base: Option<&str>,
+    ) -> Result<(String, String), Error> {
+        let naming = self.backend.naming();
+        let name = naming.name(path)?;
+        naming
+            .check_value_size(&name, value.expose_secret().len())
+            .map_err(Error::from)?;
+        let latest = self.versions(path).await?.last().map(|v| v.id.clone());
+        if latest.as_deref() != base {
+            return Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`{name}` changed while this push was prepared: its latest version is {}, not {}; run the push again to see the changes against it",
+                    latest.as_deref().unwrap_or("none"),
+                    base.unwrap_or("none")
+                ),
+            )
+            .with_provider(self.backend.name().to_owned()));
+        }
+        let version = self
+            .attempt(
+                &format!("write `{name}`"),
+                self.backend.store_after(&name, value, base),
+            )
+            .await
+            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+        if let Ok(mut cache) = self.cache.lock() {
+            cache.remove(&name);
+        }
+        Ok((name, version))
+    }
+
+    /// A dry run: reach the vault and authenticate, then list the names
+    /// (with `list_secrets`) or read `dlt_secrets_toml`, within the timeout
+    /// and deadline. What was done and seen, never a value; an error says
+    /// which step failed.
+    pub async fn probe(&self) -> Result<String, Error> {
+        let where_ = self.backend.location();
+        let tag = |e: Error| e.with_provider(self.backend.name().to_owned());
+        if self.options.list_secrets {
+            let names = self
+                .retried("list the secrets", || self.backend.list())
+                .await
+                .map_err(tag)?;
+            return Ok(format!(
+                "reached {where_}, authenticated, listed {} secret(s)",
+                names.len()
+            ));
+        }
+        let name = self
+            .backend
+            .naming()
+            .name(&Path::from_valid(vec![SECRETS_TOML_KEY.into()]))?;
+        let seen = match self
+            .retried(&format!("read `{name}`"), || self.backend.fetch(&name))
+            .await
+            .map_err(tag)?
+        {
+            Fetched::Found(_) => "found".to_owned(),
+            Fetched::NotFound => {
+                "not found (fragments and single values may still answer)".to_owned()
+            }
+            Fetched::Withheld(why) => format!("not shown: {why}"),
+        };
+        Ok(format!("reached {where_}, authenticated, `{name}` {seen}"))
+    }
+
+    /// The paths the vault's documents hold, for commands that hand every
+    /// value on (`export`, `exec`): the leaves of `dlt_secrets_toml` (and of
+    /// `<pipeline>.dlt_secrets_toml` when a pipeline is given), and, with
+    /// `list_secrets`, the leaves of every listed secret whose text is a
+    /// document. A single value's path cannot be recovered from its name,
+    /// so single values are not listed. Each path is then looked up as any
+    /// other, so what it answers is what `get` answers.
+    pub async fn document_paths(&self, pipeline: Option<&str>) -> Result<Vec<Path>, Error> {
+        let mut names = vec![Path::from_valid(vec![SECRETS_TOML_KEY.into()])];
+        if let Some(p) = pipeline {
+            names.push(Path::from_valid(vec![
+                p.to_owned(),
+                SECRETS_TOML_KEY.into(),
+            ]));
+        }
+        let mut wanted: Vec<String> = Vec::new();
+        for path in &names {
+            if let Ok(name) = self.backend.naming().name(path) {
+                wanted.push(name);
+            }
+        }
+        if self.options.list_secrets {
+            let listed = self
+                .retried("list the secrets", || self.backend.list())
+                .await
+                .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+            for name in listed {
+                if !wanted.contains(&name) {
+                    wanted.push(name);
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let fetched = futures::future::join_all(wanted.iter().map(|n| self.fetch(n))).await;
+        for result in fetched {
+            let (cached, _) = result?;
+            let Cached::Found(secret) = cached else {
+                continue;
+            };
+            if let Some(doc) = &secret.doc {
+                Value::Table(doc.clone()).for_each_leaf(&mut |segments, _| {
+                    if let Ok(p) = Path::from_segments(segments.iter().copied()) {
+                        out.push(p);
+                    }
+                });
+            }
+        }
+        Ok(out)
+    }
+
     /// Stores `value` under the name of `path` (see [`VaultBackend::store`]).
     pub async fn store(
         &self,
@@ -485,6 +696,7 @@ impl Provider for VaultProvider {
             ));
         }
         let full = query.full_path()?;
+        self.check_exact(&full)?;
         let plan = self.plan(query, &full, details);
         if let Some(answer) = self.documents(&plan, &full, details).await? {
             return Ok(answer);

@@ -1,7 +1,7 @@
 //! The in-memory vault backend: the reference the vault cases of the
 //! conformance suite are written against. It counts its calls.
 
-use super::{BuildFuture, Capabilities, Descriptor, Fetched, VaultBackend, VaultProvider};
+use super::{BuildFuture, Capabilities, Descriptor, Fetched, VaultBackend, VaultProvider, Version};
 use crate::error::{Error, ErrorKind};
 use crate::naming::VaultNaming;
 use async_trait::async_trait;
@@ -36,6 +36,7 @@ pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
     capabilities: Capabilities {
         list: true,
         store: true,
+        versions: true,
         empty_values: true,
         binary_values: true,
     },
@@ -276,6 +277,36 @@ impl VaultBackend for MemoryVault {
             .map(|v| v.len())
             .unwrap_or(0)
             .to_string())
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        let state = self.state();
+        let n = state.secrets.get(name).map(Vec::len).unwrap_or(0);
+        Ok((1..=n)
+            .map(|i| Version {
+                id: i.to_string(),
+                created: None,
+                state: if i == n { "latest" } else { "enabled" }.to_owned(),
+            })
+            .collect())
+    }
+
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        let state = self.state();
+        let bytes = id
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| state.secrets.get(name)?.get(i.checked_sub(1)?));
+        Ok(match bytes.map(|b| String::from_utf8(b.clone())) {
+            Some(Ok(text)) => Fetched::Found(SecretString::from(text)),
+            Some(Err(_)) => {
+                return Err(Error::new(
+                    ErrorKind::Parse,
+                    format!("the secret `{name}` is not UTF-8 text"),
+                ));
+            }
+            None => Fetched::NotFound,
+        })
     }
 
     fn access_hint(&self) -> String {

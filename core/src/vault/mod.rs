@@ -15,6 +15,7 @@ mod settings;
 
 pub use descriptor::{BuildFuture, Capabilities, Descriptor};
 pub use engine::VaultProvider;
+
 pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
 pub use settings::{CommonSettings, settings_from_table};
 
@@ -37,6 +38,21 @@ pub enum Fetched {
     Found(SecretString),
     /// No such secret (or no enabled version).
     NotFound,
+    /// The vault would not show it, for a reason that is not a missing
+    /// permission (an unrecognized key, a secret scheduled for deletion):
+    /// nothing, plus this warning, which says what is wrong.
+    Withheld(String),
+}
+
+/// One version of a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Version {
+    /// The vault's own id of the version (a number, or an opaque id).
+    pub id: String,
+    /// When it was made (RFC 3339), when the vault says.
+    pub created: Option<String>,
+    /// Its state in the vault's words (`enabled`, `AWSCURRENT`, ...).
+    pub state: String,
 }
 
 /// A vault's client: one fetch by name, and optionally a listing.
@@ -87,6 +103,40 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
         Err(Error::new(
             ErrorKind::Unsupported,
             format!("{} cannot store secrets", self.name()),
+        ))
+    }
+
+    /// Stores `value` as a new version that follows version `base` (`None`:
+    /// the secret has no version yet). The engine has checked `base`
+    /// against the latest version just before; a backend whose vault can
+    /// check it atomically (check-and-set) does so here. The default stores
+    /// without the check.
+    async fn store_after(
+        &self,
+        name: &str,
+        value: &SecretString,
+        base: Option<&str>,
+    ) -> Result<String, Error> {
+        let _ = base;
+        self.store(name, value).await
+    }
+
+    /// Every version of the secret `name`, oldest first (empty when there
+    /// is no such secret). Optional.
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        let _ = name;
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot list versions", self.name()),
+        ))
+    }
+
+    /// The text of version `id` of the secret `name`. Optional.
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        let _ = (name, id);
+        Err(Error::new(
+            ErrorKind::Unsupported,
+            format!("{} cannot read versions", self.name()),
         ))
     }
 

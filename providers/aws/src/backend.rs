@@ -1,15 +1,16 @@
 //! Fetch and list against AWS Secrets Manager through the official SDK.
 
 use crate::config::AwsConfig;
-use crate::error::{READ_PERMISSION, is_not_found, map};
+use crate::error::{Place, READ_PERMISSION, map, read_outcome};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
+use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
 use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::vault::{Fetched, VaultBackend, Version};
 use strata_core::{Error, ErrorKind};
 
 /// Secrets Manager's names (with dlt's default prefix, which the
@@ -32,6 +33,8 @@ pub struct AwsBackend {
     client: Client,
     naming: VaultNaming,
     location: String,
+    endpoint: String,
+    region: String,
 }
 
 impl fmt::Debug for AwsBackend {
@@ -44,6 +47,13 @@ impl fmt::Debug for AwsBackend {
 }
 
 impl AwsBackend {
+    fn place(&self) -> Place<'_> {
+        Place {
+            endpoint: &self.endpoint,
+            region: &self.region,
+        }
+    }
+
     /// Builds the client from the bootstrap settings: explicit keys, a
     /// profile, a region and an endpoint where given, else the SDK's
     /// default chain. The client makes one attempt per call: the vault
@@ -105,10 +115,16 @@ impl AwsBackend {
         if let Some(endpoint) = &c.endpoint_url {
             location.push_str(&format!(" at {endpoint}"));
         }
+        let endpoint = c
+            .endpoint_url
+            .clone()
+            .unwrap_or_else(|| format!("https://secretsmanager.{region}.amazonaws.com"));
         Ok(Self {
             client: Client::new(&sdk),
             naming: NAMING.with_prefix(config.secret_name_prefix.clone()),
             location,
+            endpoint,
+            region,
         })
     }
 }
@@ -126,8 +142,7 @@ impl VaultBackend for AwsBackend {
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         let out = match self.client.get_secret_value().secret_id(name).send().await {
             Ok(out) => out,
-            Err(e) if is_not_found(&e) => return Ok(Fetched::NotFound),
-            Err(e) => return Err(map(e, "read", name)),
+            Err(e) => return read_outcome(e, name, &self.place()),
         };
         if let Some(text) = out.secret_string() {
             return Ok(Fetched::Found(SecretString::from(text.to_owned())));
@@ -160,7 +175,7 @@ impl VaultBackend for AwsBackend {
         let mut pages = request.into_paginator().send();
         let mut names = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|e| map(e, "list", "secrets"))?;
+            let page = page.map_err(|e| map(e, "list", "secrets", &self.place()))?;
             for secret in page.secret_list() {
                 // the server-side filter matches the start of the name; check again
                 if let Some(n) = secret.name().filter(|n| n.starts_with(prefix)) {
@@ -181,7 +196,7 @@ impl VaultBackend for AwsBackend {
             .await;
         match put {
             Ok(out) => Ok(out.version_id().unwrap_or_default().to_owned()),
-            Err(e) if is_not_found(&e) => {
+            Err(e) if e.code() == Some("ResourceNotFoundException") => {
                 let out = self
                     .client
                     .create_secret()
@@ -189,11 +204,77 @@ impl VaultBackend for AwsBackend {
                     .secret_string(value.expose_secret())
                     .send()
                     .await
-                    .map_err(|e| map(e, "create", name))?;
+                    .map_err(|e| map(e, "create", name, &self.place()))?;
                 Ok(out.version_id().unwrap_or_default().to_owned())
             }
-            Err(e) => Err(map(e, "write", name)),
+            Err(e) => Err(map(e, "write", name, &self.place())),
         }
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        // oldest first: by creation time, the current version last among equals
+        let mut out: Vec<((i64, u32, bool), Version)> = Vec::new();
+        let mut pages = self
+            .client
+            .list_secret_version_ids()
+            .secret_id(name)
+            .include_deprecated(true)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = match page {
+                Ok(p) => p,
+                Err(e) if e.code() == Some("ResourceNotFoundException") => return Ok(Vec::new()),
+                Err(e) => return Err(map(e, "list the versions of", name, &self.place())),
+            };
+            for v in page.versions() {
+                let Some(id) = v.version_id() else {
+                    continue;
+                };
+                let created = v.created_date();
+                let stages = v.version_stages().join(", ");
+                let current = v.version_stages().iter().any(|s| s == "AWSCURRENT");
+                out.push((
+                    (
+                        created.map(|d| d.secs()).unwrap_or(i64::MAX),
+                        created.map(|d| d.subsec_nanos()).unwrap_or(0),
+                        current,
+                    ),
+                    Version {
+                        id: id.to_owned(),
+                        created: created.and_then(|d| {
+                            d.fmt(aws_sdk_secretsmanager::primitives::DateTimeFormat::DateTime)
+                                .ok()
+                        }),
+                        state: if stages.is_empty() {
+                            "deprecated".to_owned()
+                        } else {
+                            stages
+                        },
+                    },
+                ));
+            }
+        }
+        out.sort_by_key(|(t, _)| *t);
+        Ok(out.into_iter().map(|(_, v)| v).collect())
+    }
+
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        let out = match self
+            .client
+            .get_secret_value()
+            .secret_id(name)
+            .version_id(id)
+            .send()
+            .await
+        {
+            Ok(out) => out,
+            Err(e) => return read_outcome(e, name, &self.place()),
+        };
+        Ok(match out.secret_string() {
+            Some(text) => Fetched::Found(SecretString::from(text.to_owned())),
+            None => Fetched::NotFound,
+        })
     }
 
     fn access_hint(&self) -> String {

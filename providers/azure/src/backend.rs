@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::vault::{Fetched, VaultBackend, Version};
 use strata_core::{Error, ErrorKind};
 
 /// The client-credentials flow: `POST {authority}/{tenant}/oauth2/v2.0/token`
@@ -229,6 +229,12 @@ fn is_ip_url(url: &str) -> bool {
     host.parse::<std::net::IpAddr>().is_ok() || host == "localhost"
 }
 
+/// `https://v.vault.azure.net/secrets/NAME/VERSION` -> VERSION.
+fn version_of(id: &str) -> Option<&str> {
+    let rest = &id[id.find("/secrets/")? + "/secrets/".len()..];
+    rest.split('/').nth(1).filter(|v| !v.is_empty())
+}
+
 /// `https://v.vault.azure.net/secrets/NAME[/VERSION]` -> NAME.
 fn name_of(id: &str) -> Option<&str> {
     let rest = &id[id.find("/secrets/")? + "/secrets/".len()..];
@@ -299,6 +305,55 @@ impl VaultBackend for AzureBackend {
             .and_then(|id| id.rsplit('/').next())
             .unwrap_or_default()
             .to_owned())
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        let mut pager = self
+            .client
+            .list_secret_properties_versions(name, None)
+            .map_err(|e| map(e, "list the versions of", name))?;
+        let mut out: Vec<(Option<i64>, Version)> = Vec::new();
+        loop {
+            let item = match pager.try_next().await {
+                Ok(Some(item)) => item,
+                Ok(None) => break,
+                Err(e) if is_not_found(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(map(e, "list the versions of", name)),
+            };
+            let Some(id) = item.id.as_deref().and_then(version_of) else {
+                continue;
+            };
+            let attributes = item.attributes.as_ref();
+            let created = attributes.and_then(|a| a.created);
+            let enabled = attributes.and_then(|a| a.enabled).unwrap_or(true);
+            out.push((
+                created.map(|c| c.unix_timestamp_nanos() as i64),
+                Version {
+                    id: id.to_owned(),
+                    created: created.as_ref().map(azure_core::time::to_rfc3339),
+                    state: if enabled { "enabled" } else { "disabled" }.to_owned(),
+                },
+            ));
+        }
+        // oldest first
+        out.sort_by_key(|(t, _)| t.unwrap_or(i64::MAX));
+        Ok(out.into_iter().map(|(_, v)| v).collect())
+    }
+
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        let options = azure_security_keyvault_secrets::models::SecretClientGetSecretOptions {
+            secret_version: Some(id.to_owned()),
+            ..Default::default()
+        };
+        let secret = match self.client.get_secret(name, Some(options)).await {
+            Ok(r) => r.into_model().map_err(|e| map(e, "read", name))?,
+            Err(e) if is_not_found(&e) => return Ok(Fetched::NotFound),
+            Err(e) => return Err(map(e, "read", name)),
+        };
+        Ok(match secret.value {
+            Some(v) => Fetched::Found(SecretString::from(v)),
+            None => Fetched::NotFound,
+        })
     }
 
     fn access_hint(&self) -> String {

@@ -33,6 +33,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     capabilities: Capabilities {
         list: true,
         store: true,
+        versions: true,
         empty_values: true,
         binary_values: false,
     },

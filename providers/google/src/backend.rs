@@ -11,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
 use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend};
+use strata_core::vault::{Fetched, VaultBackend, Version};
 use strata_core::{Error, ErrorKind};
 use yup_oauth2::authenticator::Authenticator;
 use yup_oauth2::{
@@ -43,6 +43,8 @@ type YupAuth = Authenticator<<DefaultHyperClientBuilder as HyperClientBuilder>::
 struct YupCredentials {
     auth: YupAuth,
     token_uri: String,
+    /// How long the token request may take.
+    timeout: std::time::Duration,
 }
 
 impl fmt::Debug for YupCredentials {
@@ -54,7 +56,7 @@ impl fmt::Debug for YupCredentials {
 }
 
 impl YupCredentials {
-    async fn new(sa: &ServiceAccount) -> Result<Self, Error> {
+    async fn new(sa: &ServiceAccount, timeout: std::time::Duration) -> Result<Self, Error> {
         let key = ServiceAccountKey {
             key_type: Some("service_account".into()),
             project_id: Some(sa.project_id.clone()),
@@ -80,6 +82,7 @@ impl YupCredentials {
         Ok(Self {
             auth,
             token_uri: sa.token_uri.clone(),
+            timeout,
         })
     }
 }
@@ -91,13 +94,25 @@ impl CredentialsProvider for YupCredentials {
     ) -> Result<CacheableResource<http::HeaderMap>, google_cloud_auth::errors::CredentialsError>
     {
         use google_cloud_auth::errors::CredentialsError;
-        let token = self.auth.token(&[SCOPE]).await.map_err(|e| {
-            let transient = matches!(e, yup_oauth2::Error::HttpError(_));
-            CredentialsError::from_msg(
-                transient,
-                format!("the token request to {} failed: {e}", self.token_uri),
-            )
-        })?;
+        let token = tokio::time::timeout(self.timeout, self.auth.token(&[SCOPE]))
+            .await
+            .map_err(|_| {
+                CredentialsError::from_msg(
+                    true,
+                    format!(
+                        "the token request to {} got no answer within {} s (the `timeout` setting)",
+                        self.token_uri,
+                        self.timeout.as_secs_f64()
+                    ),
+                )
+            })?
+            .map_err(|e| {
+                let transient = matches!(e, yup_oauth2::Error::HttpError(_));
+                CredentialsError::from_msg(
+                    transient,
+                    format!("the token request to {} failed: {e}", self.token_uri),
+                )
+            })?;
         let text = token.token().ok_or_else(|| {
             CredentialsError::from_msg(
                 false,
@@ -125,6 +140,8 @@ impl CredentialsProvider for YupCredentials {
 pub struct GoogleBackend {
     client: SecretManagerService,
     naming: VaultNaming,
+    /// Authenticated by the platform's application default credentials.
+    adc: bool,
     project: String,
     version: String,
     endpoint: String,
@@ -154,7 +171,7 @@ impl GoogleBackend {
             .with_attempt_timeout(config.timeout)
             .with_retry_policy(NeverRetry);
         if let Credentials::ServiceAccount(sa) = &config.credentials {
-            let creds = YupCredentials::new(sa).await?;
+            let creds = YupCredentials::new(sa, config.timeout).await?;
             builder =
                 builder.with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
         }
@@ -168,6 +185,7 @@ impl GoogleBackend {
         Ok(Self {
             client,
             naming: NAMING,
+            adc: matches!(config.credentials, Credentials::ApplicationDefault),
             project,
             version: config.version.clone(),
             endpoint: config
@@ -180,20 +198,10 @@ impl GoogleBackend {
     fn secret_path(&self, name: &str) -> String {
         format!("projects/{}/secrets/{name}", self.project)
     }
-}
 
-#[async_trait]
-impl VaultBackend for GoogleBackend {
-    fn name(&self) -> &str {
-        crate::SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
-    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
-        let version = format!("{}/versions/{}", self.secret_path(name), self.version);
+    /// Reads version `version` (`latest` or a number) of `name`.
+    async fn access(&self, name: &str, version: &str) -> Result<Fetched, Error> {
+        let version = format!("{}/versions/{version}", self.secret_path(name));
         let response = match self
             .client
             .access_secret_version()
@@ -203,7 +211,7 @@ impl VaultBackend for GoogleBackend {
         {
             Ok(r) => r,
             Err(e) if is_not_found(&e) => return Ok(Fetched::NotFound),
-            Err(e) => return Err(map(e, "access", name)),
+            Err(e) => return Err(map(e, "access", name, self.adc)),
         };
         let Some(payload) = response.payload else {
             return Ok(Fetched::NotFound);
@@ -227,6 +235,21 @@ impl VaultBackend for GoogleBackend {
             )),
         }
     }
+}
+
+#[async_trait]
+impl VaultBackend for GoogleBackend {
+    fn name(&self) -> &str {
+        crate::SECTION
+    }
+
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        self.access(name, &self.version).await
+    }
 
     fn can_list(&self) -> bool {
         true
@@ -247,7 +270,7 @@ impl VaultBackend for GoogleBackend {
                 .send()
                 .await
                 .map_err(|e| {
-                    let mut err = map(e, "list", &parent);
+                    let mut err = map(e, "list", &parent, self.adc);
                     if err.kind() == ErrorKind::PermissionDenied {
                         err = Error::new(
                             ErrorKind::PermissionDenied,
@@ -286,7 +309,7 @@ impl VaultBackend for GoogleBackend {
                 .status()
                 .is_some_and(|s| s.code == google_cloud_gax::error::rpc::Code::AlreadyExists);
             if !exists {
-                return Err(map(e, "create", name));
+                return Err(map(e, "create", name, self.adc));
             }
         }
         let data = value.expose_secret().as_bytes().to_vec();
@@ -302,13 +325,54 @@ impl VaultBackend for GoogleBackend {
             )
             .send()
             .await
-            .map_err(|e| map(e, "add a version to", name))?;
+            .map_err(|e| map(e, "add a version to", name, self.adc))?;
         Ok(version
             .name
             .rsplit('/')
             .next()
             .unwrap_or_default()
             .to_owned())
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        let parent = self.secret_path(name);
+        let mut out = Vec::new();
+        let mut token = String::new();
+        loop {
+            let page = match self
+                .client
+                .list_secret_versions()
+                .set_parent(&parent)
+                .set_page_token(token.clone())
+                .send()
+                .await
+            {
+                Ok(page) => page,
+                Err(e) if is_not_found(&e) => return Ok(Vec::new()),
+                Err(e) => return Err(map(e, "list the versions of", name, self.adc)),
+            };
+            for v in page.versions {
+                let Some(id) = v.name.rsplit('/').next().map(str::to_owned) else {
+                    continue;
+                };
+                out.push(Version {
+                    id,
+                    created: v.create_time.map(String::from),
+                    state: v.state.name().unwrap_or("UNKNOWN").to_lowercase(),
+                });
+            }
+            if page.next_page_token.is_empty() {
+                break;
+            }
+            token = page.next_page_token;
+        }
+        // oldest first: by number
+        out.sort_by_key(|v| v.id.parse::<u64>().unwrap_or(u64::MAX));
+        Ok(out)
+    }
+
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        self.access(name, id).await
     }
 
     fn access_hint(&self) -> String {

@@ -28,7 +28,15 @@ fn kind_of_http(code: u16) -> ErrorKind {
 /// Maps a client error for operation `op` on `what` (a secret name or the
 /// project). Messages carry Google's status message (which names resources,
 /// never payloads), not the request.
-pub(crate) fn map(e: GaxError, op: &str, what: &str) -> Error {
+pub(crate) fn map(e: GaxError, op: &str, what: &str, adc: bool) -> Error {
+    if adc && e.is_authentication() {
+        return Error::new(
+            ErrorKind::Unauthenticated,
+            format!(
+                "{op} `{what}` failed: no Google credentials: none are set and no application default credentials answered; set providers.google_secrets.credentials (PROVIDERS__GOOGLE_SECRETS__CREDENTIALS as the whole service-account JSON key, or its project_id, client_email and private_key fields), or GOOGLE_APPLICATION_CREDENTIALS to a key file"
+            ),
+        );
+    }
     let (kind, detail) = if let Some(status) = e.status() {
         let kind = match status.code {
             Code::PermissionDenied => ErrorKind::PermissionDenied,
@@ -42,10 +50,15 @@ pub(crate) fn map(e: GaxError, op: &str, what: &str) -> Error {
         };
         (kind, format!("{:?}: {}", status.code, status.message))
     } else if e.is_authentication() {
-        (
-            ErrorKind::Unauthenticated,
-            format!("cannot get an access token: {e}"),
-        )
+        let transient = std::error::Error::source(&e)
+            .and_then(|s| s.downcast_ref::<google_cloud_gax::error::CredentialsError>())
+            .is_some_and(|c| c.is_transient());
+        let kind = if transient {
+            ErrorKind::Unavailable
+        } else {
+            ErrorKind::Unauthenticated
+        };
+        (kind, format!("cannot get an access token: {e}"))
     } else if e.is_timeout() {
         (ErrorKind::Unavailable, "timed out".to_owned())
     } else if let Some(code) = e.http_status_code() {

@@ -39,6 +39,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     capabilities: Capabilities {
         list: true,
         store: true,
+        versions: true,
         empty_values: true,
         binary_values: true,
     },

@@ -132,7 +132,7 @@ impl TomlProvider {
     }
 
     /// The file and line a path's value came from.
-    pub fn origin(&self, path: &Path) -> Option<(&FsPath, u32)> {
+    pub fn defined_at(&self, path: &Path) -> Option<(&FsPath, u32)> {
         self.origin_of(path.segments())
     }
 

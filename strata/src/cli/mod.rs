@@ -1,17 +1,23 @@
 //! The command line of `strata` (see `docs/cli.md`).
 
 mod commands;
+mod export;
+mod files;
+mod output;
+mod push;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use output::Out;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// Configuration and secrets for data pipelines, read from dlt workspaces,
 /// environment variables and TOML profiles.
 #[derive(Debug, Parser)]
 #[command(name = "strata", version, about, long_about = None)]
 #[command(
-    after_help = "Exit status: 0 on success, 1 when a value is missing (or `check` finds a problem), 2 on bad usage, bad input or any other error."
+    after_help = "Exit status: 0 on success, 1 when a value is missing (or `check` finds a problem), 2 on bad usage, bad input or any other error (a failed write of the output included); `exec` exits with the command's status (126: not executable, 127: not found)."
 )]
 struct Cli {
     /// Project directory [default: $DLT_PROJECT_DIR, else the current directory]
@@ -42,7 +48,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Create .dlt/.workspace, config.toml, secrets.toml and a .gitignore for secrets
+    /// Create .dlt/.workspace, config.toml, secrets.toml and .gitignore lines for secrets
     Init {
         /// Workspace name [default: the directory's name]
         #[arg(long, value_name = "N")]
@@ -67,6 +73,12 @@ enum Command {
         /// Ask every provider, config.toml included (like dlt.config.get)
         #[arg(long)]
         config: bool,
+        /// Read the value from version N of the vault's dlt_secrets_toml (see `versions`)
+        #[arg(long, value_name = "N")]
+        vault_version: Option<String>,
+        /// The vault --vault-version reads; needed when several are enabled
+        #[arg(long, value_name = "VAULT", requires = "vault_version")]
+        vault: Option<String>,
     },
     /// Show every (provider, name) a section walk tries for PATH; values masked
     Explain {
@@ -86,34 +98,58 @@ enum Command {
     },
     /// Print the resolved document; secrets masked unless --reveal
     Export {
-        /// Output format
+        /// Output format: toml, json, env (`export NAME='value'` lines for eval or source), dotenv (`NAME='value'` lines)
         #[arg(long, value_enum, default_value_t = Format::Toml)]
         format: Format,
         /// Print secret values instead of masks
         #[arg(long)]
         reveal: bool,
+        /// Also the [providers] vault bootstrap settings (vault credentials)
+        #[arg(long)]
+        with_bootstrap: bool,
+        /// Also the pipeline's own vault document (PIPELINE.dlt_secrets_toml)
+        #[arg(long, value_name = "P")]
+        pipeline: Option<String>,
     },
     /// Run CMD with the resolved values as environment variables
     Exec {
         /// Also give values under PIPELINE. by their unscoped names
         #[arg(long, value_name = "P")]
         pipeline: Option<String>,
+        /// Also hand the [providers] vault bootstrap settings (vault credentials) to CMD
+        #[arg(long)]
+        with_bootstrap: bool,
         /// The command and its arguments, after --
         #[arg(required = true, last = true, value_name = "CMD")]
         command: Vec<String>,
     },
     /// Check secrets files (git, permissions, placeholders, vault scope) and dry-run each enabled vault
     Check,
-    /// Store the profile's merged secrets files as a new version of the vault's dlt_secrets_toml
+    /// Store the profile's secrets files as a new version of the vault's dlt_secrets_toml, after showing what changes
     Push {
         /// The vault to push to; needed when several are enabled
         #[arg(long, value_name = "VAULT")]
         vault: Option<String>,
-        /// Push to PIPELINE-dlt_secrets_toml, under a [PIPELINE] table
+        /// Push to PIPELINE.dlt_secrets_toml, under a [PIPELINE] table
+        #[arg(long, value_name = "P")]
+        pipeline: Option<String>,
+        /// Show what would change and store nothing
+        #[arg(long)]
+        dry_run: bool,
+        /// Confirm a push that removes keys the current version holds
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List the versions of the vault's dlt_secrets_toml: number, time, state and key tree (no values)
+    Versions {
+        /// The vault; needed when several are enabled
+        #[arg(long, value_name = "VAULT")]
+        vault: Option<String>,
+        /// The pipeline's PIPELINE.dlt_secrets_toml instead
         #[arg(long, value_name = "P")]
         pipeline: Option<String>,
     },
-    /// Show the workspace's directories and files, or clean its data
+    /// Show the workspace's directories and files, or clean its local data
     Workspace {
         #[command(subcommand)]
         action: WorkspaceAction,
@@ -124,7 +160,7 @@ enum Command {
 enum WorkspaceAction {
     /// Show directories, profile and the files read or probed
     Info,
-    /// Delete the active profile's data directory (_local/PROFILE)
+    /// Delete the active profile's local data directory (.dlt/data/PROFILE)
     Clean,
 }
 
@@ -133,58 +169,136 @@ enum Format {
     Toml,
     Json,
     Env,
+    Dotenv,
 }
 
-fn init_logging() {
-    let level = match std::env::var("STRATA_LOG")
-        .unwrap_or_default()
-        .to_ascii_lowercase()
-        .as_str()
-    {
-        "trace" => tracing::Level::TRACE,
-        "debug" => tracing::Level::DEBUG,
-        "info" => tracing::Level::INFO,
-        "error" => tracing::Level::ERROR,
-        _ => tracing::Level::WARN,
+/// The log levels `STRATA_LOG` takes.
+const LOG_LEVELS: &str = "error, warn, info, debug, trace";
+
+/// Starts logging to stderr at the level `STRATA_LOG` names (default
+/// `warn`). Only strata's own events are written, at every level: the
+/// vault clients' logs can hold request headers (a session token at
+/// `trace`), so they never reach the output.
+fn init_logging() -> Result<(), String> {
+    use std::io::IsTerminal;
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    let level = match std::env::var_os("STRATA_LOG") {
+        None => tracing::Level::WARN,
+        Some(v) => match v.to_string_lossy().to_ascii_lowercase().as_str() {
+            "" | "warn" | "warning" => tracing::Level::WARN,
+            "trace" => tracing::Level::TRACE,
+            "debug" => tracing::Level::DEBUG,
+            "info" => tracing::Level::INFO,
+            "error" => tracing::Level::ERROR,
+            _ => {
+                return Err(format!(
+                    "STRATA_LOG must be one of {LOG_LEVELS} (it is {:?})",
+                    v.to_string_lossy()
+                ));
+            }
+        },
     };
-    let _ = tracing_subscriber::fmt()
+    let ours = tracing_subscriber::filter::filter_fn(move |meta| {
+        meta.target().starts_with("strata") && *meta.level() <= level
+    });
+    let layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_max_level(level)
         .with_target(false)
         .without_time()
+        .with_ansi(std::io::stderr().is_terminal());
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::Layer::with_filter(layer, ours))
         .try_init();
+    Ok(())
 }
 
-/// Parses the arguments and runs the command.
 /// The command line, with the help texts that list the vault backends.
 fn command() -> clap::Command {
     use clap::CommandFactory;
     let vaults = strata::vaults::known_names();
-    Cli::command().mut_subcommand("push", |push| {
-        push.mut_arg("vault", |arg| {
-            arg.help(format!(
-                "The vault to push to ({vaults}); needed when several are enabled"
-            ))
+    let vault_help = |what: &str| format!("{what} ({vaults}); needed when several are enabled");
+    Cli::command()
+        .mut_subcommand("push", |c| {
+            c.mut_arg("vault", |a| a.help(vault_help("The vault to push to")))
         })
-    })
+        .mut_subcommand("versions", |c| {
+            c.mut_arg("vault", |a| a.help(vault_help("The vault")))
+        })
+        .mut_subcommand("get", |c| {
+            c.mut_arg("vault", |a| {
+                a.help(vault_help("The vault --vault-version reads"))
+            })
+        })
 }
 
+/// The longest a command may run, vault retries included: `STRATA_DEADLINE`
+/// seconds, default 300.
+fn deadline() -> Result<Duration, String> {
+    match std::env::var_os("STRATA_DEADLINE") {
+        None => Ok(Duration::from_secs(300)),
+        Some(v) => v
+            .to_str()
+            .and_then(|t| t.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0 && *s <= 86_400.0)
+            .map(Duration::from_secs_f64)
+            .ok_or_else(|| {
+                "STRATA_DEADLINE must be a number of seconds above 0 and at most 86400".to_owned()
+            }),
+    }
+}
+
+/// Parses the arguments and runs the command.
 pub(crate) fn main() -> ExitCode {
     use clap::FromArgMatches;
     let cli = match Cli::from_arg_matches(&command().get_matches()) {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
-    init_logging();
+    if let Err(e) = init_logging() {
+        output::error_line(&format!("error: {e}"));
+        return ExitCode::from(2);
+    }
+    let deadline = match deadline() {
+        Ok(d) => d,
+        Err(e) => {
+            output::error_line(&format!("error: {e}"));
+            return ExitCode::from(2);
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            output::error_line(&format!("error: cannot start the async runtime: {e}"));
             return ExitCode::from(2);
         }
     };
-    runtime.block_on(commands::run(cli))
+    let json = cli.json;
+    let mut out = Out::default();
+    let result = runtime.block_on(async {
+        match tokio::time::timeout(deadline, commands::dispatch(cli, &mut out)).await {
+            Ok(result) => result,
+            Err(_) => Err(strata::Error::new(
+                strata::ErrorKind::Unavailable,
+                format!(
+                    "the command did not finish within {} s (STRATA_DEADLINE)",
+                    deadline.as_secs_f64()
+                ),
+            )),
+        }
+    });
+    // what was written so far goes out first, then the error
+    if let Err(code) = out.flush() {
+        return code;
+    }
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            output::report_error(&e, json);
+            commands::exit_code(&e)
+        }
+    }
 }

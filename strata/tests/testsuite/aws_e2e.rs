@@ -1,11 +1,26 @@
 //! The `strata` binary bootstrapped for AWS Secrets Manager from
-//! environment variables alone, against moto's server.
+//! environment variables alone, against moto's server behind the proxy
+//! that answers as AWS where moto does not.
 
 use crate::common::Project;
 use serde_json::json;
+use strata_test_servers::aws_proxy::AwsFaultProxy;
 use strata_test_servers::moto::MotoServer;
 
-fn bootstrap(p: &mut Project, moto: &MotoServer) {
+/// moto, and the proxy in front of it (served by the runtime's workers
+/// while the test runs `strata`).
+fn aws() -> (MotoServer, tokio::runtime::Runtime, AwsFaultProxy) {
+    let moto = MotoServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = rt.block_on(AwsFaultProxy::start(&moto.endpoint()));
+    (moto, rt, proxy)
+}
+
+fn bootstrap(p: &mut Project, proxy: &AwsFaultProxy) {
     p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")
         .set_env(
             "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID",
@@ -21,16 +36,16 @@ fn bootstrap(p: &mut Project, moto: &MotoServer) {
         )
         .set_env(
             "PROVIDERS__AWS_SECRETS__CREDENTIALS__ENDPOINT_URL",
-            &moto.endpoint(),
+            &proxy.endpoint(),
         );
 }
 
 #[test]
 fn bootstrap_from_environment_variables_alone_then_push_and_check() {
-    let moto = MotoServer::start();
+    let (_moto, _rt, proxy) = aws();
     let mut p = Project::workspace();
     p.write(".gitignore", ".dlt/*secrets*.toml\n");
-    bootstrap(&mut p, &moto);
+    bootstrap(&mut p, &proxy);
     // push the profile's secrets as dlt/dlt_secrets_toml, then read them back through the vault
     p.write(
         ".dlt/prod.secrets.toml",

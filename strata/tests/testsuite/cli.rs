@@ -445,8 +445,10 @@ fn exec_passes_resolved_values_in_env_naming() {
     assert_eq!(r.ok().stdout(), "scoped");
     let r = p.run(&["exec", "--", "sh", "-c", "exit 7"]);
     assert_eq!(r.code(), 7);
+    // as a shell: 127 for a command that is not there, 126 for one that
+    // cannot be run
     let r = p.run(&["exec", "--", "/nonexistent/program"]);
-    assert_eq!(r.code(), 2);
+    assert_eq!(r.code(), 127);
     assert!(r.stderr().contains("cannot run"), "{}", r.stderr());
 }
 
@@ -585,7 +587,9 @@ fn workspace_info_and_clean() {
     let j = p.run(&["workspace", "info", "--json"]).ok().json();
     assert_eq!(j["mode"], json!("workspace"));
     assert_eq!(j["profile"], json!("dev"));
-    assert!(j["data_dir"].as_str().unwrap().ends_with("_local/dev"));
+    // dlt 1.31's layout: `.dlt/state/P` and `.dlt/data/P`
+    assert!(j["data_dir"].as_str().unwrap().ends_with(".dlt/data/dev"));
+    assert!(j["state_dir"].as_str().unwrap().ends_with(".dlt/state/dev"));
     assert!(
         j["files"]
             .as_array()
@@ -593,12 +597,27 @@ fn workspace_info_and_clean() {
             .iter()
             .any(|f| f["present"] == json!(true))
     );
-    p.write("_local/dev/warehouse.duckdb", "data");
-    p.write("_local/prod/keep", "data");
+    p.write(".dlt/data/dev/warehouse.duckdb", "data");
+    p.write(".dlt/data/prod/keep", "data");
+    p.write(".dlt/state/dev/pipelines/keep", "state");
+    // the older layout is shown, never cleaned
+    p.write("_local/dev/old", "data");
+    let r = p.run(&["workspace", "info"]);
+    assert!(r.ok().stdout().contains("older layout"), "{}", r.stdout());
     let r = p.run(&["workspace", "clean"]);
     assert!(r.ok().stdout().contains("deleted"));
-    assert!(!p.path().join("_local/dev").exists());
-    assert!(p.path().join("_local/prod/keep").exists());
+    assert!(!p.path().join(".dlt/data/dev").exists());
+    assert!(p.path().join(".dlt/data/prod/keep").exists());
+    assert!(p.path().join(".dlt/state/dev/pipelines/keep").exists());
+    assert!(p.path().join("_local/dev/old").exists());
+    // the settings move the local data dir
+    p.write(
+        ".dlt/config.toml",
+        "[workspace.settings]\nlocal_dir = \"mydata\"\n",
+    );
+    let j = p.run(&["workspace", "info", "--json"]).ok().json();
+    assert!(j["data_dir"].as_str().unwrap().ends_with("mydata"), "{j}");
+    assert_eq!(j["data_dir_from"], json!("workspace.settings.local_dir"));
 }
 
 #[test]

@@ -251,15 +251,33 @@ async fn push_stores_a_new_version_that_a_later_get_sees() {
     bootstrap_env(&mut p, &server);
     p.write(".dlt/prod.secrets.toml", "[sources.pipedrive]\napi_key = \"pushed-key\"\n[destination.pg.credentials]\npassword = \"pw\"\n");
     let r = run(&p, &["--profile", "prod", "push"]).await;
-    assert!(r.ok().stdout().contains("version 1"), "{}", r.stdout());
+    assert!(
+        r.ok().stdout().contains("stored version 1"),
+        "{}",
+        r.stdout()
+    );
+    assert!(
+        r.stdout().contains("+ sources.pipedrive.api_key"),
+        "{}",
+        r.stdout()
+    );
     assert!(!r.all().contains("pushed-key"), "{}", r.all());
+    // the same files again: nothing changes, nothing is stored
+    let r = run(&p, &["--profile", "prod", "push", "--json"]).await;
+    assert_eq!(r.ok().json()["version"], json!(null));
+    // a changed value is a new version, named by its key only
+    p.write(".dlt/prod.secrets.toml", "[sources.pipedrive]\napi_key = \"pushed-key\"\n[destination.pg.credentials]\npassword = \"pw2\"\n");
     let r = run(
         &p,
         &["--profile", "prod", "push", "--vault", "google", "--json"],
     )
     .await;
     assert_eq!(r.ok().json()["version"], json!("2"));
-    assert_eq!(r.json()["values"], json!(2));
+    assert_eq!(
+        r.json()["changed"],
+        json!(["destination.pg.credentials.password"])
+    );
+    assert!(!r.all().contains("pw2"), "{}", r.all());
     // the files go away; the vault answers
     std::fs::remove_file(p.path().join(".dlt/prod.secrets.toml")).unwrap();
     let r = run(

@@ -1,0 +1,96 @@
+//! export and exec: the resolved document, for people and for programs.
+
+use super::Format;
+use super::commands::{CmdResult, Ctx, usage};
+use super::output::{Out, warnings};
+use std::process::ExitCode;
+use strata::document::{Document, Scope, env_pairs, resolve_document, shell_quote, to_table};
+use strata::{Error, ErrorKind};
+
+async fn document(
+    ctx: &Ctx,
+    with_bootstrap: bool,
+    pipeline: Option<String>,
+) -> Result<Document, Error> {
+    let strata = ctx.open().await?;
+    let doc = resolve_document(
+        &strata,
+        &Scope {
+            with_bootstrap,
+            pipeline,
+        },
+    )
+    .await?;
+    warnings(&doc.warnings);
+    Ok(doc)
+}
+
+pub(crate) async fn export(
+    ctx: &Ctx,
+    out: &mut Out,
+    format: Format,
+    reveal: bool,
+    with_bootstrap: bool,
+    pipeline: Option<String>,
+) -> CmdResult {
+    let doc = document(ctx, with_bootstrap, pipeline).await?;
+    match format {
+        Format::Toml => {
+            let table = to_table(&doc, reveal);
+            out.raw(
+                &toml::to_string(&table.to_toml()).map_err(|e| {
+                    Error::new(ErrorKind::Other, format!("cannot render TOML: {e}"))
+                })?,
+            );
+        }
+        Format::Json => out.json(&to_table(&doc, reveal).to_json()),
+        Format::Env | Format::Dotenv => {
+            let export = if format == Format::Env { "export " } else { "" };
+            for (name, value) in env_pairs(&doc, None, reveal)? {
+                out.line(format!("{export}{name}={}", shell_quote(&value)));
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(crate) async fn exec(
+    ctx: &Ctx,
+    _out: &mut Out,
+    pipeline: Option<String>,
+    with_bootstrap: bool,
+    command: &[String],
+) -> CmdResult {
+    let Some((program, args)) = command.split_first() else {
+        return Err(usage("exec needs a command after --"));
+    };
+    let doc = document(ctx, with_bootstrap, pipeline.clone()).await?;
+    let pairs = env_pairs(&doc, pipeline.as_deref(), true)?;
+    let mut cmd = std::process::Command::new(program);
+    cmd.args(args).envs(pairs);
+    // as a shell does: 127 when the command is not found, 126 when it
+    // cannot be run
+    let failed = |e: std::io::Error| {
+        let code = if e.kind() == std::io::ErrorKind::NotFound {
+            127
+        } else {
+            126
+        };
+        super::output::error_line(&format!("error: cannot run `{program}`: {e}"));
+        Ok(ExitCode::from(code))
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        failed(cmd.exec())
+    }
+    #[cfg(not(unix))]
+    {
+        match cmd.status() {
+            Ok(status) => Ok(ExitCode::from(
+                u8::try_from(status.code().unwrap_or(2).clamp(0, 255)).unwrap_or(2),
+            )),
+            Err(e) => failed(e),
+        }
+    }
+}
