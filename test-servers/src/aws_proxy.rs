@@ -22,6 +22,10 @@ struct State {
     list_forbidden: bool,
     fail_always: Option<(u16, String)>,
     fail_next: Vec<(u16, String)>,
+    /// Reading one secret answers an AWS error: (code, message).
+    secret_errors: std::collections::HashMap<String, (String, String)>,
+    /// Every call answers this status with an HTML page (a proxy's).
+    html: Option<u16>,
     latency: Duration,
     counts: std::collections::HashMap<String, usize>,
 }
@@ -98,6 +102,21 @@ impl AwsFaultProxy {
             .extend(std::iter::repeat_n((status, code.to_owned()), n));
     }
 
+    /// Reading `secret_id` answers AWS error `code` (status 400) with
+    /// `message`: `UnrecognizedClientException`, or `InvalidRequestException`
+    /// for a secret scheduled for deletion.
+    pub fn fail_secret(&self, secret_id: &str, code: &str, message: &str) {
+        lock(&self.state)
+            .secret_errors
+            .insert(secret_id.to_owned(), (code.to_owned(), message.to_owned()));
+    }
+
+    /// Every call answers `status` with an HTML page, as a proxy or a load
+    /// balancer in front of the service does (`None` heals).
+    pub fn answer_html(&self, status: Option<u16>) {
+        lock(&self.state).html = status;
+    }
+
     /// Adds latency to every call.
     pub fn set_latency(&self, latency: Duration) {
         lock(&self.state).latency = latency;
@@ -161,18 +180,37 @@ impl Handler for Proxy {
                 "ListSecrets" => s.list_forbidden,
                 _ => false,
             };
-            let fault = if s.fail_next.is_empty() {
+            let mut fault = if s.fail_next.is_empty() {
                 s.fail_always.clone()
             } else {
                 Some(s.fail_next.remove(0))
             };
-            (s.latency, fault, denied)
+            let mut message = "injected fault".to_owned();
+            if operation == "GetSecretValue"
+                && let Some((code, m)) = secret_id.as_ref().and_then(|id| s.secret_errors.get(id))
+            {
+                fault = fault.or(Some((400, code.clone())));
+                message = m.clone();
+            }
+            if let Some(status) = s.html {
+                drop(s);
+                let mut r = Response::new(Full::new(Bytes::from(
+                    "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                )));
+                *r.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY);
+                r.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static("text/html"),
+                );
+                return Ok(r);
+            }
+            (s.latency, fault.map(|(st, c)| (st, c, message)), denied)
         };
         if !latency.is_zero() {
             tokio::time::sleep(latency).await;
         }
-        if let Some((status, code)) = fault {
-            return Ok(aws_error(status, &code, "injected fault"));
+        if let Some((status, code, message)) = fault {
+            return Ok(aws_error(status, &code, &message));
         }
         if denied {
             return Ok(aws_error(

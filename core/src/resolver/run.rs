@@ -192,18 +192,10 @@ impl<'a> Run<'a> {
                 .map(|s| (*s).to_owned())
                 .collect(),
         );
-        let name = match provider.native_name(&full) {
-            Ok(name) => name,
-            Err(e) => {
-                self.traced(
-                    provider,
-                    &full,
-                    String::new(),
-                    Outcome::Skipped(e.to_string()),
-                );
-                return Ok(None);
-            }
-        };
+        // a path the provider has no name for is still asked: the provider
+        // says whether that is an error (a vault name over its limit) or
+        // a name it cannot hold (traced as skipped)
+        let name = provider.native_name(&full);
         let query = Query {
             path: &unscoped,
             pipeline: self.pipeline(asked),
@@ -233,7 +225,18 @@ impl<'a> Run<'a> {
             Answer::Skipped(why) => Outcome::Skipped(why.clone()),
         };
         if !detailed {
-            self.traced(provider, &full, name, outcome);
+            match name {
+                Ok(name) => self.traced(provider, &full, name, outcome),
+                Err(e) if matches!(answer, Answer::NotFound) => {
+                    self.traced(
+                        provider,
+                        &full,
+                        String::new(),
+                        Outcome::Skipped(e.to_string()),
+                    );
+                }
+                Err(_) => self.traced(provider, &full, String::new(), outcome),
+            }
         }
         Ok(answer.found())
     }

@@ -172,16 +172,7 @@ impl VaultProvider {
             }
         }
         if self.options.only_toml_fragments {
-            if let Ok(name) = self.backend.naming().name(full)
-                && !seen.contains(&name)
-            {
-                details.push(Detail {
-                    name,
-                    outcome: Outcome::Skipped(
-                        "single values are not read (only_toml_fragments)".into(),
-                    ),
-                });
-            }
+            // traced when the lookup gets that far (see `lookup`)
         } else if let Some(item) = self.item(full.clone(), details)
             && !seen.contains(&item.name)
         {
@@ -702,6 +693,21 @@ impl Provider for VaultProvider {
             return Ok(answer);
         }
         // stage 3: the exact path as a single value
+        if self.options.only_toml_fragments
+            && let Ok(name) = self.backend.naming().name(&full)
+            && !plan
+                .fragments
+                .iter()
+                .chain(&plan.global)
+                .any(|i| i.name == name)
+        {
+            details.push(Detail {
+                name,
+                outcome: Outcome::Skipped(
+                    "single values are not read (only_toml_fragments)".into(),
+                ),
+            });
+        }
         if let Some(exact) = &plan.exact {
             let fetched = self.fetch_all(std::slice::from_ref(exact), details).await?;
             if let Some(Cached::Found(secret)) = fetched.first() {

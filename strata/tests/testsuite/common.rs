@@ -8,6 +8,8 @@ pub struct Project {
     _tmp: Option<tempfile::TempDir>,
     root: PathBuf,
     pub env: Vec<(String, String)>,
+    /// Variables whose values need not be UTF-8.
+    pub os_env: Vec<(String, std::ffi::OsString)>,
 }
 
 impl Project {
@@ -22,6 +24,7 @@ impl Project {
             root: dir.path().to_path_buf(),
             _tmp: Some(dir),
             env: Vec::new(),
+            os_env: Vec::new(),
         }
     }
 
@@ -31,6 +34,7 @@ impl Project {
             _tmp: None,
             root,
             env,
+            os_env: Vec::new(),
         }
     }
 
@@ -91,7 +95,32 @@ impl Project {
         for (k, v) in &self.env {
             cmd.env(k, v);
         }
+        for (k, v) in &self.os_env {
+            cmd.env(k, v);
+        }
         Run(cmd.output().expect("the strata binary runs"))
+    }
+
+    /// Runs `strata ARGS` as [`Project::run`] does, with its stdout going
+    /// to `stdout` (a closed pipe, `/dev/full`).
+    pub fn run_to(&self, args: &[&str], stdout: std::process::Stdio) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path().join("home"))
+            .env("STRATA_GLOBAL_DIR", self.path().join("global"))
+            .env("STRATA_SECRETS_DIR", self.path().join("run-secrets"))
+            .arg("--workspace")
+            .arg(self.path())
+            .args(args)
+            .current_dir(self.path())
+            .stdout(stdout)
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        let child = cmd.spawn().expect("the strata binary runs");
+        Run(child.wait_with_output().expect("it finishes"))
     }
 }
 
