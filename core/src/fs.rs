@@ -1,4 +1,4 @@
-//! Reading and writing the local files strata touches (SPEC §5).
+//! Reading and writing the local files strata touches (docs/profiles.md).
 //!
 //! - Only regular files are read: a directory, a FIFO, a socket or a device
 //!   (`/dev/zero`) is an error naming the file, so a hostile checkout can

@@ -1,4 +1,4 @@
-//! The value model of SPEC §4.
+//! The value model of docs/lookups.md.
 //!
 //! Documents hold TOML values. A string read from the environment or from a
 //! single vault secret stays the exact text; it is converted only when the
@@ -84,7 +84,7 @@ impl Value {
     }
 
     /// This value read as a table: a table as it is, or a string holding a
-    /// JSON object or a TOML document (SPEC §4).
+    /// JSON object or a TOML document (docs/lookups.md).
     pub fn to_table(&self) -> Option<Cow<'_, Table>> {
         match self {
             Value::Table(t) => Some(Cow::Borrowed(t)),

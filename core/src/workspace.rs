@@ -1,4 +1,4 @@
-//! Workspaces, profiles and the TOML file list of SPEC §5.
+//! Workspaces, profiles and the TOML file list of docs/profiles.md.
 
 use crate::environment::Environment;
 use crate::error::{Error, ErrorKind};
@@ -191,7 +191,7 @@ impl FileKind {
     }
 }
 
-/// What role a candidate file plays in the list of SPEC §5.
+/// What role a candidate file plays in the list of docs/profiles.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileRole {
     /// `.dlt/P.secrets.toml`: the canonical profile file.
@@ -426,7 +426,7 @@ impl Workspace {
         ]
     }
 
-    /// The files read for `kind`, most specific first (SPEC §5).
+    /// The files read for `kind`, most specific first (docs/profiles.md).
     pub fn candidates(&self, kind: FileKind) -> Vec<Candidate> {
         match &self.files_profile {
             Some(p) => self.profile_candidates(p, kind),

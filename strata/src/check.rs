@@ -1,4 +1,4 @@
-//! The local checks of SPEC §8: secrets files tracked by git or not
+//! The local checks of docs/security.md: secrets files tracked by git or not
 //! ignored, readable by other users, placeholders left from a template, and
 //! production profiles that keep secrets in files while a vault is enabled.
 

@@ -244,10 +244,10 @@ fn refused(e: &Entry, why: &str) -> Error {
     .with_path(&e.path)
 }
 
-/// The entries as environment variables (SPEC §1 naming); tables are
+/// The entries as environment variables (docs/naming.md naming); tables are
 /// their JSON text. With `pipeline`, values under `pipeline.` are also given
 /// under their unscoped names, overriding. Refused, naming the key and
-/// where it is written (SPEC §8): a key whose variable name is not
+/// where it is written (docs/security.md): a key whose variable name is not
 /// `[A-Z_][A-Z0-9_]*`, a variable that would change how the command runs
 /// (`PATH`, `LD_PRELOAD`, ...), and a value holding a NUL.
 pub fn env_pairs(

@@ -40,7 +40,7 @@ pub struct Options {
     pub secrets_dir: Option<PathBuf>,
 }
 
-/// A project opened with its default chain of providers (SPEC §2):
+/// A project opened with its default chain of providers (docs/lookups.md):
 /// environment variables, the profile's `secrets.toml` files, its
 /// `config.toml` files, then providers the program registers.
 #[derive(Debug, Clone)]
@@ -102,7 +102,7 @@ impl Strata {
         &self.vaults
     }
 
-    /// Adds a provider after the default chain (SPEC §2, step 5).
+    /// Adds a provider after the default chain (docs/lookups.md, step 5).
     pub fn register(&mut self, provider: Arc<dyn Provider>) {
         self.resolver.push(provider);
     }
@@ -231,7 +231,7 @@ impl Strata {
         typed::resolve::<T>(&self.resolver, sections, pipeline).await
     }
 
-    /// Section walk for the key at the end of `path` (SPEC §3).
+    /// Section walk for the key at the end of `path` (docs/lookups.md).
     pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
         self.resolver
             .walk_dotted(path, lookup)

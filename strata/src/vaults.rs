@@ -1,4 +1,4 @@
-//! Enabling vault providers from the chain above them (SPEC §7, bootstrap):
+//! Enabling vault providers from the chain above them (docs/vaults.md, bootstrap):
 //! `[providers] enable_<section> = true` and the `[providers.<section>]`
 //! settings, from environment variables or the profile's TOML files. Every
 //! backend comes from [`crate::backends`]; nothing here names one.

@@ -1,9 +1,9 @@
 //! The paths one lookup asks: the exact path of a get, or every path of a
-//! section walk (SPEC §3), kept as borrowed segments in one list.
+//! section walk (docs/lookups.md), kept as borrowed segments in one list.
 
 use crate::path::Path;
 
-/// The ordered paths of a section walk for `sections` and `key` (SPEC §3):
+/// The ordered paths of a section walk for `sections` and `key` (docs/lookups.md):
 /// most specific first, down to the bare key, with the compact `sources`
 /// layout inserted third.
 pub fn walk_paths(sections: &[String], key: &str) -> Vec<Path> {
@@ -37,7 +37,7 @@ impl<'a> Candidates<'a> {
         Self { segments, ends }
     }
 
-    /// SPEC §3: most specific first, down to the bare key, with the
+    /// docs/lookups.md: most specific first, down to the bare key, with the
     /// compact `sources` layout inserted third.
     pub(crate) fn walk(
         sections: &[&'a str],

@@ -1,5 +1,5 @@
 //! The resolver: exact gets and section walks over a chain of providers
-//! (SPEC §2 and §3).
+//! (docs/lookups.md).
 //!
 //! - `candidates`: the paths one lookup asks;
 //! - `run`: one lookup asking the chain, and the missing-value report;

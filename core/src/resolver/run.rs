@@ -1,4 +1,4 @@
-//! One lookup in progress: the chain asked in order (SPEC §2, §3), each
+//! One lookup in progress: the chain asked in order (docs/lookups.md), each
 //! provider at once when it can tell ([`ProviderExt::answer_now`]), else
 //! through its full lookup, every question recorded for the trace.
 

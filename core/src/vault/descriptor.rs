@@ -20,7 +20,7 @@ pub struct Descriptor {
     /// facade's cargo feature that compiles the backend in.
     pub name: &'static str,
     /// The settings table, `[providers.<section>]`; the switch is always
-    /// `[providers] enable_<section>` (SPEC §7).
+    /// `[providers] enable_<section>` (docs/vaults.md).
     pub section: &'static str,
     /// The naming rule with its default settings (what `strata names`
     /// shows).

@@ -1,4 +1,4 @@
-//! The vault engine (SPEC §7).
+//! The vault engine (docs/vaults.md).
 //!
 //! A vault backend implements two calls, [`VaultBackend::fetch`] (one secret
 //! by name) and optionally [`VaultBackend::list`]. [`VaultProvider`] does the
@@ -148,7 +148,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
     fn location(&self) -> String;
 }
 
-/// The options of SPEC §7, from `[providers.<vault>]`.
+/// The options of docs/vaults.md, from `[providers.<vault>]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VaultOptions {
     /// Answer only secret lookups.

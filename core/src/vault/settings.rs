@@ -1,4 +1,4 @@
-//! The settings every vault reads from `[providers.<section>]` (SPEC §7), as
+//! The settings every vault reads from `[providers.<section>]` (docs/vaults.md), as
 //! a typed configuration that each backend's own settings flatten into
 //! theirs: a backend's keys are its settings struct's fields, nothing else.
 

@@ -1,4 +1,4 @@
-//! AWS Secrets Manager backend for strata's vault engine (SPEC §7).
+//! AWS Secrets Manager backend for strata's vault engine (docs/vaults.md).
 //!
 //! It follows dlt 1.31's own AWS provider: secret names are the prefix
 //! (`secret_name_prefix`, default `dlt/`) followed by the normalized path

@@ -1,4 +1,4 @@
-//! Azure Key Vault backend for strata's vault engine (SPEC §7).
+//! Azure Key Vault backend for strata's vault engine (docs/vaults.md).
 //!
 //! Names: normalized segments with `_` turned into `-`, joined with `--`
 //! (`destination--bigquery--credentials--project-id`); Key Vault names are

@@ -1,4 +1,4 @@
-//! The environment-variable provider of strata (SPEC §6).
+//! The environment-variable provider of strata (docs/lookups.md).
 //!
 //! A path is looked up as the variable named by
 //! [`strata_core::naming::env_var_name`]

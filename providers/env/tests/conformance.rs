@@ -11,7 +11,7 @@ use strata_env::EnvProvider;
 struct EnvHarness;
 
 /// The environment holds text only: scalars as their text, tables and
-/// arrays as JSON (which reads back as a table, SPEC §4).
+/// arrays as JSON (which reads back as a table, docs/lookups.md).
 fn as_env_text(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),

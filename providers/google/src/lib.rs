@@ -1,4 +1,4 @@
-//! Google Secret Manager backend for strata's vault engine (SPEC §7).
+//! Google Secret Manager backend for strata's vault engine (docs/vaults.md).
 //!
 //! The backend implements [`VaultBackend`](strata_core::vault::VaultBackend)
 //! (fetch `versions/latest` or a pinned version, list with pagination, store a

@@ -1,4 +1,4 @@
-//! The TOML file provider of strata (SPEC §5).
+//! The TOML file provider of strata (docs/profiles.md).
 //!
 //! [`TomlProvider::load`] reads and parses the files of the active profile,
 //! most specific first (`.dlt/P.secrets.toml`, its alias `.dlt/secrets.P.toml`,

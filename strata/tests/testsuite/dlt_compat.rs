@@ -387,7 +387,7 @@ fn strata_resolves_what_dlt_resolves() {
 
 /// dlt 1.31's own AWS provider and strata's, both against one moto server
 /// holding a `dlt_secrets_toml`, section fragments and single values, with
-/// the options dlt reads. Where strata differs from dlt by design (SPEC §7:
+/// the options dlt reads. Where strata differs from dlt by design (docs/vaults.md:
 /// a value in `dlt_secrets_toml` always wins over a fragment and answers never
 /// depend on earlier lookups; `only_secrets` keeps configuration lookups away
 /// from the vault; a single value that merely looks like TOML stays a value),
