@@ -15,9 +15,14 @@
    request), in three layouts, with and without `list_secrets`, and with
    strata's `prefetch_single_values`: requests made and wall time, strata (`examples/vault_bench.rs`) vs dlt's
    `GoogleSecretsProvider` (needs `.venv/bin/pip install -r
-   bench/requirements.txt`).
+   bench/requirements.txt`);
+4. hashicorp: the same configuration and layouts through HashiCorp Vault
+   (OpenBao's dev server, `.venv/bin/bao`, behind a proxy that adds 20 ms to
+   every request and counts them). dlt has no Vault provider: the table
+   shows strata's requests and round trips, to compare with strata's own
+   Google rows above.
 
-    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm) or vault
+    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault or hashicorp
 
 Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 """
@@ -277,8 +282,9 @@ def vault(python, runs):
                        stderr=subprocess.DEVNULL)
     except subprocess.CalledProcessError:
         raise SystemExit("dlt's GoogleSecretsProvider needs: .venv/bin/pip install -r bench/requirements.txt")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-conformance", "--bin",
-                    "local-secret-manager", "-p", "strata", "--example", "vault_bench"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-test-servers", "--features", "google",
+                    "--bin", "local-secret-manager", "-p", "strata", "--example", "vault_bench"], cwd=ROOT,
+                   check=True)
     server_bin = ROOT / "target" / "release" / "local-secret-manager"
     strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
     rows = []
@@ -335,15 +341,154 @@ def vault(python, runs):
               f"{d['ms'] / s['ms']:>5.1f}x |")
 
 
+# --- hashicorp: strata on OpenBao, behind a proxy that adds latency and counts
+
+class LatencyProxy:
+    """Forwards HTTP to `upstream` (host:port) after LATENCY_MS, counting
+    requests: `api` (KV reads and listings) and `auth` (logins, token calls)."""
+
+    def __init__(self, upstream):
+        import http.client
+        import http.server
+        import threading
+        counts = self.counts = {"api": 0, "auth": 0}
+        lock = threading.Lock()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                time.sleep(LATENCY_MS / 1000)
+                with lock:
+                    counts["api" if self.path.startswith("/v1/secret/") else "auth"] += 1
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                conn = http.client.HTTPConnection(upstream, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for k, v in reply.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_LIST = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self):
+        self.counts["api"] = self.counts["auth"] = 0
+
+    def close(self):
+        self.server.shutdown()
+
+
+def bao_request(addr, token, method, path, body=None):
+    import urllib.request
+    req = urllib.request.Request(f"{addr}{path}", method=method, headers={"X-Vault-Token": token},
+                                 data=json.dumps(body).encode() if body is not None else None)
+    with urllib.request.urlopen(req) as r:
+        text = r.read()
+        return json.loads(text) if text else None
+
+
+def hashicorp(runs):
+    bao = ROOT / ".venv" / "bin" / "bao"
+    if not bao.exists():
+        raise SystemExit("OpenBao's bao is missing: bash .ci/setup")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata", "--example", "vault_bench"], cwd=ROOT,
+                   check=True)
+    strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    addr, root = f"http://127.0.0.1:{port}", "bench-root"
+    server = subprocess.Popen([str(bao), "server", "-dev", "-dev-no-store-token", f"-dev-root-token-id={root}",
+                               f"-dev-listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    rows = []
+    try:
+        for _ in range(100):
+            try:
+                bao_request(addr, root, "GET", "/v1/sys/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        proxy = LatencyProxy(f"127.0.0.1:{port}")
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            ws = tmp / "ws"
+            (ws / ".dlt").mkdir(parents=True)
+            for layout, secrets in vault_layouts():
+                bao_request(addr, root, "DELETE", "/v1/sys/mounts/secret")
+                bao_request(addr, root, "POST", "/v1/sys/mounts/secret", {"type": "kv", "options": {"version": "2"}})
+                for name, text in secrets.items():
+                    # Google's `-` names to Vault's `/` paths
+                    path = "dlt_secrets_toml" if name == "dlt_secrets_toml" else name.replace("-", "/")
+                    bao_request(addr, root, "POST", f"/v1/secret/data/dlt/{path}", {"data": {"value": text}})
+                layout = layout.replace("destination-warehouse", "dlt/destination/warehouse")
+                for list_secrets, prefetch in ((False, False), (True, False), (False, True)):
+                    env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp),
+                           "STRATA_GLOBAL_DIR": str(tmp / "no-global"),
+                           "PROVIDERS__ENABLE_HASHICORP_VAULT": "true", "VAULT_ADDR": proxy.endpoint,
+                           "VAULT_TOKEN": root,
+                           "PROVIDERS__HASHICORP_VAULT__ONLY_TOML_FRAGMENTS": "false",
+                           "PROVIDERS__HASHICORP_VAULT__LIST_SECRETS": str(list_secrets).lower(),
+                           "PROVIDERS__HASHICORP_VAULT__PREFETCH_SINGLE_VALUES": str(prefetch).lower()}
+                    results = []
+                    for _ in range(runs):
+                        proc = subprocess.Popen([str(strata_bin)], env=env, cwd=ws, stdin=subprocess.PIPE,
+                                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                        line = proc.stdout.readline().strip()
+                        if line != "ready":
+                            proc.kill()
+                            raise SystemExit(f"vault_bench did not start: {line} {proc.stderr.read()}")
+                        proxy.reset()
+                        out, err = proc.communicate("go\n", timeout=120)
+                        if proc.returncode != 0:
+                            raise SystemExit(f"vault_bench failed: {err}")
+                        result = json.loads(out.strip().splitlines()[-1])
+                        assert result["fields"] == 5
+                        results.append((result["ms"], proxy.counts["api"], proxy.counts["auth"]))
+                    rows.append({"layout": layout, "list_secrets": list_secrets, "prefetch": prefetch,
+                                 "ms": statistics.median(r[0] for r in results), "requests": results[0][1],
+                                 "auth": results[0][2]})
+        proxy.close()
+    finally:
+        server.kill()
+        server.wait()
+    print(f"\nhashicorp: the same configuration through OpenBao, {LATENCY_MS} ms added per request, "
+          f"median of {runs} runs (dlt has no Vault provider: compare with strata's Google rows)\n")
+    print(f"| {'layout':<36} | list_secrets | prefetch_single_values | requests | ms (round trips) |")
+    print(f"| {'-' * 36} | ---: | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['layout']:<36} | {str(r['list_secrets']).lower():>12} | {str(r['prefetch']).lower():>5} | "
+              f"{r['requests']:>8} | {r['ms']:>7.1f} ({r['ms'] / LATENCY_MS:.1f}) |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["local", "vault"], help="run one part: local (cold and warm) or vault")
+    parser.add_argument("--only", choices=["local", "vault", "hashicorp"],
+                        help="run one part: local (cold and warm), vault (Google, against dlt) or hashicorp")
     parser.add_argument("--vault-runs", type=int, default=5)
     args = parser.parse_args()
     if args.only in (None, "local"):
         local_and_warm(sys.executable)
     if args.only in (None, "vault"):
         vault(sys.executable, args.vault_runs)
+    if args.only in (None, "hashicorp"):
+        hashicorp(args.vault_runs)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 //! The strata half of `bench/run.py`'s vault comparison: resolves a 5-field
-//! credentials configuration through the Google vault that the environment
-//! enables (`PROVIDERS__ENABLE_GOOGLE_SECRETS` and friends), and prints the
-//! wall time as one JSON line.
+//! credentials configuration through the vault that the environment enables
+//! (`PROVIDERS__ENABLE_GOOGLE_SECRETS`, `PROVIDERS__ENABLE_HASHICORP_VAULT`
+//! and friends), and prints the wall time as one JSON line.
 //!
 //! Protocol (so the driver can reset the server's request counts between
 //! the warm-up and the measured run): after opening the workspace and
@@ -14,7 +14,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 use strata::secrecy::SecretString;
-use strata::{Configuration, Options, Strata};
+use strata::{Configuration, Options, Path, Strata};
 
 /// `destination.warehouse.credentials`: five secrets.
 #[derive(Configuration)]
@@ -42,7 +42,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .first()
         .ok_or("no vault is enabled in the environment")?;
     // authenticate outside the measured run, as the driver does for dlt
-    vault.provider.backend().fetch("warm-up").await?;
+    let backend = vault.provider.backend();
+    let warm_up = backend.naming().name(&Path::parse("warm_up")?)?;
+    backend.fetch(&warm_up).await?;
     println!("ready");
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

@@ -13,6 +13,8 @@ pub static BACKENDS: &[&Descriptor] = &[
     &strata_aws::DESCRIPTOR,
     #[cfg(feature = "azure")]
     &strata_azure::DESCRIPTOR,
+    #[cfg(feature = "hashicorp")]
+    &strata_hashicorp::DESCRIPTOR,
 ];
 
 /// Every backend this crate knows, compiled in or not, in chain order: its
@@ -23,6 +25,7 @@ pub const KNOWN: &[(&str, &str)] = &[
     ("google", "google_secrets"),
     ("aws", "aws_secrets"),
     ("azure", "azure_key_vault"),
+    ("hashicorp", "hashicorp_vault"),
 ];
 
 /// The backends' crates, for their own types (a destination's service
@@ -33,6 +36,8 @@ pub use strata_aws as aws;
 pub use strata_azure as azure;
 #[cfg(feature = "google")]
 pub use strata_google as google;
+#[cfg(feature = "hashicorp")]
+pub use strata_hashicorp as hashicorp;
 
 #[cfg(test)]
 mod tests {

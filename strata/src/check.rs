@@ -315,7 +315,9 @@ pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_
     let mut out = Vec::new();
     for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {
-            let provider = crate::vaults::build(descriptor, strata.resolver()).await?;
+            let provider =
+                crate::vaults::build(descriptor, strata.resolver(), strata.workspace().env())
+                    .await?;
             provider.probe().await
         }
         .await;

@@ -60,7 +60,8 @@ impl Strata {
     /// [`backends::BACKENDS`].
     pub async fn open(options: Options) -> Result<Self, Error> {
         let mut strata = Self::open_local(options)?;
-        strata.vaults = vaults::enable_all(&mut strata.resolver).await?;
+        let env = strata.workspace.env().clone();
+        strata.vaults = vaults::enable_all(&mut strata.resolver, &env).await?;
         Ok(strata)
     }
 

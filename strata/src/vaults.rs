@@ -6,7 +6,7 @@
 use crate::backends::{BACKENDS, KNOWN};
 use std::sync::Arc;
 use strata_core::vault::{Descriptor, VaultProvider};
-use strata_core::{Error, ErrorKind, Lookup, Resolver};
+use strata_core::{Environment, Error, ErrorKind, Lookup, Resolver};
 
 /// An enabled vault: its backend and its provider.
 #[derive(Debug, Clone)]
@@ -79,8 +79,9 @@ pub async fn enabled_backends(resolver: &Resolver) -> Result<Vec<&'static Descri
 pub async fn build(
     descriptor: &'static Descriptor,
     resolver: &Resolver,
+    env: &Environment,
 ) -> Result<VaultProvider, Error> {
-    (descriptor.build)(resolver).await.map_err(|e| {
+    (descriptor.build)(resolver, env).await.map_err(|e| {
         if e.is_missing() {
             Error::new(ErrorKind::ConfigInvalid, e.to_string())
                 .with_provider(descriptor.section.to_owned())
@@ -94,10 +95,13 @@ pub async fn build(
 /// the chain as it is before any vault joins it (as dlt bootstraps its
 /// vault providers from the initial ones), then all are appended in chain
 /// order.
-pub async fn enable_all(resolver: &mut Resolver) -> Result<Vec<EnabledVault>, Error> {
+pub async fn enable_all(
+    resolver: &mut Resolver,
+    env: &Environment,
+) -> Result<Vec<EnabledVault>, Error> {
     let mut out = Vec::new();
     for descriptor in enabled_backends(resolver).await? {
-        let provider = Arc::new(build(descriptor, resolver).await?);
+        let provider = Arc::new(build(descriptor, resolver, env).await?);
         out.push(EnabledVault {
             descriptor,
             provider,

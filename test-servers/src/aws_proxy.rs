@@ -5,7 +5,7 @@
 //! chosen secrets or for listing, throttling, server errors, expired
 //! credentials, added latency.
 
-use crate::http::{Handler, Reply, serve};
+use crate::http::{Handler, Reply, forward, serve};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper::{Request, Response, StatusCode};
@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 #[derive(Default)]
 struct State {
@@ -235,7 +235,7 @@ impl Handler for Proxy {
             parts
                 .headers
                 .insert(hyper::header::CONTENT_LENGTH, describe.len().into());
-            let (status, _) = self.forward(parts, Bytes::from(describe)).await?;
+            let (status, _) = forward(&self.upstream, parts, Bytes::from(describe)).await?;
             if status == StatusCode::NOT_FOUND || status == StatusCode::BAD_REQUEST {
                 return Ok(aws_error(
                     400,
@@ -244,37 +244,7 @@ impl Handler for Proxy {
                 ));
             }
         }
-        let (status, reply) = self.forward(parts, body).await?;
-        let _ = status;
+        let (_, reply) = forward(&self.upstream, parts, body).await?;
         Ok(reply)
-    }
-}
-
-impl Proxy {
-    /// Sends one request to moto and returns its status and its reply.
-    async fn forward(
-        &self,
-        parts: hyper::http::request::Parts,
-        body: Bytes,
-    ) -> Result<(StatusCode, Reply), std::io::Error> {
-        let stream = TcpStream::connect(&self.upstream).await?;
-        let io = hyper_util::rt::TokioIo::new(stream);
-        let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
-            .await
-            .map_err(std::io::Error::other)?;
-        tokio::spawn(conn);
-        let forwarded = Request::from_parts(parts, Full::new(body));
-        let response = sender
-            .send_request(forwarded)
-            .await
-            .map_err(std::io::Error::other)?;
-        let (parts, body) = response.into_parts();
-        let body = body
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .map_err(std::io::Error::other)?;
-        let status = parts.status;
-        Ok((status, Response::from_parts(parts, Full::new(body))))
     }
 }

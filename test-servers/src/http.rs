@@ -100,6 +100,36 @@ pub(crate) fn serve<H: Handler>(
     })
 }
 
+/// Sends one request to `upstream` (`host:port`, plain HTTP) and returns
+/// its status and its reply, for the fault proxies.
+#[cfg(any(feature = "aws", feature = "hashicorp"))]
+pub(crate) async fn forward(
+    upstream: &str,
+    parts: hyper::http::request::Parts,
+    body: Bytes,
+) -> Result<(StatusCode, Reply), std::io::Error> {
+    use http_body_util::BodyExt;
+    let stream = tokio::net::TcpStream::connect(upstream).await?;
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (mut sender, conn) = hyper::client::conn::http1::handshake::<_, Full<Bytes>>(io)
+        .await
+        .map_err(std::io::Error::other)?;
+    tokio::spawn(conn);
+    let forwarded = Request::from_parts(parts, Full::new(body));
+    let response = sender
+        .send_request(forwarded)
+        .await
+        .map_err(std::io::Error::other)?;
+    let (parts, body) = response.into_parts();
+    let body = body
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .map_err(std::io::Error::other)?;
+    let status = parts.status;
+    Ok((status, Response::from_parts(parts, Full::new(body))))
+}
+
 /// Serves `handler` over TLS with `config` until the task is aborted.
 #[cfg(feature = "azure")]
 pub(crate) fn serve_tls<H: Handler>(

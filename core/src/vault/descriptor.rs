@@ -3,6 +3,7 @@
 //! backend is one crate and one line.
 
 use super::VaultProvider;
+use crate::environment::Environment;
 use crate::error::Error;
 use crate::naming::VaultNaming;
 use crate::resolver::Resolver;
@@ -32,8 +33,10 @@ pub struct Descriptor {
     /// settings configuration (`#[derive(Configuration)]`).
     pub settings: &'static [FieldSpec],
     /// Builds the provider, its settings resolved from the chain above it
-    /// (environment variables and the profile's files).
-    pub build: for<'a> fn(&'a Resolver) -> BuildFuture<'a>,
+    /// (environment variables and the profile's files). A backend that
+    /// also reads its vendor's own variables (`VAULT_ADDR`, say) reads them
+    /// from the environment snapshot given, never from the process.
+    pub build: for<'a> fn(&'a Resolver, &'a Environment) -> BuildFuture<'a>,
 }
 
 /// What a vault can do.

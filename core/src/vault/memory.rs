@@ -44,7 +44,10 @@ pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
     build: build_empty,
 };
 
-fn build_empty(_: &crate::resolver::Resolver) -> BuildFuture<'_> {
+fn build_empty<'a>(
+    _: &'a crate::resolver::Resolver,
+    _: &'a crate::environment::Environment,
+) -> BuildFuture<'a> {
     Box::pin(async {
         Ok(VaultProvider::new(
             std::sync::Arc::new(MemoryVault::new()),

@@ -19,9 +19,9 @@ pub use config::{
 pub use error::READ_PERMISSION;
 
 use std::sync::Arc;
-use strata_core::Resolver;
 use strata_core::typed::Configuration;
 use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_core::{Environment, Resolver};
 
 /// The AWS Secrets Manager backend, as the facade registers it:
 /// `[providers] enable_aws_secrets = true`, settings in
@@ -41,7 +41,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     build,
 };
 
-fn build(resolver: &Resolver) -> BuildFuture<'_> {
+fn build<'a>(resolver: &'a Resolver, _env: &'a Environment) -> BuildFuture<'a> {
     Box::pin(async move {
         let config = AwsConfig::resolve(resolver).await?;
         let backend = AwsBackend::connect(&config).await?;

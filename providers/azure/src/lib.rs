@@ -19,9 +19,9 @@ pub use config::{
 pub use error::READER_ROLE;
 
 use std::sync::Arc;
-use strata_core::Resolver;
 use strata_core::typed::Configuration;
 use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_core::{Environment, Resolver};
 
 /// The Azure Key Vault backend, as the facade registers it:
 /// `[providers] enable_azure_key_vault = true`, settings in
@@ -41,7 +41,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     build,
 };
 
-fn build(resolver: &Resolver) -> BuildFuture<'_> {
+fn build<'a>(resolver: &'a Resolver, _env: &'a Environment) -> BuildFuture<'a> {
     Box::pin(async move {
         let config = AzureConfig::resolve(resolver).await?;
         let backend = AzureBackend::connect(&config)?;

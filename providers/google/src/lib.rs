@@ -25,9 +25,9 @@ pub use config::{
 pub use error::ACCESSOR_ROLE;
 
 use std::sync::Arc;
-use strata_core::Resolver;
 use strata_core::typed::Configuration;
 use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_core::{Environment, Resolver};
 
 /// The Google Secret Manager backend, as the facade registers it:
 /// `[providers] enable_google_secrets = true`, settings in
@@ -47,7 +47,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     build,
 };
 
-fn build(resolver: &Resolver) -> BuildFuture<'_> {
+fn build<'a>(resolver: &'a Resolver, _env: &'a Environment) -> BuildFuture<'a> {
     Box::pin(async move {
         let config = GoogleConfig::resolve(resolver).await?;
         let backend = GoogleBackend::connect(&config).await?;

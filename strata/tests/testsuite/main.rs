@@ -12,6 +12,7 @@ mod cli;
 mod dlt_compat;
 mod google_e2e;
 mod hardening;
+mod hashicorp_e2e;
 mod help;
 mod leaks;
 mod readme;

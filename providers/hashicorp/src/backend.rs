@@ -1,0 +1,705 @@
+//! Fetch, list, store and versions against a KV version 2 secrets engine,
+//! through `vaultrs`; logins, token renewal and telling a denied read from
+//! a refused token.
+
+use crate::config::{Auth, HashicorpConfig, JwtSource, SECTION, TokenSource};
+use crate::error::{Call, Failure, classify};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde_json::{Map, Value as Json};
+use std::borrow::Cow;
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use strata_core::naming::VaultNaming;
+use strata_core::vault::{Fetched, VaultBackend, Version};
+use strata_core::{Error, ErrorKind};
+use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+
+/// KV v2 names (with the default mount and path prefix, which the `mount`
+/// and `path_prefix` settings replace): `<mount>/data/<path_prefix>/`
+/// followed by the normalized segments joined with `/`, as the API path of
+/// the secret, so a name is also the path a policy grants; at most 512
+/// characters (Vault sets no limit; this one keeps names sane); values up
+/// to 512 KiB (Vault's default request size limit is 32 MiB; KV
+/// documents suggest staying far below).
+pub const NAMING: VaultNaming = VaultNaming {
+    vault: "HashiCorp Vault",
+    prefix: Cow::Borrowed("secret/data/dlt/"),
+    separator: "/",
+    replace: &[],
+    extra_chars: "/_-.",
+    max_name_len: 512,
+    max_value_len: 512 * 1024,
+    case_insensitive: false,
+};
+
+/// How long a token given as is (not from a login) is used before the
+/// backend looks up its time to live, to renew it if it can.
+const TOKEN_CHECK_AFTER: Duration = Duration::from_secs(300);
+
+/// A logged-in client.
+#[derive(Clone)]
+struct Session {
+    client: Arc<VaultClient>,
+    /// Counts logins, so that two callers who both saw a token refused log
+    /// in again once.
+    id: u64,
+    /// When to renew the token (or look up its lease first).
+    renew_at: Option<Instant>,
+    /// Whether the lease is known (a login's) or still to be looked up (a
+    /// token given as is).
+    lease_known: bool,
+}
+
+/// HashiCorp Vault or OpenBao, through `vaultrs`.
+pub struct HashicorpBackend {
+    naming: VaultNaming,
+    config: HashicorpConfig,
+    location: String,
+    session: tokio::sync::Mutex<Option<Session>>,
+    logins: std::sync::atomic::AtomicU64,
+}
+
+impl fmt::Debug for HashicorpBackend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HashicorpBackend")
+            .field("location", &self.location)
+            .field("auth", &self.config.auth.method())
+            .finish_non_exhaustive()
+    }
+}
+
+fn auth_error(message: String) -> Error {
+    Error::new(ErrorKind::Unauthenticated, message).with_provider(SECTION)
+}
+
+impl HashicorpBackend {
+    /// A backend over the checked settings. No request is made until the
+    /// first call (logins happen then, once).
+    pub fn connect(config: &HashicorpConfig) -> Result<Self, Error> {
+        let mut location = config.url.as_str().trim_end_matches('/').to_owned();
+        if let Some(ns) = &config.namespace {
+            location.push_str(&format!(" namespace {ns}"));
+        }
+        location.push_str(&format!(" {}", config.name_prefix()));
+        let backend = Self {
+            naming: NAMING.with_prefix(config.name_prefix()),
+            config: config.clone(),
+            location,
+            session: tokio::sync::Mutex::new(None),
+            logins: std::sync::atomic::AtomicU64::new(0),
+        };
+        // the CA file is read, and the client settings checked, now
+        backend.client("")?;
+        Ok(backend)
+    }
+
+    /// How many times the backend has logged in (or read its token).
+    pub fn logins(&self) -> u64 {
+        self.logins.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// A client holding `token`, with the settings: no variable read behind
+    /// strata's back (the builder's defaults would read `VAULT_*`).
+    fn client(&self, token: &str) -> Result<VaultClient, Error> {
+        let c = &self.config;
+        let mut builder = VaultClientSettingsBuilder::default();
+        builder
+            .address(c.url.as_str())
+            .token(token)
+            .ca_certs(
+                c.ca_cert
+                    .iter()
+                    .map(|p| p.to_string_lossy().into_owned())
+                    .collect(),
+            )
+            .identity(None)
+            .verify(true)
+            .timeout(Some(c.timeout));
+        if let Some(ns) = &c.namespace {
+            builder.set_namespace(ns.clone());
+        }
+        let settings = builder.build().map_err(|_| {
+            Error::new(
+                ErrorKind::ConfigInvalid,
+                format!("`providers.{SECTION}.url` is not a usable Vault address"),
+            )
+            .with_provider(SECTION)
+        })?;
+        VaultClient::new(settings).map_err(|e| match e {
+            vaultrs::error::ClientError::FileReadError { path, .. }
+            | vaultrs::error::ClientError::FileNotFoundError { path } => Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): cannot read `{path}`"
+                ),
+            )
+            .with_provider(SECTION),
+            vaultrs::error::ClientError::ParseCertificateError { path, .. } => Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): `{path}` holds no PEM certificate"
+                ),
+            )
+            .with_provider(SECTION),
+            other => Error::new(
+                ErrorKind::ConfigInvalid,
+                format!("cannot set up the Vault client: {other}"),
+            )
+            .with_provider(SECTION),
+        })
+    }
+
+    /// Reads a token or a JWT from a file: a regular file, its text
+    /// trimmed.
+    fn read_credential_file(
+        path: &std::path::Path,
+        what: &str,
+        advice: &str,
+    ) -> Result<SecretString, Error> {
+        match strata_core::fs::read_text(path) {
+            Ok(Some(text)) if !text.trim().is_empty() => {
+                Ok(SecretString::from(text.trim().to_owned()))
+            }
+            Ok(_) => Err(auth_error(format!(
+                "no {what}: `{}` is missing or empty; {advice}",
+                path.display()
+            ))),
+            Err(e) => Err(auth_error(format!("cannot read the {what}: {e}; {advice}"))),
+        }
+    }
+
+    /// Logs in (or reads the token) and returns a fresh session.
+    async fn login(&self) -> Result<Session, Error> {
+        let id = self
+            .logins
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            + 1;
+        let timeout = self.config.timeout;
+        match &self.config.auth {
+            Auth::Token(source) => {
+                let token = match source {
+                    TokenSource::Setting(t) | TokenSource::Variable(t) => t.clone(),
+                    TokenSource::File(path) => Self::read_credential_file(
+                        path,
+                        "Vault token",
+                        &format!(
+                            "log in with `bao login` (or `vault login`), or set `providers.{SECTION}.token` or VAULT_TOKEN"
+                        ),
+                    )?,
+                };
+                tracing::debug!(target: "strata::hashicorp", "using a token ({})", source.describe());
+                Ok(Session {
+                    client: Arc::new(self.client(token.expose_secret())?),
+                    id,
+                    renew_at: Some(Instant::now() + TOKEN_CHECK_AFTER),
+                    lease_known: false,
+                })
+            }
+            Auth::AppRole {
+                mount,
+                role_id,
+                secret_id,
+            } => {
+                let anonymous = self.client("")?;
+                let info = timed(
+                    timeout,
+                    vaultrs::auth::approle::login(
+                        &anonymous,
+                        mount,
+                        role_id,
+                        secret_id.expose_secret(),
+                    ),
+                )
+                .await
+                .map_err(|f| {
+                    self.login_failure(f, &format!("auth/{mount}/login"), "role_id and secret_id")
+                })?;
+                self.session_from_login(id, info)
+            }
+            Auth::Jwt {
+                method,
+                mount,
+                role,
+                jwt,
+            } => {
+                let jwt = match jwt {
+                    JwtSource::Value(j) => j.clone(),
+                    JwtSource::File(path) => Self::read_credential_file(
+                        path,
+                        "JWT",
+                        &format!("set `providers.{SECTION}.jwt` or `jwt_path`"),
+                    )?,
+                };
+                let anonymous = self.client("")?;
+                let login = async {
+                    if *method == "kubernetes" {
+                        vaultrs::auth::kubernetes::login(
+                            &anonymous,
+                            mount,
+                            role.as_deref().unwrap_or_default(),
+                            jwt.expose_secret(),
+                        )
+                        .await
+                    } else {
+                        vaultrs::auth::oidc::login(
+                            &anonymous,
+                            mount,
+                            jwt.expose_secret(),
+                            role.clone(),
+                        )
+                        .await
+                    }
+                };
+                let info = timed(timeout, login).await.map_err(|f| {
+                    self.login_failure(f, &format!("auth/{mount}/login"), "the role and the JWT")
+                })?;
+                self.session_from_login(id, info)
+            }
+        }
+    }
+
+    fn session_from_login(&self, id: u64, info: vaultrs::api::AuthInfo) -> Result<Session, Error> {
+        let lease = Duration::from_secs(info.lease_duration);
+        tracing::debug!(target: "strata::hashicorp", "logged in with {} (lease {}s, renewable: {})", self.config.auth.method(), info.lease_duration, info.renewable);
+        Ok(Session {
+            client: Arc::new(self.client(&info.client_token)?),
+            id,
+            renew_at: (info.renewable && !lease.is_zero()).then(|| Instant::now() + lease * 2 / 3),
+            lease_known: true,
+        })
+    }
+
+    fn login_failure(&self, f: Failure, endpoint: &str, check: &str) -> Error {
+        match f {
+            Failure::Status { code, errors } if code == 400 || code == 401 || code == 403 => {
+                auth_error(format!(
+                    "logging in at `{endpoint}` ({}) was refused: {}; check {check}",
+                    self.config.auth.method(),
+                    errors.join("; ")
+                ))
+            }
+            other => other.into_error(&Call::login(endpoint), &self.location),
+        }
+    }
+
+    /// The current session: logs in the first time; renews the token when
+    /// its lease is two-thirds gone (a renewal that fails logs in again).
+    async fn session(&self) -> Result<Session, Error> {
+        let mut guard = self.session.lock().await;
+        let current = match guard.take() {
+            None => self.login().await?,
+            Some(s) if s.renew_at.is_some_and(|t| Instant::now() >= t) => self.renew(s).await?,
+            Some(s) => s,
+        };
+        *guard = Some(current.clone());
+        Ok(current)
+    }
+
+    /// Renews the session's token (looking up a given token's lease
+    /// first); when that fails, logs in again.
+    async fn renew(&self, s: Session) -> Result<Session, Error> {
+        let timeout = self.config.timeout;
+        if !s.lease_known {
+            match timed(timeout, vaultrs::token::lookup_self(&*s.client)).await {
+                Ok(info) if info.renewable == Some(true) && info.ttl > 0 => {}
+                Ok(_) => {
+                    // not renewable (a root token, a batch token): used
+                    // until refused, then read again
+                    return Ok(Session {
+                        renew_at: None,
+                        lease_known: true,
+                        ..s
+                    });
+                }
+                Err(_) => return self.login().await,
+            }
+        }
+        match timed(timeout, vaultrs::token::renew_self(&*s.client, None)).await {
+            Ok(info) => {
+                let lease = Duration::from_secs(info.lease_duration);
+                tracing::debug!(target: "strata::hashicorp", "renewed the token (lease {}s)", info.lease_duration);
+                Ok(Session {
+                    renew_at: (info.renewable && !lease.is_zero())
+                        .then(|| Instant::now() + lease * 2 / 3),
+                    lease_known: true,
+                    ..s
+                })
+            }
+            Err(_) => self.login().await,
+        }
+    }
+
+    /// Logs in again, unless another caller already did since session
+    /// `seen` was handed out.
+    async fn relogin(&self, seen: u64) -> Result<Session, Error> {
+        let mut guard = self.session.lock().await;
+        if let Some(s) = guard.as_ref().filter(|s| s.id != seen) {
+            return Ok(s.clone());
+        }
+        let fresh = self.login().await?;
+        *guard = Some(fresh.clone());
+        Ok(fresh)
+    }
+
+    /// Whether logging in again may give another token.
+    fn can_relogin(&self) -> bool {
+        !matches!(
+            self.config.auth,
+            Auth::Token(TokenSource::Setting(_) | TokenSource::Variable(_))
+        )
+    }
+
+    /// One call: `f` with the session's client. A 403 is told apart: when
+    /// the token can still look itself up, the call was denied; when it
+    /// cannot, the token is refused, and the backend logs in (or reads the
+    /// token file) again once and repeats the call. The statuses in
+    /// `expected` come back as they are (`Ok(Err(code))`).
+    async fn call<T, F, Fut>(
+        &self,
+        call: &Call<'_>,
+        expected: &[u16],
+        f: F,
+    ) -> Result<Result<T, (u16, Vec<String>)>, Error>
+    where
+        F: Fn(Arc<VaultClient>) -> Fut,
+        Fut: Future<Output = Result<T, vaultrs::error::ClientError>>,
+    {
+        let timeout = self.config.timeout;
+        let mut session = self.session().await?;
+        let mut retried = false;
+        loop {
+            match timed(timeout, f(session.client.clone())).await {
+                Ok(v) => return Ok(Ok(v)),
+                Err(Failure::Status { code, errors }) if expected.contains(&code) => {
+                    return Ok(Err((code, errors)));
+                }
+                Err(Failure::Status { code: 403, errors }) => {
+                    match timed(timeout, vaultrs::token::lookup_self(&*session.client)).await {
+                        Ok(_) => {
+                            return Err(Failure::Status { code: 403, errors }
+                                .into_error(call, &self.location));
+                        }
+                        Err(Failure::Status {
+                            code: 403 | 401, ..
+                        }) => {
+                            if retried || !self.can_relogin() {
+                                return Err(auth_error(format!(
+                                    "{} `{}` failed: the Vault token was refused (invalid, expired or revoked; or its policies do not let it look itself up at auth/token/lookup-self); {}",
+                                    call.op,
+                                    call.name,
+                                    self.config.auth_advice()
+                                )));
+                            }
+                            retried = true;
+                            session = self.relogin(session.id).await?;
+                        }
+                        Err(other) => return Err(other.into_error(call, &self.location)),
+                    }
+                }
+                Err(other) => return Err(other.into_error(call, &self.location)),
+            }
+        }
+    }
+
+    /// The KV path of a name (what follows `<mount>/data/`).
+    fn kv_path<'n>(&self, name: &'n str) -> Result<&'n str, Error> {
+        name.strip_prefix(&format!("{}/data/", self.config.mount))
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| {
+                Error::new(
+                    ErrorKind::InvalidName,
+                    format!("`{name}` is not under the mount `{}`", self.config.mount),
+                )
+                .with_provider(SECTION)
+            })
+    }
+
+    /// The text a secret's data stands for: one field `value` holding text
+    /// is that text; any other map is a table at the secret's path (sent as
+    /// a JSON document holding the path, so the engine places it there).
+    fn text_of(&self, name: &str, data: Map<String, Json>) -> Result<SecretString, Error> {
+        if data.len() == 1
+            && let Some(Json::String(text)) = data.get("value")
+        {
+            return Ok(SecretString::from(text.clone()));
+        }
+        let relative = name
+            .strip_prefix(self.naming.prefix.as_ref())
+            .unwrap_or(name);
+        let segments: Vec<&str> = relative.split('/').filter(|s| !s.is_empty()).collect();
+        let mut node = Json::Object(data);
+        if segments.last() != Some(&strata_core::vault::SECRETS_TOML_KEY) {
+            for segment in segments.iter().rev() {
+                let mut m = Map::new();
+                m.insert((*segment).to_owned(), node);
+                node = Json::Object(m);
+            }
+        }
+        Ok(SecretString::from(node.to_string()))
+    }
+
+    async fn read(&self, name: &str, version: Option<u64>) -> Result<Fetched, Error> {
+        let path = self.kv_path(name)?.to_owned();
+        let mount = self.config.mount.clone();
+        let call = Call::new("read", name, "read", name.to_owned());
+        let data = self
+            .call(&call, &[404], |c| {
+                let (mount, path) = (mount.clone(), path.clone());
+                async move {
+                    match version {
+                        None => {
+                            vaultrs::kv2::read::<Option<Map<String, Json>>>(&*c, &mount, &path)
+                                .await
+                        }
+                        Some(v) => {
+                            vaultrs::kv2::read_version::<Option<Map<String, Json>>>(
+                                &*c, &mount, &path, v,
+                            )
+                            .await
+                        }
+                    }
+                }
+            })
+            .await?;
+        match data {
+            Ok(Some(data)) => Ok(Fetched::Found(self.text_of(name, data)?)),
+            Err((_, errors)) if errors.iter().any(|e| e.contains("no handler for route")) => {
+                Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!(
+                        "read `{name}` failed: no secrets engine is mounted at `{}` on {} (providers.{SECTION}.mount)",
+                        self.config.mount, self.location
+                    ),
+                )
+                .with_provider(SECTION))
+            }
+            // deleted (its data is null) or never written
+            Ok(None) | Err(_) => Ok(Fetched::NotFound),
+        }
+    }
+
+    fn metadata_path(&self, kv_path: &str) -> String {
+        format!("{}/metadata/{kv_path}", self.config.mount)
+    }
+}
+
+/// Runs a client call within `timeout`; its error classified.
+pub(crate) async fn timed<T>(
+    timeout: Duration,
+    call: impl Future<Output = Result<T, vaultrs::error::ClientError>>,
+) -> Result<T, Failure> {
+    match tokio::time::timeout(timeout, call).await {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(classify(e)),
+        Err(_) => Err(Failure::TimedOut(timeout)),
+    }
+}
+
+#[async_trait]
+impl VaultBackend for HashicorpBackend {
+    fn name(&self) -> &str {
+        SECTION
+    }
+
+    fn naming(&self) -> &VaultNaming {
+        &self.naming
+    }
+
+    async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
+        self.read(name, None).await
+    }
+
+    fn can_list(&self) -> bool {
+        true
+    }
+
+    /// Walks `LIST <mount>/metadata/<path_prefix>/` and every folder below
+    /// it, a level at a time.
+    async fn list(&self) -> Result<Vec<String>, Error> {
+        let mount = self.config.mount.clone();
+        let root = if self.config.path_prefix.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", self.config.path_prefix)
+        };
+        let mut names = Vec::new();
+        let mut folders = vec![root];
+        while !folders.is_empty() {
+            let level = std::mem::take(&mut folders);
+            let listed = futures::future::join_all(level.iter().map(|folder| {
+                let mount = mount.clone();
+                let folder = folder.clone();
+                let call = Call::new(
+                    "list",
+                    &self.config.mount,
+                    "list",
+                    self.metadata_path(&folder),
+                );
+                async move {
+                    let keys = self
+                        .call(&call, &[404], |c| {
+                            let (mount, folder) = (mount.clone(), folder.clone());
+                            async move { vaultrs::kv2::list(&*c, &mount, &folder).await }
+                        })
+                        .await?;
+                    Ok::<_, Error>((folder, keys.unwrap_or_default()))
+                }
+            }))
+            .await;
+            for result in listed {
+                let (folder, keys) = result?;
+                for key in keys {
+                    if key.ends_with('/') {
+                        folders.push(format!("{folder}{key}"));
+                    } else {
+                        names.push(format!("{}/data/{folder}{key}", self.config.mount));
+                    }
+                }
+            }
+        }
+        Ok(names)
+    }
+
+    async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {
+        self.write(name, value, None).await
+    }
+
+    /// A check-and-set write: the server refuses it when the secret's
+    /// latest version is no longer `base`.
+    async fn store_after(
+        &self,
+        name: &str,
+        value: &SecretString,
+        base: Option<&str>,
+    ) -> Result<String, Error> {
+        let cas = match base {
+            None => 0,
+            Some(id) => id.parse::<u32>().map_err(|_| {
+                Error::new(
+                    ErrorKind::Other,
+                    format!("`{id}` is not a KV version of `{name}`"),
+                )
+                .with_provider(SECTION)
+            })?,
+        };
+        self.write(name, value, Some(cas)).await
+    }
+
+    async fn versions(&self, name: &str) -> Result<Vec<Version>, Error> {
+        let path = self.kv_path(name)?.to_owned();
+        let mount = self.config.mount.clone();
+        let call = Call::new(
+            "list the versions of",
+            name,
+            "read",
+            self.metadata_path(&path),
+        );
+        let meta = self
+            .call(&call, &[404], |c| {
+                let (mount, path) = (mount.clone(), path.clone());
+                async move { vaultrs::kv2::read_metadata(&*c, &mount, &path).await }
+            })
+            .await?;
+        let Ok(meta) = meta else {
+            return Ok(Vec::new());
+        };
+        let mut versions: Vec<(u64, Version)> = meta
+            .versions
+            .into_iter()
+            .filter_map(|(id, v)| {
+                let n = id.parse::<u64>().ok()?;
+                let state = if v.destroyed {
+                    "destroyed"
+                } else if !v.deletion_time.is_empty() {
+                    "deleted"
+                } else {
+                    "enabled"
+                };
+                Some((
+                    n,
+                    Version {
+                        id,
+                        created: Some(v.created_time),
+                        state: state.to_owned(),
+                    },
+                ))
+            })
+            .collect();
+        versions.sort_by_key(|(n, _)| *n);
+        Ok(versions.into_iter().map(|(_, v)| v).collect())
+    }
+
+    async fn fetch_version(&self, name: &str, id: &str) -> Result<Fetched, Error> {
+        let Ok(n) = id.parse::<u64>() else {
+            return Ok(Fetched::NotFound);
+        };
+        self.read(name, Some(n)).await
+    }
+
+    fn access_hint(&self) -> String {
+        format!("a policy of the token `read` on `{}*`", self.naming.prefix)
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
+
+impl HashicorpBackend {
+    async fn write(
+        &self,
+        name: &str,
+        value: &SecretString,
+        cas: Option<u32>,
+    ) -> Result<String, Error> {
+        let path = self.kv_path(name)?.to_owned();
+        let mount = self.config.mount.clone();
+        let call = Call::new("write", name, "create\" and \"update", name.to_owned());
+        let written = self
+            .call(&call, &[400], |c| {
+                let (mount, path) = (mount.clone(), path.clone());
+                let mut data = Map::new();
+                data.insert(
+                    "value".into(),
+                    Json::String(value.expose_secret().to_owned()),
+                );
+                async move {
+                    match cas {
+                        None => vaultrs::kv2::set(&*c, &mount, &path, &data).await,
+                        Some(cas) => {
+                            vaultrs::kv2::set_with_options(
+                                &*c,
+                                &mount,
+                                &path,
+                                &data,
+                                vaultrs::api::kv2::requests::SetSecretRequestOptions { cas },
+                            )
+                            .await
+                        }
+                    }
+                }
+            })
+            .await?;
+        match written {
+            Ok(meta) => Ok(meta.version.to_string()),
+            Err(_) if cas.is_some() => Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "write `{name}` was refused: another version was written since this push read it (check-and-set); run the push again to see the changes against it"
+                ),
+            )
+            .with_provider(SECTION)),
+            Err((code, errors)) => Err(Error::new(
+                ErrorKind::Other,
+                format!(
+                    "write `{name}` failed: the server answered {code} ({})",
+                    errors.join("; ").replace('\n', " ")
+                ),
+            )
+            .with_provider(SECTION)),
+        }
+    }
+}

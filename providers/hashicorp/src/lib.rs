@@ -1,0 +1,62 @@
+//! HashiCorp Vault / OpenBao backend for strata's vault engine
+//! (docs/vaults.md), over a KV version 2 secrets engine through `vaultrs`.
+//!
+//! Names are dlt's secret names with `/` between segments under
+//! `<mount>/data/<path_prefix>/` (`secret/data/dlt/sources/pipedrive/api_key`),
+//! which is also the API path a policy grants. A secret whose data is one
+//! field `value` holding text is that text (so `dlt_secrets_toml` and the
+//! section fragments are TOML in `value`); any other data map is a table at
+//! the secret's path, so `bao kv put secret/dlt/sources/pipedrive
+//! api_key=...` answers `sources.pipedrive.api_key`. Listing walks `LIST`
+//! on the metadata path; `strata push` writes a new KV version with
+//! check-and-set; versions are KV versions.
+//!
+//! Authentication: a token (the `token` setting, `VAULT_TOKEN`, or
+//! `~/.vault-token`), AppRole, JWT or Kubernetes login. A 403 is told
+//! apart with `auth/token/lookup-self`: a token that can still look itself
+//! up was denied the read (nothing, plus a warning naming the capability);
+//! one that cannot is refused, and the backend logs in (or reads the token
+//! file) again once. Renewable tokens are renewed when two-thirds of their
+//! lease is gone.
+#![warn(missing_docs)]
+
+mod backend;
+mod config;
+mod error;
+
+pub use backend::{HashicorpBackend, NAMING};
+pub use config::{
+    Auth, DEFAULT_MOUNT, DEFAULT_PATH_PREFIX, DEFAULT_TIMEOUT, HashicorpConfig, HashicorpSettings,
+    JwtSource, KUBERNETES_TOKEN_PATH, SECTION, TokenSource,
+};
+
+use std::sync::Arc;
+use strata_core::typed::Configuration;
+use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_core::{Environment, Resolver};
+
+/// The HashiCorp Vault / OpenBao backend, as the facade registers it:
+/// `[providers] enable_hashicorp_vault = true`, settings in
+/// `[providers.hashicorp_vault]` ([`HashicorpSettings`]).
+pub static DESCRIPTOR: Descriptor = Descriptor {
+    name: "hashicorp",
+    section: SECTION,
+    naming: NAMING,
+    capabilities: Capabilities {
+        list: true,
+        store: true,
+        versions: true,
+        empty_values: true,
+        binary_values: false,
+    },
+    settings: <HashicorpSettings as Configuration>::FIELDS,
+    build,
+};
+
+fn build<'a>(resolver: &'a Resolver, env: &'a Environment) -> BuildFuture<'a> {
+    Box::pin(async move {
+        let config = HashicorpConfig::resolve(resolver, env).await?;
+        let backend = HashicorpBackend::connect(&config)?;
+        Ok(VaultProvider::new(Arc::new(backend), config.options))
+    })
+}
