@@ -350,12 +350,16 @@ class LatencyProxy:
     def __init__(self, upstream):
         import http.client
         import http.server
+        import socket
         import threading
         counts = self.counts = {"api": 0, "auth": 0}
         lock = threading.Lock()
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body go out in separate writes: without this,
+            # Nagle's algorithm and delayed ACKs add 40 ms to each reply
+            disable_nagle_algorithm = True
 
             def log_message(self, *args):
                 pass
@@ -367,6 +371,8 @@ class LatencyProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 conn = http.client.HTTPConnection(upstream, timeout=60)
+                conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
                 conn.request(self.command, self.path, body=body, headers=headers)
                 reply = conn.getresponse()

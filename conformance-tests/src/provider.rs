@@ -530,7 +530,7 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let provider = h.make(&[Stored::new("ok", "x")]).await;
         // as long as a path may be: over every vault's name limit
-        let long = "x".repeat(strata_core::path::MAX_PATH_BYTES - 20);
+        let long = "x".repeat(strata_core::MAX_PATH_BYTES - 20);
         let weird: Vec<String> = vec![
             long.clone(),
             format!("sources.{long}.key"),
@@ -553,8 +553,8 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             }
             let _ = provider.get(&p, true).await;
         }
-        let too_long = "x".repeat(strata_core::path::MAX_PATH_BYTES + 1);
-        let too_deep = vec!["s"; strata_core::path::MAX_SEGMENTS + 1].join(".");
+        let too_long = "x".repeat(strata_core::MAX_PATH_BYTES + 1);
+        let too_deep = vec!["s"; strata_core::MAX_SEGMENTS + 1].join(".");
         for bad in ["", "a..b", ".a", "a.", "a.\n", &too_long, &too_deep] {
             if strata_core::Path::parse(bad).is_ok() {
                 return Err(format!("{:?} parsed as a path", &bad[..bad.len().min(40)]));

@@ -4,7 +4,7 @@
 //! up as a secret. (A vault's own credentials live in its backend crate.)
 
 use crate::typed::Configuration;
-use crate::typed::NativeValue;
+use crate::typed::{NativeError, NativeValue};
 use crate::value::Value;
 use secrecy::SecretString;
 use std::fmt;
@@ -66,7 +66,7 @@ pub fn percent_decode(s: &str) -> String {
 impl ConnectionStringCredentials {
     /// Parses `driver://user:password@host:port/database` (percent-encoded
     /// parts decoded). Errors say what is wrong, never the string.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, NativeError> {
         let (driver, rest) = text
             .split_once("://")
             .ok_or("not a connection string (no `://`)")?;
@@ -80,7 +80,10 @@ impl ConnectionStringCredentials {
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) => (
                 h,
-                Some(p.parse::<u16>().map_err(|_| "the port is not a number")?),
+                Some(
+                    p.parse::<u16>()
+                        .map_err(|_| NativeError::new("the port is not a number"))?,
+                ),
             ),
             None => (hostport, None),
         };
@@ -99,7 +102,7 @@ impl ConnectionStringCredentials {
 }
 
 impl NativeValue for ConnectionStringCredentials {
-    fn from_native(value: &Value) -> Option<Result<Self, String>> {
+    fn from_native(value: &Value) -> Option<Result<Self, NativeError>> {
         value
             .as_str()
             .filter(|s| s.contains("://"))
@@ -126,7 +129,7 @@ mod tests {
         assert!(no_port.password.is_none() && no_port.port.is_none());
         for bad in ["canary", "pg://canary@h:xx/db", "pg://:canary@h/db"] {
             let e = ConnectionStringCredentials::parse(bad).unwrap_err();
-            assert!(!e.contains("canary"), "{e}");
+            assert!(!e.to_string().contains("canary"), "{e}");
         }
         assert!(
             !format!(

@@ -23,9 +23,20 @@ impl Environment {
     /// asked for and is left out; a value that is not UTF-8 is kept as
     /// [`Environment::get_checked`]'s error.
     pub fn from_process() -> Self {
+        Self::from_os_pairs(std::env::vars_os())
+    }
+
+    /// A snapshot holding exactly these variables, as the operating system
+    /// gives them (names and values that may not be UTF-8): a name that is
+    /// not UTF-8 is left out, a value that is not UTF-8 is remembered as
+    /// [`Environment::get_checked`]'s error.
+    pub fn from_os_pairs<I>(pairs: I) -> Self
+    where
+        I: IntoIterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+    {
         let mut vars = HashMap::default();
         let mut not_utf8 = HashSet::new();
-        for (k, v) in std::env::vars_os() {
+        for (k, v) in pairs {
             let Ok(k) = k.into_string() else {
                 continue;
             };
@@ -42,13 +53,6 @@ impl Environment {
             vars: Arc::new(vars),
             not_utf8: Arc::new(not_utf8),
         }
-    }
-
-    /// This snapshot with `name` set to a value that is not UTF-8 (tests).
-    pub fn with_value_not_utf8(mut self, name: &str) -> Self {
-        Arc::make_mut(&mut self.not_utf8).insert(name.to_owned());
-        Arc::make_mut(&mut self.vars).remove(name);
-        self
     }
 
     /// Whether `name` is set to a value that is not UTF-8.
@@ -141,7 +145,11 @@ mod tests {
         assert_eq!(env.get_non_empty("B"), None);
         assert_eq!(env.get("B"), Some(""));
         assert!(!format!("{env:?}").contains("hunter2"));
-        let env = env.with_value_not_utf8("A");
+        use std::os::unix::ffi::OsStringExt;
+        let env = Environment::from_os_pairs([
+            ("A".into(), std::ffi::OsString::from_vec(vec![0x78, 0xff])),
+            ("B".into(), "".into()),
+        ]);
         assert_eq!(env.get("A"), None);
         let e = env.get_checked("A").unwrap_err();
         assert!(

@@ -95,6 +95,7 @@ struct Inner {
     temporary: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     missing: Option<MissingValue>,
+    report: Option<Box<crate::typed::ConfigReport>>,
     trace: Option<Trace>,
 }
 
@@ -111,6 +112,7 @@ impl Error {
                 temporary: matches!(kind, ErrorKind::Unavailable | ErrorKind::RateLimited),
                 source: None,
                 missing: None,
+                report: None,
                 trace: None,
             }),
         }
@@ -122,6 +124,20 @@ impl Error {
         e.inner.path = Some(report.path.clone());
         e.inner.missing = Some(report);
         e
+    }
+
+    /// The error of a typed configuration that could not be resolved, with
+    /// its report (every missing field, every error).
+    pub fn unresolved(report: crate::typed::ConfigReport) -> Self {
+        let mut e = Self::new(report.kind(), String::new());
+        e.inner.path = Some(report.configuration.clone());
+        e.inner.report = Some(Box::new(report));
+        e
+    }
+
+    /// The report of a typed configuration that could not be resolved.
+    pub fn config_report(&self) -> Option<&crate::typed::ConfigReport> {
+        self.inner.report.as_deref()
     }
 
     /// Sets the provider's name (kept if one is already set).
@@ -232,6 +248,9 @@ impl fmt::Display for Error {
         if let Some(report) = &self.inner.missing {
             return report.fmt(f);
         }
+        if let Some(report) = &self.inner.report {
+            return report.fmt(f);
+        }
         if let Some(provider) = &self.inner.provider {
             write!(f, "{provider}: ")?;
         }
@@ -249,6 +268,7 @@ impl fmt::Debug for Error {
             .field("file", &self.inner.file)
             .field("temporary", &self.inner.temporary)
             .field("missing", &self.inner.missing)
+            .field("report", &self.inner.report)
             .finish_non_exhaustive()
     }
 }

@@ -2,36 +2,36 @@
 #![warn(missing_docs)]
 
 pub mod credentials;
-pub mod environment;
-pub mod error;
-
+mod environment;
+mod error;
 pub mod fs;
-pub mod memory;
+mod memory;
 pub mod naming;
-pub mod path;
-pub mod provider;
-pub mod resolver;
-pub mod trace;
+mod path;
+mod provider;
+mod resolver;
+mod trace;
 pub mod typed;
-pub mod value;
+mod value;
 pub mod vault;
 pub mod workspace;
 
+// The everyday types, one path each (`strata_core::Path`). The modules that
+// stay public are namespaces for their own items: `naming` (rules),
+// `vault` (the engine and backends), `typed` (configurations),
+// `workspace` (the file layout), `fs` (safe file access) and
+// `credentials`.
 pub use environment::Environment;
 pub use error::{Error, ErrorKind, MissingValue};
 pub use memory::MemoryProvider;
-pub use naming::{NameError, NamingRule, VaultNaming};
-pub use path::{Path, PathError};
+pub use path::{MAX_PATH_BYTES, MAX_SEGMENTS, Path, PathError};
 pub use provider::{
     Answer, Detail, Found, Location, Peek, Provenance, Provider, ProviderExt, Query, ValueRef,
 };
 pub use resolver::{Lookup, Resolved, Resolver, walk_paths, walk_paths_in};
 pub use trace::{Outcome, Trace, TraceEntry};
-pub use value::{ConvertError, Table, Value};
-pub use vault::{MemoryVault, VaultBackend, VaultOptions, VaultProvider};
-pub use workspace::{FileKind, ProfileName, ProfileSource, Workspace, WorkspaceOptions};
+pub use value::{ConvertError, Datetime, FastHash, Table, Value};
 
-/// Re-export of `async-trait`, for provider authors.
 pub use async_trait::async_trait;
 /// Re-export of the `secrecy` crate: secret values are its types.
 pub use secrecy;

@@ -304,3 +304,30 @@ mod tests {
         assert!(p.child("").is_err());
     }
 }
+
+/// The fast split the resolver uses agrees with [`Path::parse`] on
+/// generated hostile input.
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+        #[test]
+        fn split_dotted_agrees_with_parse(
+            text in proptest::string::string_regex(
+                "[a-zA-Z0-9_.\\-$()`'\" \\t\\n\\x00\\x1f\\x7f\\u{85}éü🐢=;|&*]{0,80}",
+            ).expect("a valid regex")
+        ) {
+            match Path::parse(&text) {
+                Ok(p) => {
+                    prop_assert!(p.segments().iter().all(|s| valid_segment(s)));
+                    prop_assert_eq!(split_dotted(&text).map(|v| v.len()), Some(p.len()));
+                }
+                Err(_) => prop_assert!(split_dotted(&text).is_none()),
+            }
+        }
+    }
+}

@@ -28,7 +28,9 @@ pub mod __private {
 }
 
 /// Where a configuration's fields are looked up: its sections and, for an
-/// embedded configuration, its own key kept in every path.
+/// embedded configuration, its own key kept in every path. Plumbing of
+/// `#[derive(Configuration)]`.
+#[doc(hidden)]
 #[derive(Debug, Clone, Default)]
 pub struct Scope {
     /// The sections, popped from the end during a walk.
@@ -71,6 +73,8 @@ impl Scope {
 }
 
 /// One field of a configuration, as the derive macro describes it.
+/// Plumbing of `#[derive(Configuration)]`.
+#[doc(hidden)]
 #[derive(Debug, Clone, Copy)]
 pub struct Field<'a> {
     /// Its position among the configuration's fields (declaration order).
@@ -131,12 +135,14 @@ pub trait Configuration: Sized + Send {
     const FIELDS: &'static [FieldSpec] = &[];
 
     /// Resolves every field in `scope`, recording what is missing or wrong
-    /// in `ctx`; `None` when a required field could not be resolved.
+    /// in `ctx`; `None` when a required field could not be resolved. Written
+    /// by `#[derive(Configuration)]`; call [`resolve`] instead.
+    #[doc(hidden)]
     async fn resolve_under(ctx: &ResolveContext<'_>, scope: &Scope) -> Option<Self>;
 
     /// Reads the whole configuration from one value (a connection string, a
     /// JSON object), when the configuration has such a native form.
-    fn from_native(value: &Value) -> Option<Result<Self, String>> {
+    fn from_native(value: &Value) -> Option<Result<Self, NativeError>> {
         let _ = value;
         None
     }
@@ -148,7 +154,26 @@ pub trait Configuration: Sized + Send {
 pub trait NativeValue: Sized {
     /// `None` when `value` is not in the native form (then the fields are
     /// resolved one by one); an error says what is wrong, never the value.
-    fn from_native(value: &Value) -> Option<Result<Self, String>>;
+    fn from_native(value: &Value) -> Option<Result<Self, NativeError>>;
+}
+
+/// What is wrong with a value in a configuration's native form: words
+/// about the value, never the value itself.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NativeError(std::borrow::Cow<'static, str>);
+
+impl NativeError {
+    /// An error saying `what` is wrong.
+    pub fn new(what: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self(what.into())
+    }
+}
+
+impl From<&'static str> for NativeError {
+    fn from(what: &'static str) -> Self {
+        Self::new(what)
+    }
 }
 
 /// One field of a configuration, as data.
@@ -225,6 +250,79 @@ pub struct ResolvedField {
     order: Vec<u32>,
 }
 
+/// Why a typed configuration could not be resolved: every missing field
+/// with the (provider, name) pairs tried, every error whole, what did
+/// resolve and the files read. Its `Display` is the report the CLI prints;
+/// it never holds a value. [`Error::config_report`] gives it back.
+#[derive(Debug)]
+pub struct ConfigReport {
+    /// The configuration's sections (`destination.postgres`).
+    pub configuration: String,
+    /// The active profile (`None` in a classic project).
+    pub profile: Option<String>,
+    /// Required fields no provider holds, in declaration order.
+    pub missing: Vec<MissingField>,
+    /// Fields whose value was found but is wrong (a conversion, a secret in
+    /// config.toml), each error as it was raised.
+    pub errors: Vec<Error>,
+    /// Fields that resolved, and where from.
+    pub resolved: Vec<ResolvedField>,
+    /// The files read, and probed but missing.
+    pub locations: Vec<Location>,
+}
+
+impl ConfigReport {
+    /// The kind of error the report is: the first error's, else missing.
+    pub fn kind(&self) -> ErrorKind {
+        self.errors.first().map_or(ErrorKind::Missing, Error::kind)
+    }
+}
+
+impl std::fmt::Display for ConfigReport {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        let f = &mut text;
+        writeln!(
+            f,
+            "configuration `{}` could not be resolved: {} missing field(s), {} error(s)",
+            self.configuration,
+            self.missing.len(),
+            self.errors.len()
+        )?;
+        match &self.profile {
+            Some(p) => writeln!(f, "  profile: {p}")?,
+            None => writeln!(f, "  profile: none (classic project)")?,
+        }
+        for m in &self.missing {
+            let kind = if m.secret { "secret" } else { "value" };
+            writeln!(f, "  missing {kind} `{}`, looked up:", m.path)?;
+            for e in &m.trace.entries {
+                writeln!(f, "      {}  {}  {}", e.provider, e.name, e.outcome)?;
+            }
+            for w in &m.trace.warnings {
+                writeln!(f, "      warning: {w}")?;
+            }
+        }
+        for e in &self.errors {
+            writeln!(f, "  error: {e}")?;
+        }
+        if !self.resolved.is_empty() {
+            writeln!(f, "  resolved:")?;
+            for r in &self.resolved {
+                writeln!(f, "    `{}` from {}", r.path, r.provenance)?;
+            }
+        }
+        if !self.locations.is_empty() {
+            writeln!(f, "  files:")?;
+            for l in &self.locations {
+                let state = if l.present { "read   " } else { "missing" };
+                writeln!(f, "    {state} {}", l.location)?;
+            }
+        }
+        out.write_str(text.trim_end())
+    }
+}
+
 #[derive(Default)]
 struct State {
     missing: Vec<MissingField>,
@@ -242,7 +340,9 @@ impl State {
     }
 }
 
-/// The state of one typed resolution.
+/// The state of one typed resolution. Plumbing of
+/// `#[derive(Configuration)]`: call [`resolve`] instead.
+#[doc(hidden)]
 pub struct ResolveContext<'a> {
     resolver: &'a Resolver,
     pipeline: Option<String>,
@@ -509,55 +609,19 @@ impl<'a> ResolveContext<'a> {
         let mut st = self.state();
         st.sort();
         if st.missing.is_empty() && st.errors.len() == 1 {
-            let e = &st.errors[0].1;
-            return Error::new(e.kind(), e.to_string());
+            // one error: that error, whole (its provider, path and file)
+            let (_, e) = st.errors.remove(0);
+            return e;
         }
-        let mut text = String::new();
-        let _ = writeln!(
-            text,
-            "configuration `{what}` could not be resolved: {} missing field(s), {} error(s)",
-            st.missing.len(),
-            st.errors.len()
-        );
-        match self.resolver.profile() {
-            Some(p) => {
-                let _ = writeln!(text, "  profile: {p}");
-            }
-            None => {
-                let _ = writeln!(text, "  profile: none (classic project)");
-            }
-        }
-        for m in &st.missing {
-            let kind = if m.secret { "secret" } else { "value" };
-            let _ = writeln!(text, "  missing {kind} `{}`, looked up:", m.path);
-            for e in &m.trace.entries {
-                let _ = writeln!(text, "      {}  {}  {}", e.provider, e.name, e.outcome);
-            }
-            for w in &m.trace.warnings {
-                let _ = writeln!(text, "      warning: {w}");
-            }
-        }
-        for (_, e) in &st.errors {
-            let _ = writeln!(text, "  error: {e}");
-        }
-        if !st.resolved.is_empty() {
-            let _ = writeln!(text, "  resolved:");
-            for r in &st.resolved {
-                let _ = writeln!(text, "    `{}` from {}", r.path, r.provenance);
-            }
-        }
-        if !st.locations.is_empty() {
-            let _ = writeln!(text, "  files:");
-            for l in &st.locations {
-                let state = if l.present { "read   " } else { "missing" };
-                let _ = writeln!(text, "    {state} {}", l.location);
-            }
-        }
-        let kind = match st.errors.first() {
-            None => ErrorKind::Missing,
-            Some((_, e)) => e.kind(),
-        };
-        Error::new(kind, text.trim_end().to_owned())
+        let st = std::mem::take(&mut *st);
+        Error::unresolved(ConfigReport {
+            configuration: what.to_owned(),
+            profile: self.resolver.profile().map(str::to_owned),
+            missing: st.missing,
+            errors: st.errors.into_iter().map(|(_, e)| e).collect(),
+            resolved: st.resolved,
+            locations: st.locations,
+        })
     }
 
     /// Fields that are missing so far, in declaration order.

@@ -799,7 +799,11 @@ mod tests {
         let e = ws(&d.path().join("nope"), None, &[]).unwrap_err();
         assert!(e.to_string().contains("nope"), "{e}");
         assert!(e.to_string().contains("cannot be opened"), "{e}");
-        let env = Environment::from_pairs([("A", "b")]).with_value_not_utf8(PROFILE_ENV);
+        use std::os::unix::ffi::OsStringExt;
+        let env = Environment::from_os_pairs([(
+            PROFILE_ENV.into(),
+            std::ffi::OsString::from_vec(vec![0x78, 0xff]),
+        )]);
         let e = Workspace::open(WorkspaceOptions {
             run_dir: Some(d.path().to_path_buf()),
             profile: None,

@@ -237,7 +237,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         quote! {
             fn from_native(
                 value: &#krate::Value,
-            ) -> ::std::option::Option<::std::result::Result<Self, ::std::string::String>> {
+            ) -> ::std::option::Option<::std::result::Result<Self, #typed::NativeError>> {
                 <Self as #typed::NativeValue>::from_native(value)
             }
         }

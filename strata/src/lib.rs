@@ -15,11 +15,11 @@ pub use strata_core::typed;
 pub use strata_core::typed::Configuration;
 pub use strata_core::vault;
 pub use strata_core::workspace;
+use strata_core::workspace::{FileKind, Workspace, WorkspaceOptions};
 pub use strata_core::{
-    Answer, ConvertError, Environment, Error, ErrorKind, FileKind, Found, Location, Lookup,
-    MemoryProvider, MissingValue, NameError, NamingRule, Outcome, Path, PathError, ProfileName,
-    ProfileSource, Provenance, Provider, ProviderExt, Resolved, Resolver, Table, Trace, TraceEntry,
-    Value, VaultNaming, Workspace, WorkspaceOptions, async_trait, naming, secrecy, walk_paths,
+    Answer, ConvertError, Datetime, Environment, Error, ErrorKind, Found, Location, Lookup,
+    MemoryProvider, MissingValue, Outcome, Path, PathError, Provenance, Provider, ProviderExt,
+    Resolved, Resolver, Table, Trace, TraceEntry, Value, async_trait, naming, secrecy, walk_paths,
 };
 pub use strata_env::EnvProvider;
 pub use strata_toml::{TomlProvider, set_value};

@@ -34,7 +34,7 @@ pub struct Descriptor {
     pub settings: &'static [FieldSpec],
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files). A backend that
-    /// also reads its vendor's own variables (`VAULT_ADDR`, say) reads them
+    /// also reads its vendor's own variables (an address, a token) reads them
     /// from the environment snapshot given, never from the process.
     pub build: for<'a> fn(&'a Resolver, &'a Environment) -> BuildFuture<'a>,
 }

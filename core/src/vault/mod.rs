@@ -17,7 +17,7 @@ pub use descriptor::{BuildFuture, Capabilities, Descriptor};
 pub use engine::VaultProvider;
 
 pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
-pub use settings::{CommonSettings, settings_from_table};
+pub use settings::{CommonSettings, MAX_SECONDS, settings_from_table};
 
 use crate::error::{Error, ErrorKind};
 use crate::naming::VaultNaming;

@@ -333,8 +333,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_value_that_is_not_utf8_is_an_error_naming_the_variable() {
-        let env =
-            Environment::from_pairs([("OTHER", "x")]).with_value_not_utf8("SOURCES__P__API_KEY");
+        use std::os::unix::ffi::OsStringExt;
+        let env = Environment::from_os_pairs([
+            ("OTHER".into(), "x".into()),
+            (
+                "SOURCES__P__API_KEY".into(),
+                std::ffi::OsString::from_vec(vec![0x78, 0xff]),
+            ),
+        ]);
         let provider = EnvProvider::new(env).without_secrets_dir();
         assert!(matches!(
             provider.peek(&["sources", "p", "api_key"], true),

@@ -4,7 +4,7 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
-use strata_core::typed::{self, Configuration, NativeValue};
+use strata_core::typed::{self, Configuration, NativeError, NativeValue};
 use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
 use strata_core::{Error, ErrorKind, Resolver, Table, Value};
 
@@ -97,7 +97,7 @@ impl fmt::Debug for GcpServiceAccountCredentials {
 }
 
 impl NativeValue for GcpServiceAccountCredentials {
-    fn from_native(value: &Value) -> Option<Result<Self, String>> {
+    fn from_native(value: &Value) -> Option<Result<Self, NativeError>> {
         let text = value.as_str()?;
         if !text.trim_start().starts_with('{') {
             return None;
@@ -455,7 +455,7 @@ mod tests {
         let e = <GcpServiceAccountCredentials as Configuration>::from_native(&partial)
             .unwrap()
             .unwrap_err();
-        assert!(!e.contains("canary"), "{e}");
+        assert!(!e.to_string().contains("canary"), "{e}");
         // not JSON-looking: resolved field by field instead
         assert!(
             <GcpServiceAccountCredentials as Configuration>::from_native(&Value::from("x"))

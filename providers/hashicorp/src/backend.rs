@@ -96,11 +96,6 @@ impl HashicorpBackend {
         Ok(backend)
     }
 
-    /// How many times the backend has logged in (or read its token).
-    pub fn logins(&self) -> u64 {
-        self.logins.load(std::sync::atomic::Ordering::Relaxed)
-    }
-
     /// A client holding `token`, with the settings: no variable read behind
     /// strata's back (the builder's defaults would read `VAULT_*`).
     fn client(&self, token: &str) -> Result<VaultClient, Error> {

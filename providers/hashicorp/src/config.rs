@@ -468,8 +468,14 @@ mod tests {
 
     #[test]
     fn a_variable_that_is_not_utf8_is_an_error_naming_it() {
-        let env = Environment::from_pairs([("VAULT_ADDR", "http://x:1")])
-            .with_value_not_utf8("VAULT_TOKEN");
+        use std::os::unix::ffi::OsStringExt;
+        let env = Environment::from_os_pairs([
+            ("VAULT_ADDR".into(), "http://x:1".into()),
+            (
+                "VAULT_TOKEN".into(),
+                std::ffi::OsString::from_vec(vec![0x78, 0xff]),
+            ),
+        ]);
         let e = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()

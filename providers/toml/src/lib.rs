@@ -23,9 +23,10 @@ use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
 use strata_core::naming::{NamingRule, toml_key_of};
 use strata_core::workspace::{Candidate, FileRole};
+use strata_core::workspace::{FileKind, Workspace};
 use strata_core::{
-    Answer, Detail, Error, ErrorKind, FileKind, Found, Location, Path, Peek, Provenance, Provider,
-    Query, Table, Value, ValueRef, Workspace,
+    Answer, Detail, Error, ErrorKind, Found, Location, Path, Peek, Provenance, Provider, Query,
+    Table, Value, ValueRef,
 };
 use zeroize::Zeroize;
 

@@ -1,7 +1,8 @@
 //! Format-preserving writes of one value.
 
 use std::path::{Path as FsPath, PathBuf};
-use strata_core::{Error, ErrorKind, FileKind, Path, Value, Workspace};
+use strata_core::workspace::{FileKind, Workspace};
+use strata_core::{Error, ErrorKind, Path, Value};
 use toml_edit::{DocumentMut, Item, TableLike};
 
 /// Writes `value` at `path` into the most specific file of `kind` for the

@@ -5,9 +5,10 @@
 
 use std::sync::Arc;
 use strata_conformance::{Capabilities, Harness, Stored};
+use strata_core::Provider;
 use strata_core::naming::NamingRule;
+use strata_core::workspace::FileKind;
 use strata_core::workspace::{Candidate, FileRole};
-use strata_core::{FileKind, Provider};
 use strata_toml::{TomlProvider, set_value_in_file};
 
 struct TomlHarness {

@@ -5,7 +5,8 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use strata_core::{FileKind, Provider};
+use strata_core::Provider;
+use strata_core::workspace::FileKind;
 use strata_toml::TomlProvider;
 
 /// Lines of the kind a secrets file holds, broken or not; every value

@@ -8,10 +8,8 @@ use std::process::ExitCode;
 use strata::backends::BACKENDS;
 use strata::check::run_local_checks;
 use strata::naming::{env_var_name, run_secrets_file_name, toml_key};
-use strata::{
-    Environment, Error, ErrorKind, FileKind, Lookup, Options, Path, ProfileName, Strata, Trace,
-    Value, Workspace, WorkspaceOptions,
-};
+use strata::workspace::{FileKind, ProfileName, Workspace, WorkspaceOptions};
+use strata::{Environment, Error, ErrorKind, Lookup, Options, Path, Strata, Trace, Value};
 
 /// Where Docker/Kubernetes secret files are read from (default /run/secrets).
 const SECRETS_DIR_ENV: &str = "STRATA_SECRETS_DIR";
@@ -314,7 +312,7 @@ fn names(ctx: &Ctx, out: &mut Out, path: &str) -> CmdResult {
     let path = Path::parse(path)?;
     let secrets_file = ctx.secrets_dir()?.join(run_secrets_file_name(&path));
     // each vault's name under its default settings
-    let vaults: Vec<(&str, &str, Result<String, strata::NameError>)> = BACKENDS
+    let vaults: Vec<(&str, &str, Result<String, strata::naming::NameError>)> = BACKENDS
         .iter()
         .map(|d| (d.name, d.display_name(), d.naming.name(&path)))
         .collect();

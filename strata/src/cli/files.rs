@@ -10,7 +10,8 @@ use super::output::{Out, warnings};
 use serde_json::json;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::ExitCode;
-use strata::{Error, ErrorKind, ProfileName, Strata};
+use strata::workspace::ProfileName;
+use strata::{Error, ErrorKind, Strata};
 
 /// The lines `init` makes sure `.gitignore` holds: the secrets files and
 /// the profiles' working directories (dlt 1.31's layout).

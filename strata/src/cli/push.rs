@@ -15,8 +15,9 @@ use strata::naming::normalize_vault_segment;
 use strata::secrecy::{ExposeSecret, SecretString};
 use strata::vault::SECRETS_TOML_KEY;
 use strata::vaults::EnabledVault;
+use strata::workspace::FileKind;
 use strata::workspace::FileRole;
-use strata::{Error, ErrorKind, FileKind, Path, Strata, Table, TomlProvider, Value};
+use strata::{Error, ErrorKind, Path, Strata, Table, TomlProvider, Value};
 
 /// The enabled vault `--vault` names, or the only one enabled.
 fn target<'s>(strata: &'s Strata, vault: Option<&str>) -> Result<&'s EnabledVault, Error> {

@@ -67,6 +67,8 @@ fn config_toml_answers_only_with_config() {
     let err = r.stderr();
     assert!(err.contains("RUNTIME__LOG_LEVEL"), "{err}");
     assert!(err.contains("may not hold secrets"), "{err}");
+    // configuration first: read it with --config; a secret: move it
+    assert!(err.contains("strata get --config"), "{err}");
     assert!(err.contains("move it to secrets.toml"), "{err}");
     let r = p.run(&["get", "runtime.log_level", "--config"]);
     assert_eq!(r.ok().stdout(), "WARNING");

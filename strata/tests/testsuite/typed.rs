@@ -102,6 +102,74 @@ fn every_missing_field_is_reported_at_once_without_values() {
     assert!(!text.contains("dataset_name"), "{text}");
 }
 
+/// The error of a configuration that did not resolve carries a structured
+/// report: each missing field with the names tried, each error whole (its
+/// kind, path and file), what resolved; a single error is that error.
+#[test]
+fn the_report_is_structured_and_keeps_each_error_whole() {
+    let p = Project::workspace();
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\nhost = \"h\"\n",
+    );
+    p.write(
+        ".dlt/config.toml",
+        "[destination.postgres.credentials]\npassword = \"canary-pw\"\n",
+    );
+    let s = open(
+        &p,
+        &[("DESTINATION__POSTGRES__CREDENTIALS__PORT", "not-a-port")],
+    );
+    let err = block(s.resolve::<Destination>(&["destination", "postgres"], None)).unwrap_err();
+    let report = err.config_report().expect("a structured report");
+    assert_eq!(report.configuration, "destination.postgres");
+    let missing: Vec<&str> = report.missing.iter().map(|m| m.path.as_str()).collect();
+    assert_eq!(
+        missing,
+        [
+            "destination.postgres.credentials.database",
+            "destination.postgres.credentials.username"
+        ]
+    );
+    assert!(
+        report.missing[0]
+            .trace
+            .entries
+            .iter()
+            .any(|e| e.name == "DESTINATION__POSTGRES__CREDENTIALS__DATABASE"),
+        "{:?}",
+        report.missing[0].trace
+    );
+    let kinds: Vec<ErrorKind> = report.errors.iter().map(|e| e.kind()).collect();
+    assert_eq!(kinds, [ErrorKind::Conversion, ErrorKind::ValueNotSecret]);
+    assert!(
+        report.errors[1]
+            .file()
+            .is_some_and(|f| f.ends_with("config.toml")),
+        "{:?}",
+        report.errors[1]
+    );
+    assert_eq!(
+        report.resolved[0].path,
+        "destination.postgres.credentials.host"
+    );
+    assert_eq!(err.kind(), ErrorKind::Conversion);
+    assert!(!format!("{err} {err:?}").contains("canary"));
+    // one error alone is returned as it was raised, with its file
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\nhost = \"h\"\ndatabase = \"d\"\nusername = \"u\"\n",
+    );
+    let s = open(&p, &[]);
+    let err = block(s.resolve::<Destination>(&["destination", "postgres"], None)).unwrap_err();
+    assert!(err.config_report().is_none());
+    assert_eq!(err.kind(), ErrorKind::ValueNotSecret);
+    assert!(
+        err.file().is_some_and(|f| f.ends_with("config.toml")),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn a_secret_in_config_toml_and_a_bad_conversion_are_errors_naming_the_field() {
     let p = Project::workspace();
