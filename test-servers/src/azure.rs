@@ -12,8 +12,9 @@
 //! Vault. Fault injection and request counts as for the local Secret
 //! Manager.
 
-use crate::http::{Faults, Handler, Reply, query_param, reply, self_signed, serve_tls};
-use http_body_util::BodyExt;
+use crate::http::{
+    Faults, Handler, Received, Reply, query_param, receive, reply, self_signed, serve_tls,
+};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value as Json, json};
@@ -267,33 +268,17 @@ impl Shared {
     }
 
     async fn answer(&self, req: Request<Incoming>) -> Result<Reply, std::io::Error> {
-        let (latency, drop_it) = {
+        let due = {
             let mut s = lock(&self.state);
             (s.faults.latency, s.faults.take_drop())
         };
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        if drop_it {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "dropped by fault injection",
-            ));
-        }
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
-        let query = req.uri().query().unwrap_or("").to_owned();
-        let auth = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let Received {
+            method,
+            path,
+            query,
+            auth,
+            body,
+        } = receive(req, due).await?;
         if method == Method::POST && path.ends_with("/oauth2/v2.0/token") {
             self.count("token", "");
             return Ok(self.token(&path, &body));

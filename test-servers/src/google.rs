@@ -12,10 +12,9 @@
 //! failing every call, dropped connections, forbidden (403) secrets. It
 //! counts requests per method and secret.
 
-use crate::http::{Faults, Handler, Reply, query_param, reply, serve};
+use crate::http::{Faults, Handler, Received, Reply, query_param, receive, reply, serve};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use rsa::pkcs1v15::{Signature, VerifyingKey};
@@ -358,34 +357,17 @@ impl Shared {
             }
             _ => {}
         }
-        let (latency, drop_it) = {
+        let due = {
             let mut s = lock(&self.state);
             (s.faults.latency, s.faults.take_drop())
         };
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-        if drop_it {
-            // an error from the service makes hyper close the connection unanswered
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "dropped by fault injection",
-            ));
-        }
-        let method = req.method().clone();
-        let path = req.uri().path().to_owned();
-        let query = req.uri().query().unwrap_or("").to_owned();
-        let auth = req
-            .headers()
-            .get(hyper::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let body = req
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
+        let Received {
+            method,
+            path,
+            query,
+            auth,
+            body,
+        } = receive(req, due).await?;
         if path == "/token" && method == Method::POST {
             self.count("token", "");
             return Ok(self.token(&body));

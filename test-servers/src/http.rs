@@ -69,6 +69,55 @@ impl Faults {
     }
 }
 
+/// What the local servers read of a request, its body collected.
+pub(crate) struct Received {
+    pub(crate) method: hyper::Method,
+    pub(crate) path: String,
+    pub(crate) query: String,
+    /// The `Authorization` header.
+    pub(crate) auth: Option<String>,
+    pub(crate) body: Bytes,
+}
+
+/// Waits out the configured latency, then (when a drop is due) fails, which
+/// makes hyper close the connection unanswered; else reads the request.
+pub(crate) async fn receive(
+    req: Request<Incoming>,
+    (latency, drop_it): (Duration, bool),
+) -> Result<Received, std::io::Error> {
+    use http_body_util::BodyExt;
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if drop_it {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "dropped by fault injection",
+        ));
+    }
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let query = req.uri().query().unwrap_or("").to_owned();
+    let auth = req
+        .headers()
+        .get(hyper::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = req
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    Ok(Received {
+        method,
+        path,
+        query,
+        auth,
+        body,
+    })
+}
+
 /// A server's request handler.
 pub(crate) trait Handler: Send + Sync + 'static {
     /// Answers one request; an error closes the connection unanswered.

@@ -2,50 +2,14 @@
 //! environment variables alone, against moto's server behind the proxy
 //! that answers as AWS where moto does not.
 
-use crate::common::Project;
+use crate::common::{Project, aws_env};
 use serde_json::json;
-use strata_test_servers::aws_proxy::AwsFaultProxy;
-use strata_test_servers::moto::MotoServer;
-
-/// moto, and the proxy in front of it (served by the runtime's workers
-/// while the test runs `strata`).
-fn aws() -> (MotoServer, tokio::runtime::Runtime, AwsFaultProxy) {
-    let moto = MotoServer::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(AwsFaultProxy::start(&moto.endpoint()));
-    (moto, rt, proxy)
-}
-
-fn bootstrap(p: &mut Project, proxy: &AwsFaultProxy) {
-    p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID",
-            "testing",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
-            "canary-aws-secret-key",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__REGION_NAME",
-            "us-east-1",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__ENDPOINT_URL",
-            &proxy.endpoint(),
-        );
-}
 
 #[test]
 fn bootstrap_from_environment_variables_alone_then_push_and_check() {
-    let (_moto, _rt, proxy) = aws();
     let mut p = Project::workspace();
+    let (_moto, _rt, _proxy) = aws_env(&mut p);
     p.write(".gitignore", ".dlt/*secrets*.toml\n");
-    bootstrap(&mut p, &proxy);
     // push the profile's secrets as dlt/dlt_secrets_toml, then read them back through the vault
     p.write(
         ".dlt/prod.secrets.toml",

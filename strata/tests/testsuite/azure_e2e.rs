@@ -1,20 +1,9 @@
 //! The `strata` binary bootstrapped for Azure Key Vault from environment
 //! variables alone, against the local Key Vault.
 
-use crate::common::{Project, Run};
+use crate::common::{Project, run_async};
 use serde_json::json;
 use strata_test_servers::azure::LocalKeyVault;
-
-async fn run(p: &Project, args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    let (dir, env) = (p.path().to_path_buf(), p.env.clone());
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        Project::at(dir, env).run(&refs)
-    })
-    .await
-    .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_from_environment_variables_alone_get_push_check() {
@@ -48,23 +37,23 @@ async fn bootstrap_from_environment_variables_alone_get_push_check() {
             "PROVIDERS__AZURE_KEY_VAULT__CREDENTIALS__AZURE_CLIENT_SECRET",
             &principal.client_secret,
         );
-    let r = run(&p, &["get", "sources.pipedrive.api_key", "--json"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key", "--json"]).await;
     assert_eq!(r.ok().json(), json!("from-azure"));
     // dlt_secrets_toml is stored as dlt-secrets-toml
     p.write(
         ".dlt/prod.secrets.toml",
         "[destination.pg.credentials]\npassword = \"pushed\"\n",
     );
-    let r = run(
+    let r = run_async(
         &p,
         &["--profile", "prod", "push", "--vault", "azure", "--json"],
     )
     .await;
     assert_eq!(r.ok().json()["secret"], json!("dlt-secrets-toml"));
     std::fs::remove_file(p.path().join(".dlt/prod.secrets.toml")).unwrap();
-    let r = run(&p, &["get", "destination.pg.credentials.password"]).await;
+    let r = run_async(&p, &["get", "destination.pg.credentials.password"]).await;
     assert_eq!(r.ok().stdout(), "pushed");
-    let r = run(&p, &["check"]).await;
+    let r = run_async(&p, &["check"]).await;
     assert_eq!(r.code(), 0, "{}", r.all());
     assert!(
         r.stdout().contains("ok [azure_key_vault]: reached"),
@@ -77,7 +66,7 @@ async fn bootstrap_from_environment_variables_alone_get_push_check() {
         "PROVIDERS__AZURE_KEY_VAULT__CREDENTIALS__AZURE_CLIENT_SECRET",
         "canary-wrong-secret",
     );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(r.stderr().contains("azure_key_vault"), "{}", r.stderr());
     assert!(!r.all().contains("canary"), "{}", r.all());
@@ -115,10 +104,10 @@ async fn the_timeout_setting_from_toml_is_applied() {
             principal.client_secret
         ),
     );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.ok().stdout(), "x");
     kv.set_latency(std::time::Duration::from_secs(5));
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     let err = r.stderr();
     let tries: u32 = err

@@ -149,3 +149,83 @@ impl Run {
         self
     }
 }
+
+/// Runs the binary off the async runtime, so that servers on the runtime
+/// keep answering while it runs.
+pub async fn run_async(p: &Project, args: &[&str]) -> Run {
+    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
+    let (dir, env) = (p.path().to_path_buf(), p.env.clone());
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        Project::at(dir, env).run(&refs)
+    })
+    .await
+    .unwrap()
+}
+
+/// Enables the Google vault through environment variables alone, against
+/// the local Secret Manager, with its service account field by field.
+pub fn google_env(p: &mut Project, server: &strata_test_servers::google::LocalSecretManager) {
+    let a = server.account();
+    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
+        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
+            &a.project_id,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__CLIENT_EMAIL",
+            &a.client_email,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
+            &a.private_key_pem,
+        )
+        .set_env(
+            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__TOKEN_URI",
+            &server.token_uri(),
+        );
+}
+
+/// moto, the AWS fault proxy in front of it (served by the runtime's
+/// worker while a test runs `strata`), and the project's environment
+/// enabling the AWS vault through the proxy with canary credentials.
+pub fn aws_env(
+    p: &mut Project,
+) -> (
+    strata_test_servers::moto::MotoServer,
+    tokio::runtime::Runtime,
+    strata_test_servers::aws_proxy::AwsFaultProxy,
+) {
+    let moto = strata_test_servers::moto::MotoServer::start();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let proxy = rt.block_on(strata_test_servers::aws_proxy::AwsFaultProxy::start(
+        &moto.endpoint(),
+    ));
+    p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")
+        .set_env(
+            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID",
+            "AKIDTEST",
+        )
+        .set_env(
+            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
+            "canary-secret-access-key",
+        )
+        .set_env(
+            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_SESSION_TOKEN",
+            "canary-session-token",
+        )
+        .set_env(
+            "PROVIDERS__AWS_SECRETS__CREDENTIALS__REGION_NAME",
+            "us-east-1",
+        )
+        .set_env(
+            "PROVIDERS__AWS_SECRETS__CREDENTIALS__ENDPOINT_URL",
+            &proxy.endpoint(),
+        );
+    (moto, rt, proxy)
+}

@@ -1,45 +1,9 @@
 //! The `strata` binary bootstrapped from environment variables alone (and
 //! from TOML), against the local Secret Manager: get, explain, check, push.
 
-use crate::common::{Project, Run};
+use crate::common::{Project, google_env, run_async};
 use serde_json::json;
 use strata_test_servers::google::LocalSecretManager;
-
-fn bootstrap_env(p: &mut Project, server: &LocalSecretManager) {
-    let a = server.account();
-    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
-        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
-            &a.project_id,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__CLIENT_EMAIL",
-            &a.client_email,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
-            &a.private_key_pem,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__TOKEN_URI",
-            &server.token_uri(),
-        );
-}
-
-/// Runs the binary off the async runtime, so the server keeps answering.
-async fn run(p: &Project, args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    let p_env = p.env.clone();
-    let dir = p.path().to_path_buf();
-    tokio::task::spawn_blocking(move || {
-        let project = Project::at(dir, p_env);
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        project.run(&refs)
-    })
-    .await
-    .unwrap()
-}
 
 const DOC: &str = "[sources.pipedrive]\napi_key = \"canary-from-vault\"\n[destination.bigquery.credentials]\nproject_id = \"bq\"\n";
 
@@ -48,13 +12,13 @@ async fn bootstrap_from_environment_variables_alone() {
     let server = LocalSecretManager::start().await;
     server.put("dlt_secrets_toml", DOC.as_bytes());
     let mut p = Project::workspace();
-    bootstrap_env(&mut p, &server);
-    let r = run(&p, &["get", "sources.pipedrive.api_key", "--json"]).await;
+    google_env(&mut p, &server);
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key", "--json"]).await;
     assert_eq!(r.ok().json(), json!("canary-from-vault"));
-    let r = run(&p, &["get", "destination.bigquery.credentials", "--json"]).await;
+    let r = run_async(&p, &["get", "destination.bigquery.credentials", "--json"]).await;
     assert_eq!(r.ok().json(), json!({"project_id": "bq"}));
     // only_secrets (the default): a configuration lookup does not reach the vault
-    let r = run(
+    let r = run_async(
         &p,
         &["get", "sources.pipedrive.api_key", "--config", "--json"],
     )
@@ -62,7 +26,7 @@ async fn bootstrap_from_environment_variables_alone() {
     assert_eq!(r.code(), 1, "{}", r.all());
     assert!(r.stderr().contains("only_secrets"), "{}", r.stderr());
     p.set_env("PROVIDERS__GOOGLE_SECRETS__ONLY_SECRETS", "false");
-    let r = run(
+    let r = run_async(
         &p,
         &["get", "sources.pipedrive.api_key", "--config", "--json"],
     )
@@ -70,7 +34,7 @@ async fn bootstrap_from_environment_variables_alone() {
     assert_eq!(r.ok().json(), json!("canary-from-vault"));
     p.env
         .retain(|(k, _)| k != "PROVIDERS__GOOGLE_SECRETS__ONLY_SECRETS");
-    let r = run(&p, &["explain", "sources.pipedrive.api_key", "--config"]).await;
+    let r = run_async(&p, &["explain", "sources.pipedrive.api_key", "--config"]).await;
     assert_eq!(r.code(), 1, "{}", r.all());
     assert!(r.stdout().contains("only_secrets"), "{}", r.stdout());
     assert!(!r.all().contains("canary"), "{}", r.all());
@@ -90,17 +54,17 @@ async fn bootstrap_from_a_json_key_in_one_variable() {
             "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS",
             &server.account().json_key(&server.token_uri(), false),
         );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.ok().stdout(), "from-fragment");
     // a private key with `\n` written as two characters works too
     let mut p = Project::workspace();
-    bootstrap_env(&mut p, &server);
+    google_env(&mut p, &server);
     let escaped = server.account().private_key_pem.replace('\n', "\\n");
     p.set_env(
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
         &escaped,
     );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.ok().stdout(), "from-fragment");
 }
 
@@ -124,7 +88,7 @@ async fn bootstrap_from_toml_and_explain_shows_vault_names() {
             server.token_uri()
         ),
     );
-    let r = run(
+    let r = run_async(
         &p,
         &[
             "explain",
@@ -168,7 +132,7 @@ async fn bootstrap_from_toml_and_explain_shows_vault_names() {
         "unlisted names are never fetched"
     );
     // the text form too
-    let out = run(
+    let out = run_async(
         &p,
         &["explain", "destination.bigquery.credentials.project_id"],
     )
@@ -188,8 +152,8 @@ async fn check_dry_runs_each_vault() {
     server.put("dlt_secrets_toml", DOC.as_bytes());
     let mut p = Project::workspace();
     p.write(".gitignore", ".dlt/*secrets*.toml\n");
-    bootstrap_env(&mut p, &server);
-    let r = run(&p, &["check"]).await;
+    google_env(&mut p, &server);
+    let r = run_async(&p, &["check"]).await;
     assert_eq!(r.code(), 0, "{}", r.all());
     assert!(
         r.stdout().contains("ok [google_secrets]: reached"),
@@ -202,7 +166,7 @@ async fn check_dry_runs_each_vault() {
         r.stdout()
     );
     p.set_env("PROVIDERS__GOOGLE_SECRETS__LIST_SECRETS", "true");
-    let r = run(&p, &["check", "--json"]).await;
+    let r = run_async(&p, &["check", "--json"]).await;
     assert_eq!(r.code(), 0, "{}", r.all());
     assert!(
         r.json()["vaults"][0]["message"]
@@ -216,7 +180,7 @@ async fn check_dry_runs_each_vault() {
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
         &stranger.private_key_pem,
     );
-    let r = run(&p, &["check"]).await;
+    let r = run_async(&p, &["check"]).await;
     assert_eq!(r.code(), 1, "{}", r.all());
     assert!(r.stdout().contains("unauthenticated"), "{}", r.stdout());
     assert!(
@@ -230,7 +194,7 @@ async fn check_dry_runs_each_vault() {
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
         "canary-not-a-key",
     );
-    let r = run(&p, &["check"]).await;
+    let r = run_async(&p, &["check"]).await;
     assert_eq!(r.code(), 1);
     assert!(
         r.stdout()
@@ -239,7 +203,7 @@ async fn check_dry_runs_each_vault() {
         r.stdout()
     );
     assert!(!r.all().contains("canary"), "{}", r.all());
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.code(), 2);
     assert!(!r.all().contains("canary"), "{}", r.all());
 }
@@ -248,9 +212,9 @@ async fn check_dry_runs_each_vault() {
 async fn push_stores_a_new_version_that_a_later_get_sees() {
     let server = LocalSecretManager::start().await;
     let mut p = Project::workspace();
-    bootstrap_env(&mut p, &server);
+    google_env(&mut p, &server);
     p.write(".dlt/prod.secrets.toml", "[sources.pipedrive]\napi_key = \"pushed-key\"\n[destination.pg.credentials]\npassword = \"pw\"\n");
-    let r = run(&p, &["--profile", "prod", "push"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push"]).await;
     assert!(
         r.ok().stdout().contains("stored version 1"),
         "{}",
@@ -263,11 +227,11 @@ async fn push_stores_a_new_version_that_a_later_get_sees() {
     );
     assert!(!r.all().contains("pushed-key"), "{}", r.all());
     // the same files again: nothing changes, nothing is stored
-    let r = run(&p, &["--profile", "prod", "push", "--json"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--json"]).await;
     assert_eq!(r.ok().json()["version"], json!(null));
     // a changed value is a new version, named by its key only
     p.write(".dlt/prod.secrets.toml", "[sources.pipedrive]\napi_key = \"pushed-key\"\n[destination.pg.credentials]\npassword = \"pw2\"\n");
-    let r = run(
+    let r = run_async(
         &p,
         &["--profile", "prod", "push", "--vault", "google", "--json"],
     )
@@ -280,7 +244,7 @@ async fn push_stores_a_new_version_that_a_later_get_sees() {
     assert!(!r.all().contains("pw2"), "{}", r.all());
     // the files go away; the vault answers
     std::fs::remove_file(p.path().join(".dlt/prod.secrets.toml")).unwrap();
-    let r = run(
+    let r = run_async(
         &p,
         &["--profile", "prod", "get", "sources.pipedrive.api_key"],
     )
@@ -288,21 +252,21 @@ async fn push_stores_a_new_version_that_a_later_get_sees() {
     assert_eq!(r.ok().stdout(), "pushed-key");
     // pipeline-scoped push
     p.write(".dlt/dev.secrets.toml", "[sources.x]\nk = \"scoped\"\n");
-    let r = run(&p, &["push", "--pipeline", "my_pipe"]).await;
+    let r = run_async(&p, &["push", "--pipeline", "my_pipe"]).await;
     assert!(
         r.ok().stdout().contains("my_pipe-dlt_secrets_toml"),
         "{}",
         r.stdout()
     );
     std::fs::remove_file(p.path().join(".dlt/dev.secrets.toml")).unwrap();
-    let r = run(&p, &["get", "sources.x.k", "--pipeline", "my_pipe"]).await;
+    let r = run_async(&p, &["get", "sources.x.k", "--pipeline", "my_pipe"]).await;
     assert_eq!(r.ok().stdout(), "scoped");
     // refused under access, and without a vault
-    let r = run(&p, &["--profile", "access", "push"]).await;
+    let r = run_async(&p, &["--profile", "access", "push"]).await;
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("read-only"), "{}", r.stderr());
     let q = Project::workspace();
-    let r = run(&q, &["push"]).await;
+    let r = run_async(&q, &["push"]).await;
     assert_eq!(r.code(), 2);
     assert!(r.stderr().contains("no vault is enabled"), "{}", r.stderr());
 }
@@ -336,7 +300,7 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
     let a = server.account();
     // fields from two places: the key in secrets.toml, the rest from env
     let mut p = Project::workspace();
-    bootstrap_env(&mut p, &server);
+    google_env(&mut p, &server);
     p.env
         .retain(|(k, _)| k != "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY");
     p.write(
@@ -346,7 +310,7 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
             strata::Value::from(a.private_key_pem.as_str()).to_toml()
         ),
     );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_eq!(r.ok().stdout(), "canary-from-vault");
 
     // set in part: every missing field is listed with where it was looked
@@ -358,7 +322,7 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
             "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
             "canary-project",
         );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_ne!(r.code(), 0, "{}", r.all());
     let err = r.stderr();
     for needle in [
@@ -377,7 +341,7 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
         ".dlt/config.toml",
         "[providers]\nenable_google_secrets = true\n[providers.google_secrets.credentials]\nprivate_key = \"canary-key\"\n",
     );
-    let r = run(&p, &["get", "sources.pipedrive.api_key"]).await;
+    let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
     assert_ne!(r.code(), 0, "{}", r.all());
     assert!(r.stderr().contains("config.toml"), "{}", r.stderr());
     assert!(
@@ -404,7 +368,7 @@ async fn prefetch_single_values_is_an_option_of_the_vault() {
     let mut accesses = Vec::new();
     for prefetch in ["false", "true"] {
         let mut p = Project::workspace();
-        bootstrap_env(&mut p, &server);
+        google_env(&mut p, &server);
         p.set_env("PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS", "false")
             .set_env(
                 "PROVIDERS__GOOGLE_SECRETS__PREFETCH_SINGLE_VALUES",

@@ -2,45 +2,11 @@
 //! endpoint, missing or malformed credentials, denied documents, proxies
 //! that answer HTML, keys AWS does not know, and the versioned push.
 
-use crate::common::{Project, Run};
+use crate::common::{Project, aws_env, google_env, run_async};
 use serde_json::json;
 use strata_test_servers::aws_proxy::AwsFaultProxy;
 use strata_test_servers::google::LocalSecretManager;
 use strata_test_servers::moto::MotoServer;
-
-fn google_env(p: &mut Project, server: &LocalSecretManager) {
-    let a = server.account();
-    p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
-        .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PROJECT_ID",
-            &a.project_id,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__CLIENT_EMAIL",
-            &a.client_email,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
-            &a.private_key_pem,
-        )
-        .set_env(
-            "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__TOKEN_URI",
-            &server.token_uri(),
-        );
-}
-
-/// Runs the binary off the async runtime, so the servers keep answering.
-async fn run(p: &Project, args: &[&str]) -> Run {
-    let args: Vec<String> = args.iter().map(|s| (*s).to_owned()).collect();
-    let (dir, env) = (p.path().to_path_buf(), p.env.clone());
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        Project::at(dir, env).run(&refs)
-    })
-    .await
-    .unwrap()
-}
 
 /// In a vault workspace, export and exec hand on the vault's values, and
 /// the bootstrap credentials only when asked.
@@ -64,11 +30,11 @@ async fn export_and_exec_carry_vault_values_and_keep_the_bootstrap_back() {
             strata::Value::from(a.private_key_pem.as_str()).to_toml()
         ),
     );
-    let r = run(&p, &["export", "--format", "json", "--reveal"]).await;
+    let r = run_async(&p, &["export", "--format", "json", "--reveal"]).await;
     let j = r.ok().json();
     assert_eq!(j["sources"]["crm"]["token"], json!("from-vault"));
     assert!(j.get("providers").is_none(), "{j}");
-    let r = run(
+    let r = run_async(
         &p,
         &[
             "exec",
@@ -80,7 +46,7 @@ async fn export_and_exec_carry_vault_values_and_keep_the_bootstrap_back() {
     )
     .await;
     assert_eq!(r.ok().stdout(), "from-vault|none");
-    let r = run(
+    let r = run_async(
         &p,
         &[
             "exec",
@@ -105,11 +71,11 @@ async fn a_denied_document_warns_on_every_command() {
     server.forbid("dlt_secrets_toml");
     let mut p = Project::workspace();
     google_env(&mut p, &server);
-    let r = run(&p, &["get", "sources.crm.token"]).await;
+    let r = run_async(&p, &["get", "sources.crm.token"]).await;
     assert_eq!(r.ok().stdout(), "older");
     assert!(r.stderr().contains("warning:"), "{}", r.stderr());
     assert!(r.stderr().contains("dlt_secrets_toml"), "{}", r.stderr());
-    let r = run(&p, &["explain", "sources.crm.token"]).await;
+    let r = run_async(&p, &["explain", "sources.crm.token"]).await;
     assert!(r.ok().stderr().contains("warning:"), "{}", r.stderr());
 }
 
@@ -124,10 +90,10 @@ async fn a_hung_token_endpoint_fails_in_time_naming_the_step() {
     p.set_env("PROVIDERS__GOOGLE_SECRETS__TIMEOUT", "0.3")
         .set_env("PROVIDERS__GOOGLE_SECRETS__DEADLINE", "1.5");
     let started = std::time::Instant::now();
-    let r = run(&p, &["check"]).await;
+    let r = run_async(&p, &["check"]).await;
     assert_eq!(r.code(), 1, "{}", r.all());
     assert!(r.stdout().contains("token request"), "{}", r.stdout());
-    let r = run(&p, &["get", "x.y"]).await;
+    let r = run_async(&p, &["get", "x.y"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(
         started.elapsed() < std::time::Duration::from_secs(25),
@@ -163,7 +129,7 @@ async fn a_token_uri_that_is_not_a_url_is_an_error_naming_it() {
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__TOKEN_URI",
         "not a url",
     );
-    let r = run(&p, &["get", "x.y"]).await;
+    let r = run_async(&p, &["get", "x.y"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(r.stderr().contains("token_uri"), "{}", r.stderr());
     assert!(!r.stderr().contains("panicked"), "{}", r.stderr());
@@ -178,7 +144,7 @@ async fn push_is_a_versioned_sync() {
     let mut p = Project::workspace();
     google_env(&mut p, &server);
     // nothing to push
-    let r = run(&p, &["--profile", "prod", "push"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(r.stderr().contains("nothing to push"), "{}", r.stderr());
     // the global directory's personal secrets never leave the machine
@@ -190,25 +156,25 @@ async fn push_is_a_versioned_sync() {
         ".dlt/prod.secrets.toml",
         "[sources.a]\nk = \"one\"\nold = \"x\"\n",
     );
-    let r = run(&p, &["--profile", "prod", "push", "--json"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--json"]).await;
     let j = r.ok().json();
     assert_eq!(j["added"], json!(["sources.a.k", "sources.a.old"]), "{j}");
     assert!(!r.all().contains("canary"), "{}", r.all());
     // removing a key needs --yes; a dry run stores nothing
     p.write(".dlt/prod.secrets.toml", "[sources.a]\nk = \"two\"\n");
-    let r = run(&p, &["--profile", "prod", "push"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(r.stdout().contains("- sources.a.old"), "{}", r.stdout());
     assert!(r.stderr().contains("--yes"), "{}", r.stderr());
-    let r = run(&p, &["--profile", "prod", "push", "--dry-run", "--json"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--dry-run", "--json"]).await;
     assert_eq!(r.ok().json()["version"], json!(null));
-    let r = run(&p, &["--profile", "prod", "push", "--yes", "--json"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--yes", "--json"]).await;
     let j = r.ok().json();
     assert_eq!(j["version"], json!("2"), "{j}");
     assert_eq!(j["removed"], json!(["sources.a.old"]));
     assert_eq!(j["changed"], json!(["sources.a.k"]));
     // versions, with their keys and no value
-    let r = run(&p, &["versions", "--json"]).await;
+    let r = run_async(&p, &["versions", "--json"]).await;
     let j = r.ok().json();
     assert_eq!(j["versions"].as_array().unwrap().len(), 2, "{j}");
     assert_eq!(
@@ -216,14 +182,14 @@ async fn push_is_a_versioned_sync() {
         json!(["sources.a.k", "sources.a.old"])
     );
     assert!(!r.all().contains("one"), "{}", r.all());
-    let r = run(&p, &["get", "sources.a.k", "--vault-version", "1"]).await;
+    let r = run_async(&p, &["get", "sources.a.k", "--vault-version", "1"]).await;
     assert_eq!(r.ok().stdout(), "one");
     // a pipeline name a vault name would change is refused
-    let r = run(&p, &["--profile", "prod", "push", "--pipeline", "my pipe"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--pipeline", "my pipe"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(r.stderr().contains("my pipe"), "{}", r.stderr());
     // an unknown vault is named as such
-    let r = run(&p, &["--profile", "prod", "push", "--vault", "bogus"]).await;
+    let r = run_async(&p, &["--profile", "prod", "push", "--vault", "bogus"]).await;
     assert_eq!(r.code(), 2, "{}", r.all());
     assert!(
         r.stderr().contains("unknown vault `bogus`"),
@@ -235,37 +201,10 @@ async fn push_is_a_versioned_sync() {
 
 /// moto behind the proxy, and a project bootstrapped for it.
 fn aws(p: &mut Project) -> (MotoServer, tokio::runtime::Runtime, AwsFaultProxy) {
-    let moto = MotoServer::start();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
-    let proxy = rt.block_on(AwsFaultProxy::start(&moto.endpoint()));
-    p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID",
-            "AKIDTEST",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_SECRET_ACCESS_KEY",
-            "canary-secret-access-key",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_SESSION_TOKEN",
-            "canary-session-token",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__REGION_NAME",
-            "us-east-1",
-        )
-        .set_env(
-            "PROVIDERS__AWS_SECRETS__CREDENTIALS__ENDPOINT_URL",
-            &proxy.endpoint(),
-        )
-        .set_env("PROVIDERS__AWS_SECRETS__ONLY_TOML_FRAGMENTS", "false")
+    let servers = aws_env(p);
+    p.set_env("PROVIDERS__AWS_SECRETS__ONLY_TOML_FRAGMENTS", "false")
         .set_env("PROVIDERS__AWS_SECRETS__DEADLINE", "2");
-    (moto, rt, proxy)
+    servers
 }
 
 /// AWS errors speak the user's terms: no SDK Debug dump, no colours, no
@@ -382,7 +321,7 @@ async fn vault_traces_say_what_was_asked_and_skipped() {
     server.put("dlt_secrets_toml", b"[sources.crm]\ntoken = \"t\"\n");
     let mut p = Project::workspace();
     google_env(&mut p, &server);
-    let r = run(&p, &["explain", "sources.crm.token", "--json"]).await;
+    let r = run_async(&p, &["explain", "sources.crm.token", "--json"]).await;
     let j = r.ok().json();
     let trace = j["trace"].as_array().unwrap();
     let vault: Vec<(String, String)> = trace
@@ -403,7 +342,7 @@ async fn vault_traces_say_what_was_asked_and_skipped() {
     assert_eq!(j["name"], json!("dlt_secrets_toml"));
     // with only_toml_fragments (the default) the single value is skipped,
     // and says why
-    let r = run(&p, &["explain", "sources.crm.other", "--json"]).await;
+    let r = run_async(&p, &["explain", "sources.crm.other", "--json"]).await;
     let j = r.json();
     let single = j["trace"]
         .as_array()
