@@ -583,6 +583,32 @@ async fn listing_walks_one_list_per_folder() -> CaseResult {
     check(lists == 4, format!("4 folders, {lists} listings"))
 }
 
+/// A dropped connection is a passing failure: the backend says so, and the
+/// engine's retry reads the value on the next try.
+async fn a_dropped_connection_is_retried() -> CaseResult {
+    let bao = bao();
+    bao.reset_kv("secret");
+    bao.put("secret", "dlt/sources/a/key", json!({"value": "a"}));
+    let proxy = FaultProxy::start(&bao.host_port()).await;
+    let table = root_backend_table(&proxy.endpoint());
+    proxy.drop_next(1);
+    let e = backend(&table)
+        .await
+        .fetch("secret/data/dlt/sources/a/key")
+        .await
+        .unwrap_err();
+    check(
+        e.kind() == ErrorKind::Unavailable && e.is_temporary(),
+        format!("a dropped connection is temporary: {e}"),
+    )?;
+    proxy.drop_next(2);
+    let p = provider(&table).await;
+    check(
+        get(&p, "sources.a.key").await.map_err(|e| e.to_string())? == Some(Value::from("a")),
+        "the engine retried past two dropped connections",
+    )
+}
+
 fn main() -> std::process::ExitCode {
     // start the server before the cases, so a missing binary fails loudly
     let _ = bao();
@@ -623,6 +649,10 @@ fn main() -> std::process::ExitCode {
         .test(
             "hashicorp_vault::listing_walks_one_list_per_folder",
             listing_walks_one_list_per_folder,
+        )
+        .test(
+            "hashicorp_vault::a_dropped_connection_is_retried",
+            a_dropped_connection_is_retried,
         )
         .run()
 }
