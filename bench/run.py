@@ -5,10 +5,10 @@
 1. cold process: `strata get PATH` vs `python -c "import dlt; dlt.secrets.get(PATH)"`
    (and a bare process start for scale), medians of 200 runs taken in
    turns (dlt: 7 runs). `strata` is the one release binary, every vault SDK
-   linked in (`cargo build --release -p strata`);
+   linked in (`cargo build --release -p strata-secrets`);
 2. warm, in process: exact gets and section walks over a workspace of 1,000
    keys in 4 files plus 200 environment variables: criterion for strata
-   (`cargo bench -p strata --bench resolve`, which builds the same workspace),
+   (`cargo bench -p strata-secrets --bench resolve`, which builds the same workspace),
    `timeit` for dlt (10,000 lookups);
 3. vault: a 5-field credentials configuration resolved through Google Secret
    Manager (the local one, `local-secret-manager`, with 20 ms added to every
@@ -129,7 +129,7 @@ print(json.dumps({"config_get": config_get, "secret_get": secret_get, "walk": wa
 
 
 def local_and_warm(python):
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets"], cwd=ROOT, check=True)
     release = ROOT / "target" / "release"
     with tempfile.TemporaryDirectory() as tmp:
         strata_bin = release / "strata"
@@ -154,7 +154,7 @@ def local_and_warm(python):
         dlt_warm = json.loads(out.stdout.strip().splitlines()[-1])
 
     print("warm, strata (criterion)...", file=sys.stderr)
-    subprocess.run(["cargo", "bench", "-q", "-p", "strata", "--bench", "resolve"], cwd=ROOT, check=True,
+    subprocess.run(["cargo", "bench", "-q", "-p", "strata-secrets", "--bench", "resolve"], cwd=ROOT, check=True,
                    stdout=subprocess.DEVNULL)
     # dlt's accessors return the value: compare with strata's value accessors
     strata_warm = {
@@ -282,8 +282,8 @@ def vault(python, runs):
                        stderr=subprocess.DEVNULL)
     except subprocess.CalledProcessError:
         raise SystemExit("dlt's GoogleSecretsProvider needs: .venv/bin/pip install -r bench/requirements.txt")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-test-servers", "--features", "google",
-                    "--bin", "local-secret-manager", "-p", "strata", "--example", "vault_bench"], cwd=ROOT,
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-test-servers", "--features", "google",
+                    "--bin", "local-secret-manager", "-p", "strata-secrets", "--example", "vault_bench"], cwd=ROOT,
                    check=True)
     server_bin = ROOT / "target" / "release" / "local-secret-manager"
     strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
@@ -308,7 +308,7 @@ def vault(python, runs):
                 for list_secrets, prefetch in ((False, False), (True, False), (False, True)):
                     base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "RUNTIME__DLTHUB_TELEMETRY": "false",
                             "STRATA_GLOBAL_DIR": str(tmp / "no-global")}
-                    strata_env = dict(base, PROVIDERS__ENABLE_GOOGLE_SECRETS="true",
+                    strata_secrets_env = dict(base, PROVIDERS__ENABLE_GOOGLE_SECRETS="true",
                                       PROVIDERS__GOOGLE_SECRETS__ENDPOINT=endpoint,
                                       PROVIDERS__GOOGLE_SECRETS__CREDENTIALS=key.read_text(),
                                       PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS="false",
@@ -316,7 +316,7 @@ def vault(python, runs):
                                       PROVIDERS__GOOGLE_SECRETS__PREFETCH_SINGLE_VALUES=str(prefetch).lower())
                     results = {"strata": [], "dlt": []}
                     for _ in range(runs):
-                        results["strata"].append(measured([str(strata_bin)], strata_env, ws, endpoint))
+                        results["strata"].append(measured([str(strata_bin)], strata_secrets_env, ws, endpoint))
                         results["dlt"].append(measured([python, "-c", DLT_VAULT, endpoint, str(key),
                                                         str(list_secrets).lower()], base, ws, endpoint))
                     row = {"layout": layout, "list_secrets": list_secrets, "prefetch": prefetch}
@@ -412,7 +412,7 @@ def hashicorp(runs):
     bao = ROOT / ".venv" / "bin" / "bao"
     if not bao.exists():
         raise SystemExit("OpenBao's bao is missing: bash .ci/setup")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata", "--example", "vault_bench"], cwd=ROOT,
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets", "--example", "vault_bench"], cwd=ROOT,
                    check=True)
     strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
     import socket

@@ -1,4 +1,4 @@
-//! Link options of the `strata` and `strata-vaults` binaries on GNU/Linux, for start-up time (see
+//! Link options of the `strata` binary on GNU/Linux, for start-up time (see
 //! docs/performance.md):
 //! - packed relative relocations (RELR): a PIE this size carries ~40,000
 //!   relative relocations, and packing them shrinks what the dynamic loader

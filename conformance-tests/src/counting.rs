@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use strata_core::Error;
-use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::Error;
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 
 /// Counts the calls that reach a backend.
 pub struct Counting {

@@ -7,8 +7,8 @@ use crate::vault::{Ctx, VaultSetup, chain, open, path, text};
 use futures::FutureExt;
 use futures::future::BoxFuture;
 use std::time::Duration;
-use strata_core::vault::VaultOptions;
-use strata_core::{ErrorKind, Lookup, Outcome, Provider, ProviderExt, Value};
+use strata_secrets_core::vault::VaultOptions;
+use strata_secrets_core::{ErrorKind, Lookup, Outcome, Provider, ProviderExt, Value};
 
 /// One engine case.
 pub(crate) struct EngineCase {
@@ -238,9 +238,9 @@ fn prefetch_single_values<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
             "sources.crm.credentials.user",
         ]
         .map(path);
-        let queries: Vec<strata_core::Query<'_>> = walk
+        let queries: Vec<strata_secrets_core::Query<'_>> = walk
             .iter()
-            .map(|p| strata_core::Query {
+            .map(|p| strata_secrets_core::Query {
                 path: p,
                 pipeline: None,
                 secret: true,

@@ -5,7 +5,7 @@
 //! what it can do). A vault backend supplies a [`VaultHarness`] (make a
 //! backend over a vault set up as asked; which faults its server can
 //! inject) and the suite reads everything else from the backend's own
-//! [`Descriptor`](strata_core::vault::Descriptor): its naming rule, limits
+//! [`Descriptor`](strata_secrets_core::vault::Descriptor): its naming rule, limits
 //! and capabilities. Every case is its own test (a libtest-mimic trial)
 //! named `<harness>::<group>::<case>`, so one case can be run by name and a
 //! failure names the case with its message. A case is registered only when
@@ -28,7 +28,7 @@
 //!
 //! // providers/<name>/tests/conformance.rs
 //! fn main() -> std::process::ExitCode {
-//!     let suite = strata_conformance::Suite::new();
+//!     let suite = strata_secrets_conformance::Suite::new();
 //!     let harness = suite.block_on(MyHarness::start());
 //!     suite.vault(harness).run()
 //! }
@@ -55,8 +55,8 @@ use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::process::ExitCode;
 use std::sync::Arc;
-use strata_core::naming::NamingRule;
-use strata_core::{Answer, Lookup, Path, Provider, ProviderExt, Resolver, Table, Value};
+use strata_secrets_core::naming::NamingRule;
+use strata_secrets_core::{Answer, Lookup, Path, Provider, ProviderExt, Resolver, Table, Value};
 
 /// What a provider can do; cases that do not apply are not registered.
 #[derive(Debug, Clone)]

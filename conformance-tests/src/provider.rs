@@ -1,12 +1,12 @@
 //! The cases of the suite. Each mirrors one bullet of the
-//! [`strata_core::Provider`] documentation.
+//! [`strata_secrets_core::Provider`] documentation.
 
 use crate::{
     Capabilities, CaseResult, Harness, Stored, fetch, path, resolver_with, same, secret_lookup,
 };
 use futures::FutureExt;
 use futures::future::BoxFuture;
-use strata_core::{Answer, Lookup, ProviderExt, Table, Value};
+use strata_secrets_core::{Answer, Lookup, ProviderExt, Table, Value};
 
 /// One provider case.
 pub(crate) struct Case {
@@ -377,7 +377,7 @@ fn pipeline_scoped(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             ])
             .await;
         let resolver = resolver_with(provider);
-        let text = |r: &strata_core::Resolved| r.expose().as_str().map(str::to_owned);
+        let text = |r: &strata_secrets_core::Resolved| r.expose().as_str().map(str::to_owned);
         let scoped = resolver
             .get(
                 &path("sources.x.key"),
@@ -530,7 +530,7 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
     async move {
         let provider = h.make(&[Stored::new("ok", "x")]).await;
         // as long as a path may be: over every vault's name limit
-        let long = "x".repeat(strata_core::MAX_PATH_BYTES - 20);
+        let long = "x".repeat(strata_secrets_core::MAX_PATH_BYTES - 20);
         let weird: Vec<String> = vec![
             long.clone(),
             format!("sources.{long}.key"),
@@ -553,10 +553,10 @@ fn bad_names(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
             }
             let _ = provider.get(&p, true).await;
         }
-        let too_long = "x".repeat(strata_core::MAX_PATH_BYTES + 1);
-        let too_deep = vec!["s"; strata_core::MAX_SEGMENTS + 1].join(".");
+        let too_long = "x".repeat(strata_secrets_core::MAX_PATH_BYTES + 1);
+        let too_deep = vec!["s"; strata_secrets_core::MAX_SEGMENTS + 1].join(".");
         for bad in ["", "a..b", ".a", "a.", "a.\n", &too_long, &too_deep] {
-            if strata_core::Path::parse(bad).is_ok() {
+            if strata_secrets_core::Path::parse(bad).is_ok() {
                 return Err(format!("{:?} parsed as a path", &bad[..bad.len().min(40)]));
             }
         }
@@ -645,13 +645,15 @@ fn answers_at_once_agree(h: &dyn Harness) -> BoxFuture<'_, CaseResult> {
 }
 
 /// `Some(None)`: not found; `Some(Some(v))`: found; `None`: no answer at once.
-fn peeked_value(p: strata_core::Peek<'_>) -> Option<Option<Value>> {
+fn peeked_value(p: strata_secrets_core::Peek<'_>) -> Option<Option<Value>> {
     match p {
-        strata_core::Peek::Found(strata_core::ValueRef::Value(v)) => Some(Some(v.clone())),
-        strata_core::Peek::Found(strata_core::ValueRef::Text(t)) => {
+        strata_secrets_core::Peek::Found(strata_secrets_core::ValueRef::Value(v)) => {
+            Some(Some(v.clone()))
+        }
+        strata_secrets_core::Peek::Found(strata_secrets_core::ValueRef::Text(t)) => {
             Some(Some(Value::String(t.to_owned())))
         }
-        strata_core::Peek::NotFound => Some(None),
+        strata_secrets_core::Peek::NotFound => Some(None),
         _ => None,
     }
 }

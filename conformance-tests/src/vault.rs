@@ -8,11 +8,11 @@ use futures::future::BoxFuture;
 use secrecy::SecretString;
 use std::sync::Arc;
 use std::time::Duration;
-use strata_core::naming::{NamingRule, VaultNaming};
-use strata_core::vault::{
+use strata_secrets_core::naming::{NamingRule, VaultNaming};
+use strata_secrets_core::vault::{
     Descriptor, MEMORY_DESCRIPTOR, MemoryVault, VaultBackend, VaultOptions, VaultProvider,
 };
-use strata_core::{ErrorKind, Lookup, MemoryProvider, Path, Provider, Resolver, Value};
+use strata_secrets_core::{ErrorKind, Lookup, MemoryProvider, Path, Provider, Resolver, Value};
 
 /// A failure a harness can make its vault produce on every call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -861,7 +861,7 @@ impl Harness for AsProvider {
 }
 
 /// `value` placed at `path` in an otherwise empty document.
-fn placed(path: &Path, value: Value) -> strata_core::Table {
+fn placed(path: &Path, value: Value) -> strata_secrets_core::Table {
     let mut m = MemoryProvider::new("doc", true);
     m.insert(path, value);
     m.document()

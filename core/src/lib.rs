@@ -16,7 +16,7 @@ mod value;
 pub mod vault;
 pub mod workspace;
 
-// The everyday types, one path each (`strata_core::Path`). The modules that
+// The everyday types, one path each (`strata_secrets_core::Path`). The modules that
 // stay public are namespaces for their own items: `naming` (rules),
 // `vault` (the engine and backends), `typed` (configurations),
 // `workspace` (the file layout), `fs` (safe file access) and

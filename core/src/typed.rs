@@ -1,6 +1,6 @@
 //! Typed configurations: a struct whose fields are resolved by section walks
 //! (docs/lookups.md), the way dlt resolves a configuration spec. Usually derived with
-//! `#[derive(Configuration)]` from the `strata` crate.
+//! `#[derive(Configuration)]` from the `strata-secrets` crate.
 //!
 //! Every field is resolved before anything is reported, so one error lists
 //! every missing field with every (provider, name) tried, the fields that did
@@ -17,9 +17,9 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use zeroize::Zeroize;
 
-/// `#[derive(Configuration)]` (in a crate that depends on `strata-core`
-/// only, add `#[config(crate = "strata_core")]`).
-pub use strata_derive::Configuration;
+/// `#[derive(Configuration)]` (in a crate that depends on `strata-secrets-core`
+/// only, add `#[config(crate = "strata_secrets_core")]`).
+pub use strata_secrets_derive::Configuration;
 
 /// Used by `#[derive(Configuration)]`; not a public API.
 #[doc(hidden)]

@@ -4,9 +4,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use strata_conformance::{Capabilities, Harness, Stored};
-use strata_core::naming::NamingRule;
-use strata_core::{MemoryProvider, Provider};
+use strata_secrets_conformance::{Capabilities, Harness, Stored};
+use strata_secrets_core::naming::NamingRule;
+use strata_secrets_core::{MemoryProvider, Provider};
 
 struct MemoryHarness {
     name: &'static str,
@@ -14,7 +14,7 @@ struct MemoryHarness {
     sections: bool,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl Harness for MemoryHarness {
     fn name(&self) -> &str {
         self.name
@@ -47,7 +47,7 @@ impl Harness for MemoryHarness {
 async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
     #[derive(Debug)]
     struct AlwaysSame;
-    #[strata_core::async_trait]
+    #[strata_secrets_core::async_trait]
     impl Provider for AlwaysSame {
         fn name(&self) -> &str {
             "broken"
@@ -60,23 +60,25 @@ async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
         }
         async fn lookup(
             &self,
-            query: &strata_core::Query<'_>,
-            _: &mut Vec<strata_core::Detail>,
-        ) -> Result<strata_core::Answer, strata_core::Error> {
+            query: &strata_secrets_core::Query<'_>,
+            _: &mut Vec<strata_secrets_core::Detail>,
+        ) -> Result<strata_secrets_core::Answer, strata_secrets_core::Error> {
             let path = query.full_path()?;
-            Ok(strata_core::Answer::Found(strata_core::Found {
-                value: "same".into(),
-                provenance: strata_core::Provenance {
-                    provider: "broken".into(),
-                    name: path.to_string(),
-                    file: None,
-                    line: None,
+            Ok(strata_secrets_core::Answer::Found(
+                strata_secrets_core::Found {
+                    value: "same".into(),
+                    provenance: strata_secrets_core::Provenance {
+                        provider: "broken".into(),
+                        name: path.to_string(),
+                        file: None,
+                        line: None,
+                    },
                 },
-            }))
+            ))
         }
     }
     struct BrokenHarness;
-    #[strata_core::async_trait]
+    #[strata_secrets_core::async_trait]
     impl Harness for BrokenHarness {
         fn name(&self) -> &str {
             "broken"
@@ -94,7 +96,7 @@ async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
             Arc::new(AlwaysSame)
         }
     }
-    let outcomes = strata_conformance::provider_outcomes(&BrokenHarness).await;
+    let outcomes = strata_secrets_conformance::provider_outcomes(&BrokenHarness).await;
     let failed: Vec<&str> = outcomes
         .iter()
         .filter(|(_, r)| r.is_err())
@@ -109,7 +111,7 @@ async fn the_suite_catches_a_broken_provider() -> Result<(), String> {
 }
 
 fn main() -> std::process::ExitCode {
-    let mut suite = strata_conformance::Suite::new();
+    let mut suite = strata_secrets_conformance::Suite::new();
     for (name, secrets, sections) in [
         ("memory", true, true),
         ("memory_without_secrets", false, true),
@@ -122,7 +124,7 @@ fn main() -> std::process::ExitCode {
         });
     }
     suite
-        .vault(strata_conformance::MemoryVaultHarness)
+        .vault(strata_secrets_conformance::MemoryVaultHarness)
         .engine()
         .test("suite::catches_a_broken_provider", || {
             the_suite_catches_a_broken_provider()

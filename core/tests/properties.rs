@@ -6,8 +6,8 @@
 
 use proptest::prelude::*;
 use std::borrow::Cow;
-use strata_core::naming::{VaultNaming, env_var_name, normalize_vault_segment, toml_key};
-use strata_core::{MAX_PATH_BYTES, MAX_SEGMENTS, Path, Value};
+use strata_secrets_core::naming::{VaultNaming, env_var_name, normalize_vault_segment, toml_key};
+use strata_secrets_core::{MAX_PATH_BYTES, MAX_SEGMENTS, Path, Value};
 
 fn config() -> ProptestConfig {
     ProptestConfig::with_cases(2_000)

@@ -22,9 +22,9 @@
 //!   native form is looked up as a secret (as dlt does);
 //! - `native`: the configuration also reads from one value (a connection
 //!   string, a JSON key) through its `NativeValue` implementation;
-//! - `crate = "path"`: where the `typed` module is (default `::strata`;
-//!   a vault backend that depends on `strata-core` only writes
-//!   `crate = "strata_core"`).
+//! - `crate = "path"`: where the `typed` module is (default `::strata_secrets`;
+//!   a vault backend that depends on `strata-secrets-core` only writes
+//!   `crate = "strata_secrets_core"`).
 
 use proc_macro::TokenStream;
 use quote::quote;
@@ -33,7 +33,7 @@ use syn::{
     parse_macro_input,
 };
 
-/// Derives `strata::Configuration` for a struct with named fields.
+/// Derives `strata_secrets::Configuration` for a struct with named fields.
 #[proc_macro_derive(Configuration, attributes(config))]
 pub fn derive_configuration(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
@@ -51,7 +51,7 @@ struct StructAttrs {
 
 fn struct_attrs(input: &DeriveInput) -> syn::Result<StructAttrs> {
     let mut out = StructAttrs {
-        krate: syn::parse_quote!(::strata),
+        krate: syn::parse_quote!(::strata_secrets),
         credentials: false,
         native: false,
     };

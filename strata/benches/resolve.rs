@@ -1,14 +1,14 @@
 //! Resolution speed: opening a workspace of 1,000 keys in 4 files plus 200
 //! environment variables, exact gets and section walks over it.
 //!
-//! `cargo bench -p strata --bench resolve`
+//! `cargo bench -p strata-secrets --bench resolve`
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
 use std::path::Path as FsPath;
-use strata::{Environment, Lookup, Options, Strata};
+use strata_secrets::{Environment, Lookup, Options, Strata};
 
 /// Writes 250 keys into each of 4 files (two profile files, two base files)
 /// and returns the paths of all keys, plus 200 environment variables (100
@@ -38,7 +38,7 @@ fn build(dir: &FsPath) -> (Vec<String>, Vec<(String, String)>) {
     for i in 0..100 {
         let p = &paths[i * 10];
         env.push((
-            strata::naming::env_var_name(&strata::Path::parse(p).unwrap()),
+            strata_secrets::naming::env_var_name(&strata_secrets::Path::parse(p).unwrap()),
             format!("env-{i}"),
         ));
         env.push((format!("EXTRA__SECTION_{i}__KEY"), format!("extra-{i}")));

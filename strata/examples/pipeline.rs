@@ -1,11 +1,11 @@
 //! A small Rust pipeline that declares what it needs as structs and resolves
 //! them in one call each from the bundled dlt workspace:
 //!
-//! `cargo run -p strata --example pipeline -- examples/quickstart [PROFILE]`
+//! `cargo run -p strata-secrets --example pipeline -- examples/quickstart [PROFILE]`
 
-use strata::credentials::ConnectionStringCredentials;
-use strata::secrecy::{ExposeSecret, SecretString};
-use strata::{Configuration, Options, Strata};
+use strata_secrets::credentials::ConnectionStringCredentials;
+use strata_secrets::secrecy::{ExposeSecret, SecretString};
+use strata_secrets::{Configuration, Options, Strata};
 
 /// `[sources.pipedrive]`
 #[derive(Configuration, Debug)]
@@ -37,7 +37,7 @@ struct Analytics {
 }
 
 #[tokio::main(flavor = "current_thread")]
-async fn main() -> Result<(), strata::Error> {
+async fn main() -> Result<(), strata_secrets::Error> {
     let mut args = std::env::args().skip(1);
     let workspace = args.next().unwrap_or_else(|| "examples/quickstart".into());
     let profile = args.next();

@@ -9,12 +9,12 @@
 //! `ready`, waits for a line on standard input, resolves, and prints
 //! `{"ms": <wall time>, "fields": 5}`.
 //!
-//! `cargo run --release -p strata --example vault_bench` (run by bench/run.py)
+//! `cargo run --release -p strata-secrets --example vault_bench` (run by bench/run.py)
 
 use std::io::BufRead;
 use std::time::Instant;
-use strata::secrecy::SecretString;
-use strata::{Configuration, Options, Path, Strata};
+use strata_secrets::secrecy::SecretString;
+use strata_secrets::{Configuration, Options, Path, Strata};
 
 /// `destination.warehouse.credentials`: five secrets.
 #[derive(Configuration)]

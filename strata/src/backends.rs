@@ -3,18 +3,18 @@
 //! outside a backend's crate that names it: adding a backend is its crate, a
 //! cargo feature, and one line in each list below.
 
-use strata_core::vault::Descriptor;
+use strata_secrets_core::vault::Descriptor;
 
 /// Every backend compiled in, in chain order.
 pub static BACKENDS: &[&Descriptor] = &[
     #[cfg(feature = "google")]
-    &strata_google::DESCRIPTOR,
+    &strata_secrets_google::DESCRIPTOR,
     #[cfg(feature = "aws")]
-    &strata_aws::DESCRIPTOR,
+    &strata_secrets_aws::DESCRIPTOR,
     #[cfg(feature = "azure")]
-    &strata_azure::DESCRIPTOR,
+    &strata_secrets_azure::DESCRIPTOR,
     #[cfg(feature = "hashicorp")]
-    &strata_hashicorp::DESCRIPTOR,
+    &strata_secrets_hashicorp::DESCRIPTOR,
 ];
 
 /// Every backend this crate knows, compiled in or not, in chain order: its
@@ -31,13 +31,13 @@ pub const KNOWN: &[(&str, &str)] = &[
 /// The backends' crates, for their own types (a destination's service
 /// account, a backend's settings).
 #[cfg(feature = "aws")]
-pub use strata_aws as aws;
+pub use strata_secrets_aws as aws;
 #[cfg(feature = "azure")]
-pub use strata_azure as azure;
+pub use strata_secrets_azure as azure;
 #[cfg(feature = "google")]
-pub use strata_google as google;
+pub use strata_secrets_google as google;
 #[cfg(feature = "hashicorp")]
-pub use strata_hashicorp as hashicorp;
+pub use strata_secrets_hashicorp as hashicorp;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use crate::Strata;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
-use strata_core::{Path, Provider, Value};
+use strata_secrets_core::{Path, Provider, Value};
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,7 +119,7 @@ fn ignored_without_git(run_dir: &FsPath, file: &FsPath) -> bool {
     for dir in [run_dir.to_path_buf(), run_dir.join(".dlt")] {
         let path = dir.join(".gitignore");
         // only a regular file is read (and up to the size cap)
-        if let Ok(Some(bytes)) = strata_core::fs::read_regular(&path) {
+        if let Ok(Some(bytes)) = strata_secrets_core::fs::read_regular(&path) {
             let text = String::from_utf8_lossy(&bytes);
             let mut sub = ignore::gitignore::GitignoreBuilder::new(&dir);
             for line in text.lines() {
@@ -311,7 +311,9 @@ pub struct VaultStatus {
 /// A dry run of every enabled vault: build it from its bootstrap settings,
 /// reach it, authenticate, then list (with `list_secrets`) or fetch
 /// `dlt_secrets_toml`.
-pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_core::Error> {
+pub async fn vault_dry_runs(
+    strata: &Strata,
+) -> Result<Vec<VaultStatus>, strata_secrets_core::Error> {
     let mut out = Vec::new();
     for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {

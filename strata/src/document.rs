@@ -7,8 +7,8 @@
 use crate::Strata;
 use indexmap::IndexMap;
 use std::path::PathBuf;
-use strata_core::naming::{env_var_name, toml_key};
-use strata_core::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
+use strata_secrets_core::naming::{env_var_name, toml_key};
+use strata_secrets_core::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "***";

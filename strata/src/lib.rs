@@ -10,19 +10,19 @@ pub mod vaults;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use strata_core::typed;
+pub use strata_secrets_core::typed;
 /// The `Configuration` trait and `#[derive(Configuration)]`: see [`typed`].
-pub use strata_core::typed::Configuration;
-pub use strata_core::vault;
-pub use strata_core::workspace;
-use strata_core::workspace::{FileKind, Workspace, WorkspaceOptions};
-pub use strata_core::{
+pub use strata_secrets_core::typed::Configuration;
+pub use strata_secrets_core::vault;
+pub use strata_secrets_core::workspace;
+use strata_secrets_core::workspace::{FileKind, Workspace, WorkspaceOptions};
+pub use strata_secrets_core::{
     Answer, ConvertError, Datetime, Environment, Error, ErrorKind, Found, Location, Lookup,
     MemoryProvider, MissingValue, Outcome, Path, PathError, Provenance, Provider, ProviderExt,
     Resolved, Resolver, Table, Trace, TraceEntry, Value, async_trait, naming, secrecy, walk_paths,
 };
-pub use strata_env::EnvProvider;
-pub use strata_toml::{TomlProvider, set_value};
+pub use strata_secrets_env::EnvProvider;
+pub use strata_secrets_toml::{TomlProvider, set_value};
 
 /// How to open a project. Every field is optional.
 #[derive(Debug, Clone, Default)]
@@ -156,7 +156,7 @@ impl Strata {
     /// the `[workspace.settings]` that move them resolved from the chain.
     pub async fn dirs(&self) -> Result<Option<workspace::Dirs>, Error> {
         #[derive(Configuration)]
-        #[config(crate = "strata_core")]
+        #[config(crate = "strata_secrets_core")]
         struct Settings {
             name: Option<String>,
             working_dir: Option<String>,

@@ -1,5 +1,5 @@
 //! `strata`: the command line. Vault backends are linked in by the cargo
-//! features of the `strata` crate (all on by default). See `docs/cli.md`.
+//! features of the `strata-secrets` crate (all on by default). See `docs/cli.md`.
 
 mod cli;
 

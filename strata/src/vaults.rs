@@ -5,8 +5,8 @@
 
 use crate::backends::{BACKENDS, KNOWN};
 use std::sync::Arc;
-use strata_core::vault::{Descriptor, VaultProvider};
-use strata_core::{Environment, Error, ErrorKind, Lookup, Resolver};
+use strata_secrets_core::vault::{Descriptor, VaultProvider};
+use strata_secrets_core::{Environment, Error, ErrorKind, Lookup, Resolver};
 
 /// An enabled vault: its backend and its provider.
 #[derive(Debug, Clone)]

@@ -57,7 +57,7 @@ pub struct Version {
 
 /// A vault's client: one fetch by name, and optionally a listing.
 ///
-/// Behaviour the conformance suite checks (`strata_conformance::vault`):
+/// Behaviour the conformance suite checks (`strata_secrets_conformance::vault`):
 /// - `fetch` returns the stored text exactly, for payloads up to the vault's
 ///   size limit, and [`Fetched::NotFound`] for a name that is not stored;
 /// - a payload that is not UTF-8 text is an error, not a value;

@@ -9,9 +9,9 @@ use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
-use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend, Version};
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::{Error, ErrorKind};
 
 /// Secrets Manager's names (with dlt's default prefix, which the
 /// `secret_name_prefix` setting replaces): normalized segments joined with

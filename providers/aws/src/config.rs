@@ -5,9 +5,9 @@ use crate::backend::NAMING;
 use secrecy::SecretString;
 use std::fmt;
 use std::time::Duration;
-use strata_core::typed::{self, Configuration};
-use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_core::{Error, ErrorKind, Path, Resolver, Table};
+use strata_secrets_core::typed::{self, Configuration};
+use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_secrets_core::{Error, ErrorKind, Path, Resolver, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "aws_secrets";
@@ -15,7 +15,7 @@ pub const SECTION: &str = "aws_secrets";
 /// `[providers.aws_secrets.credentials]`, dlt's `AwsCredentials`; every
 /// field optional. With none, the SDK's default credential chain and region.
 #[derive(Configuration, Clone, Default)]
-#[config(crate = "strata_core", credentials)]
+#[config(crate = "strata_secrets_core", credentials)]
 pub struct AwsCredentials {
     /// Access key id.
     pub aws_access_key_id: Option<String>,
@@ -46,7 +46,7 @@ impl fmt::Debug for AwsCredentials {
 /// `[providers.aws_secrets]`: the keys the AWS backend reads, and nothing
 /// else, resolved as dlt 1.31 resolves its own AWS provider's.
 #[derive(Configuration, Debug)]
-#[config(crate = "strata_core")]
+#[config(crate = "strata_secrets_core")]
 pub struct AwsSettings {
     /// The options every vault has.
     #[config(flatten)]
@@ -146,7 +146,7 @@ impl AwsConfig {
 mod tests {
     use super::*;
 
-    use strata_core::Value;
+    use strata_secrets_core::Value;
 
     fn table(text: &str) -> Table {
         Value::from(text)

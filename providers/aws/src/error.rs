@@ -7,8 +7,8 @@
 
 use aws_sdk_secretsmanager::config::http::HttpResponse;
 use aws_sdk_secretsmanager::error::{ProvideErrorMetadata, SdkError};
-use strata_core::vault::Fetched;
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::vault::Fetched;
+use strata_secrets_core::{Error, ErrorKind};
 
 /// The permissions a reader needs, named in warnings.
 pub const READ_PERMISSION: &str =

@@ -19,9 +19,9 @@ pub use config::{
 pub use error::READ_PERMISSION;
 
 use std::sync::Arc;
-use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
-use strata_core::{Environment, Resolver};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::{Environment, Resolver};
 
 /// The AWS Secrets Manager backend, as the facade registers it:
 /// `[providers] enable_aws_secrets = true`, settings in

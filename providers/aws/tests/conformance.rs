@@ -5,12 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use strata_aws::{AwsBackend, AwsConfig};
-use strata_conformance::{Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
-use strata_core::vault::{Descriptor, VaultBackend};
-use strata_core::{Table, Value};
-use strata_test_servers::aws_proxy::AwsFaultProxy;
-use strata_test_servers::moto::MotoServer;
+use strata_secrets_aws::{AwsBackend, AwsConfig};
+use strata_secrets_conformance::{Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
+use strata_secrets_core::vault::{Descriptor, VaultBackend};
+use strata_secrets_core::{Table, Value};
+use strata_secrets_test_servers::aws_proxy::AwsFaultProxy;
+use strata_secrets_test_servers::moto::MotoServer;
 
 fn section(moto: &MotoServer) -> Table {
     let mut creds = Table::default();
@@ -54,10 +54,10 @@ struct AwsHarness {
     proxies: Mutex<Vec<AwsFaultProxy>>,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl VaultHarness for AwsHarness {
     fn descriptor(&self) -> &'static Descriptor {
-        &strata_aws::DESCRIPTOR
+        &strata_secrets_aws::DESCRIPTOR
     }
 
     fn server(&self) -> ServerFaults {

@@ -12,9 +12,9 @@ use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
-use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend, Version};
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::{Error, ErrorKind};
 
 /// The client-credentials flow: `POST {authority}/{tenant}/oauth2/v2.0/token`
 /// with the client id and secret, tokens cached until shortly before they

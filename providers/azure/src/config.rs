@@ -3,9 +3,9 @@
 use secrecy::SecretString;
 use std::fmt;
 use std::time::Duration;
-use strata_core::typed::{self, Configuration};
-use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_core::{Error, ErrorKind, Resolver, Table};
+use strata_secrets_core::typed::{self, Configuration};
+use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_secrets_core::{Error, ErrorKind, Resolver, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "azure_key_vault";
@@ -45,7 +45,7 @@ pub enum AzureCredentials {
 /// `[providers.azure_key_vault.credentials]`: a service principal's
 /// client secret; all three fields, or none (the managed identity).
 #[derive(Configuration, Clone, Default)]
-#[config(crate = "strata_core", credentials)]
+#[config(crate = "strata_secrets_core", credentials)]
 pub struct AzureCredentialFields {
     /// The tenant (directory) id.
     pub azure_tenant_id: Option<String>,
@@ -68,7 +68,7 @@ impl fmt::Debug for AzureCredentialFields {
 /// `[providers.azure_key_vault]`: the keys the Azure backend reads, and
 /// nothing else.
 #[derive(Configuration, Debug)]
-#[config(crate = "strata_core")]
+#[config(crate = "strata_secrets_core")]
 pub struct AzureSettings {
     /// The options every vault has.
     #[config(flatten)]
@@ -183,7 +183,7 @@ impl AzureConfig {
 mod tests {
     use super::*;
 
-    use strata_core::Value;
+    use strata_secrets_core::Value;
 
     fn table(text: &str) -> Table {
         Value::from(text)

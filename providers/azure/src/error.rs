@@ -1,7 +1,7 @@
 //! Azure SDK errors mapped onto strata's error kinds.
 
 use azure_core::http::StatusCode;
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::{Error, ErrorKind};
 
 /// The role a reader needs, named in access-denied warnings.
 pub const READER_ROLE: &str =

@@ -19,9 +19,9 @@ pub use config::{
 pub use error::READER_ROLE;
 
 use std::sync::Arc;
-use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
-use strata_core::{Environment, Resolver};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::{Environment, Resolver};
 
 /// The Azure Key Vault backend, as the facade registers it:
 /// `[providers] enable_azure_key_vault = true`, settings in

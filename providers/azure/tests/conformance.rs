@@ -8,11 +8,13 @@
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata_azure::{AzureBackend, AzureConfig};
-use strata_conformance::{CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
-use strata_core::vault::{Descriptor, Fetched, VaultBackend};
-use strata_core::{ErrorKind, Table, Value};
-use strata_test_servers::azure::LocalKeyVault;
+use strata_secrets_azure::{AzureBackend, AzureConfig};
+use strata_secrets_conformance::{
+    CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
+};
+use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend};
+use strata_secrets_core::{ErrorKind, Table, Value};
+use strata_secrets_test_servers::azure::LocalKeyVault;
 
 fn section(kv: &LocalKeyVault) -> Table {
     let p = kv.principal();
@@ -42,10 +44,10 @@ struct AzureHarness {
     vaults: Mutex<Vec<LocalKeyVault>>,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl VaultHarness for AzureHarness {
     fn descriptor(&self) -> &'static Descriptor {
-        &strata_azure::DESCRIPTOR
+        &strata_secrets_azure::DESCRIPTOR
     }
 
     fn server(&self) -> ServerFaults {

@@ -1,7 +1,7 @@
 //! The environment-variable provider of strata (docs/lookups.md).
 //!
 //! A path is looked up as the variable named by
-//! [`strata_core::naming::env_var_name`]
+//! [`strata_secrets_core::naming::env_var_name`]
 //! (`sources.pipedrive.api_key` -> `SOURCES__PIPEDRIVE__API_KEY`). For a
 //! secret lookup it first reads the file `/run/secrets/<name>` (Docker and
 //! Kubernetes secrets), `<name>` being the variable name lower-cased with `_`
@@ -17,11 +17,11 @@ use std::collections::HashSet;
 use std::fmt;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
-use strata_core::naming::{
+use strata_secrets_core::naming::{
     NamingRule, env_var_name, env_var_name_ascii_into, run_secrets_file_name,
     run_secrets_file_name_of_var,
 };
-use strata_core::{
+use strata_secrets_core::{
     Answer, Detail, Environment, Error, Found, Location, Path, Peek, Provenance, Provider, Query,
     Value, ValueRef,
 };
@@ -100,7 +100,7 @@ impl EnvProvider {
     }
 
     /// The secret file of `path`, when the secrets directory lists it:
-    /// read as a regular file of UTF-8 text (see [`strata_core::fs`]); a
+    /// read as a regular file of UTF-8 text (see [`strata_secrets_core::fs`]); a
     /// file that cannot be read is an error naming it, never a silent
     /// fall-through to the variable.
     fn secret_file(&self, path: &Path) -> Result<Option<(PathBuf, String)>, Error> {
@@ -115,7 +115,7 @@ impl EnvProvider {
         if file.is_dir() {
             file = file.join(&name);
         }
-        Ok(strata_core::fs::read_text(&file)?.map(|text| (file, text)))
+        Ok(strata_secrets_core::fs::read_text(&file)?.map(|text| (file, text)))
     }
 }
 
@@ -205,7 +205,7 @@ impl Provider for EnvProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::{ErrorKind, ProviderExt};
+    use strata_secrets_core::{ErrorKind, ProviderExt};
 
     fn p(s: &str) -> Path {
         Path::parse(s).unwrap()

@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use strata_conformance::{Capabilities, Harness, Stored};
-use strata_core::naming::{NamingRule, env_var_name};
-use strata_core::{Environment, Provider, Value};
-use strata_env::EnvProvider;
+use strata_secrets_conformance::{Capabilities, Harness, Stored};
+use strata_secrets_core::naming::{NamingRule, env_var_name};
+use strata_secrets_core::{Environment, Provider, Value};
+use strata_secrets_env::EnvProvider;
 
 struct EnvHarness;
 
@@ -19,7 +19,7 @@ fn as_env_text(value: &Value) -> String {
     }
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl Harness for EnvHarness {
     fn name(&self) -> &str {
         "environment"
@@ -51,7 +51,7 @@ struct EnvWithSecretsDirHarness {
     dir: tempfile::TempDir,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl Harness for EnvWithSecretsDirHarness {
     fn name(&self) -> &str {
         "environment_with_a_secrets_directory"
@@ -74,7 +74,7 @@ impl Harness for EnvWithSecretsDirHarness {
 fn main() -> std::process::ExitCode {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("unrelated--file"), "x").unwrap();
-    strata_conformance::Suite::new()
+    strata_secrets_conformance::Suite::new()
         .provider(EnvHarness)
         .provider(EnvWithSecretsDirHarness { dir })
         .run()

@@ -10,9 +10,9 @@ use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
-use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend, Version};
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::{Error, ErrorKind};
 use yup_oauth2::authenticator::Authenticator;
 use yup_oauth2::{
     DefaultHyperClientBuilder, HyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey,

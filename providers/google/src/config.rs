@@ -4,9 +4,9 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::time::Duration;
-use strata_core::typed::{self, Configuration, NativeError, NativeValue};
-use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_core::{Error, ErrorKind, Resolver, Table, Value};
+use strata_secrets_core::typed::{self, Configuration, NativeError, NativeValue};
+use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_secrets_core::{Error, ErrorKind, Resolver, Table, Value};
 
 /// Google's OAuth token endpoint, the default `token_uri`.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
@@ -70,7 +70,7 @@ pub struct GoogleConfig {
 /// `providers.google_secrets.credentials`; a pipeline may resolve it for a
 /// destination (`destination.bigquery.credentials`).
 #[derive(Configuration)]
-#[config(crate = "strata_core", credentials, native)]
+#[config(crate = "strata_secrets_core", credentials, native)]
 pub struct GcpServiceAccountCredentials {
     /// The project.
     pub project_id: String,
@@ -127,7 +127,7 @@ impl NativeValue for GcpServiceAccountCredentials {
 /// `providers.google_secrets.credentials`, field by field or as the whole
 /// JSON key in one string).
 #[derive(Configuration, Debug)]
-#[config(crate = "strata_core")]
+#[config(crate = "strata_secrets_core")]
 pub struct GoogleSettings {
     /// The options every vault has.
     #[config(flatten)]
@@ -284,7 +284,7 @@ fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::Value;
+    use strata_secrets_core::Value;
 
     fn table(toml_text: &str) -> Table {
         Value::from(toml_text)

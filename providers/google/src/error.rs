@@ -2,7 +2,7 @@
 
 use google_cloud_gax::error::Error as GaxError;
 use google_cloud_gax::error::rpc::Code;
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::{Error, ErrorKind};
 
 /// The permission a reader needs, named in access-denied warnings.
 pub const ACCESSOR_ROLE: &str =

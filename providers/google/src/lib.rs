@@ -1,11 +1,11 @@
 //! Google Secret Manager backend for strata's vault engine (docs/vaults.md).
 //!
-//! The backend implements [`VaultBackend`](strata_core::vault::VaultBackend)
+//! The backend implements [`VaultBackend`](strata_secrets_core::vault::VaultBackend)
 //! (fetch `versions/latest` or a pinned version, list with pagination, store a
 //! new version for `strata push`) through Google's official client
 //! `google-cloud-secretmanager-v1`, which retries and backs off on its own.
 //! Everything else (the fetch plan, caching, options) is core's
-//! [`VaultProvider`](strata_core::vault::VaultProvider).
+//! [`VaultProvider`](strata_secrets_core::vault::VaultProvider).
 //!
 //! Credentials: explicit service-account fields (dlt's bootstrap:
 //! `project_id`, `client_email`, `private_key`, no `private_key_id` needed)
@@ -25,9 +25,9 @@ pub use config::{
 pub use error::ACCESSOR_ROLE;
 
 use std::sync::Arc;
-use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
-use strata_core::{Environment, Resolver};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::{Environment, Resolver};
 
 /// The Google Secret Manager backend, as the facade registers it:
 /// `[providers] enable_google_secrets = true`, settings in

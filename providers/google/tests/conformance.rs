@@ -8,11 +8,13 @@
 use secrecy::{ExposeSecret, SecretString};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata_conformance::{CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
-use strata_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
-use strata_core::{ErrorKind, Path, ProviderExt, Table, Value};
-use strata_google::{GoogleBackend, GoogleConfig};
-use strata_test_servers::google::{LocalSecretManager, TestServiceAccount};
+use strata_secrets_conformance::{
+    CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
+};
+use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
+use strata_secrets_core::{ErrorKind, Path, ProviderExt, Table, Value};
+use strata_secrets_google::{GoogleBackend, GoogleConfig};
+use strata_secrets_test_servers::google::{LocalSecretManager, TestServiceAccount};
 
 /// The `[providers.google_secrets]` table for a local server, as dlt's
 /// bootstrap writes it: project_id, client_email, private_key, no key id.
@@ -48,10 +50,10 @@ struct GoogleHarness {
     servers: Mutex<Vec<LocalSecretManager>>,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl VaultHarness for GoogleHarness {
     fn descriptor(&self) -> &'static Descriptor {
-        &strata_google::DESCRIPTOR
+        &strata_secrets_google::DESCRIPTOR
     }
 
     fn server(&self) -> ServerFaults {

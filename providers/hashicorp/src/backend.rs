@@ -12,9 +12,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use strata_core::naming::VaultNaming;
-use strata_core::vault::{Fetched, VaultBackend, Version};
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::{Error, ErrorKind};
 use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
 
 /// KV v2 names (with the default mount and path prefix, which the `mount`
@@ -154,7 +154,7 @@ impl HashicorpBackend {
         what: &str,
         advice: &str,
     ) -> Result<SecretString, Error> {
-        match strata_core::fs::read_text(path) {
+        match strata_secrets_core::fs::read_text(path) {
             Ok(Some(text)) if !text.trim().is_empty() => {
                 Ok(SecretString::from(text.trim().to_owned()))
             }
@@ -426,7 +426,7 @@ impl HashicorpBackend {
             .unwrap_or(name);
         let segments: Vec<&str> = relative.split('/').filter(|s| !s.is_empty()).collect();
         let mut node = Json::Object(data);
-        if segments.last() != Some(&strata_core::vault::SECRETS_TOML_KEY) {
+        if segments.last() != Some(&strata_secrets_core::vault::SECRETS_TOML_KEY) {
             for segment in segments.iter().rev() {
                 let mut m = Map::new();
                 m.insert((*segment).to_owned(), node);

@@ -8,9 +8,9 @@ use secrecy::SecretString;
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
-use strata_core::typed::{self, Configuration};
-use strata_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_core::{Environment, Error, ErrorKind, Path, Resolver, Table};
+use strata_secrets_core::typed::{self, Configuration};
+use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_secrets_core::{Environment, Error, ErrorKind, Path, Resolver, Table};
 
 /// The configuration section, under `providers`.
 pub const SECTION: &str = "hashicorp_vault";
@@ -25,7 +25,7 @@ pub const KUBERNETES_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/servicea
 
 /// `[providers.hashicorp_vault]`: every key the backend reads.
 #[derive(Configuration, Debug)]
-#[config(crate = "strata_core")]
+#[config(crate = "strata_secrets_core")]
 pub struct HashicorpSettings {
     /// The options every vault has.
     #[config(flatten)]
@@ -385,7 +385,7 @@ fn token_source(setting: Option<SecretString>, env: &Environment) -> Result<Toke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_core::Value;
+    use strata_secrets_core::Value;
 
     fn table(text: &str) -> Table {
         Value::from(text)

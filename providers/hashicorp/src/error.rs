@@ -4,7 +4,7 @@
 
 use crate::config::SECTION;
 use std::time::Duration;
-use strata_core::{Error, ErrorKind};
+use strata_secrets_core::{Error, ErrorKind};
 
 /// What a call was doing, for its errors.
 pub(crate) struct Call<'a> {

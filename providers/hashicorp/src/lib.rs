@@ -31,9 +31,9 @@ pub use config::{
 };
 
 use std::sync::Arc;
-use strata_core::typed::Configuration;
-use strata_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
-use strata_core::{Environment, Resolver};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::{Environment, Resolver};
 
 /// The HashiCorp Vault / OpenBao backend, as the facade registers it:
 /// `[providers] enable_hashicorp_vault = true`, settings in

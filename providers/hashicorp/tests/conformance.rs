@@ -13,12 +13,14 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use strata_conformance::{CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
-use strata_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
-use strata_core::{Environment, ErrorKind, Path, ProviderExt, Table, Value};
-use strata_hashicorp::{HashicorpBackend, HashicorpConfig};
-use strata_test_servers::fault_proxy::FaultProxy;
-use strata_test_servers::openbao::OpenBao;
+use strata_secrets_conformance::{
+    CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
+};
+use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
+use strata_secrets_core::{Environment, ErrorKind, Path, ProviderExt, Table, Value};
+use strata_secrets_hashicorp::{HashicorpBackend, HashicorpConfig};
+use strata_secrets_test_servers::fault_proxy::FaultProxy;
+use strata_secrets_test_servers::openbao::OpenBao;
 
 /// One server for the whole binary: every case resets the KV mount.
 fn bao() -> &'static OpenBao {
@@ -75,10 +77,10 @@ struct BaoHarness {
     proxies: Mutex<Vec<FaultProxy>>,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl VaultHarness for BaoHarness {
     fn descriptor(&self) -> &'static Descriptor {
-        &strata_hashicorp::DESCRIPTOR
+        &strata_secrets_hashicorp::DESCRIPTOR
     }
 
     fn server(&self) -> ServerFaults {
@@ -146,10 +148,10 @@ async fn provider(table: &Table) -> VaultProvider {
     VaultProvider::new(Arc::new(backend(table).await), options)
 }
 
-async fn get(p: &VaultProvider, path: &str) -> Result<Option<Value>, strata_core::Error> {
+async fn get(p: &VaultProvider, path: &str) -> Result<Option<Value>, strata_secrets_core::Error> {
     let path = Path::parse(path).unwrap();
     match p.get(&path, true).await? {
-        strata_core::Answer::Found(f) => Ok(Some(f.value)),
+        strata_secrets_core::Answer::Found(f) => Ok(Some(f.value)),
         _ => Ok(None),
     }
 }

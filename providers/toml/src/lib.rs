@@ -21,10 +21,10 @@ pub use write::{set_value, set_value_in_file};
 use async_trait::async_trait;
 use std::fmt;
 use std::path::{Path as FsPath, PathBuf};
-use strata_core::naming::{NamingRule, toml_key_of};
-use strata_core::workspace::{Candidate, FileRole};
-use strata_core::workspace::{FileKind, Workspace};
-use strata_core::{
+use strata_secrets_core::naming::{NamingRule, toml_key_of};
+use strata_secrets_core::workspace::{Candidate, FileRole};
+use strata_secrets_core::workspace::{FileKind, Workspace};
+use strata_secrets_core::{
     Answer, Detail, Error, ErrorKind, Found, Location, Path, Peek, Provenance, Provider, Query,
     Table, Value, ValueRef,
 };
@@ -72,13 +72,13 @@ impl TomlProvider {
 
     /// Reads and parses the given candidate files (most specific first);
     /// missing files are recorded as probed. Only regular files are read
-    /// (see [`strata_core::fs::read_text`]).
+    /// (see [`strata_secrets_core::fs::read_text`]).
     pub fn from_candidates(kind: FileKind, candidates: &[Candidate]) -> Result<Self, Error> {
         let mut files = Vec::new();
         let mut texts = Vec::new();
         let mut locations = Vec::new();
         for candidate in candidates {
-            let text = strata_core::fs::read_text(&candidate.path)?;
+            let text = strata_secrets_core::fs::read_text(&candidate.path)?;
             locations.push(Location {
                 location: candidate.path.display().to_string(),
                 present: text.is_some(),

@@ -1,6 +1,6 @@
 use super::*;
-use strata_core::workspace::WorkspaceOptions;
-use strata_core::{Environment, Provider, ProviderExt};
+use strata_secrets_core::workspace::WorkspaceOptions;
+use strata_secrets_core::{Environment, Provider, ProviderExt};
 
 fn ws(dir: &FsPath, profile: Option<&str>) -> Workspace {
     Workspace::open(WorkspaceOptions {

@@ -1,8 +1,8 @@
 //! Format-preserving writes of one value.
 
 use std::path::{Path as FsPath, PathBuf};
-use strata_core::workspace::{FileKind, Workspace};
-use strata_core::{Error, ErrorKind, Path, Value};
+use strata_secrets_core::workspace::{FileKind, Workspace};
+use strata_secrets_core::{Error, ErrorKind, Path, Value};
 use toml_edit::{DocumentMut, Item, TableLike};
 
 /// Writes `value` at `path` into the most specific file of `kind` for the
@@ -28,8 +28,8 @@ pub fn set_value_in_file(
     value: &Value,
     private: bool,
 ) -> Result<(), Error> {
-    strata_core::fs::ensure_not_symlink(file)?;
-    let text = strata_core::fs::read_text(file)?.unwrap_or_default();
+    strata_secrets_core::fs::ensure_not_symlink(file)?;
+    let text = strata_secrets_core::fs::read_text(file)?.unwrap_or_default();
     let mut doc: DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
         // reuse the reader's message (file, line, column, never the text)
         let mut origins = Default::default();
@@ -116,5 +116,5 @@ fn write_atomically(file: &FsPath, bytes: &[u8], private: bool) -> Result<(), Er
         )
         .with_file(file)
     })?;
-    strata_core::fs::write_atomic(file, bytes, if private { 0o600 } else { 0o644 })
+    strata_secrets_core::fs::write_atomic(file, bytes, if private { 0o600 } else { 0o644 })
 }

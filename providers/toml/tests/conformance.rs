@@ -4,19 +4,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::Arc;
-use strata_conformance::{Capabilities, Harness, Stored};
-use strata_core::Provider;
-use strata_core::naming::NamingRule;
-use strata_core::workspace::FileKind;
-use strata_core::workspace::{Candidate, FileRole};
-use strata_toml::{TomlProvider, set_value_in_file};
+use strata_secrets_conformance::{Capabilities, Harness, Stored};
+use strata_secrets_core::Provider;
+use strata_secrets_core::naming::NamingRule;
+use strata_secrets_core::workspace::FileKind;
+use strata_secrets_core::workspace::{Candidate, FileRole};
+use strata_secrets_toml::{TomlProvider, set_value_in_file};
 
 struct TomlHarness {
     kind: FileKind,
     dirs: std::sync::Mutex<Vec<tempfile::TempDir>>,
 }
 
-#[strata_core::async_trait]
+#[strata_secrets_core::async_trait]
 impl Harness for TomlHarness {
     fn name(&self) -> &str {
         self.kind.file_name()
@@ -50,7 +50,7 @@ impl Harness for TomlHarness {
 }
 
 fn main() -> std::process::ExitCode {
-    strata_conformance::Suite::new()
+    strata_secrets_conformance::Suite::new()
         .provider(TomlHarness {
             kind: FileKind::Secrets,
             dirs: Default::default(),

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used)]
 
 use proptest::prelude::*;
-use strata_core::Provider;
-use strata_core::workspace::FileKind;
-use strata_toml::TomlProvider;
+use strata_secrets_core::Provider;
+use strata_secrets_core::workspace::FileKind;
+use strata_secrets_toml::TomlProvider;
 
 /// Lines of the kind a secrets file holds, broken or not; every value
 /// holds the canary.

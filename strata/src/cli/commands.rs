@@ -5,11 +5,11 @@ use super::{Cli, Command, WorkspaceAction};
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use strata::backends::BACKENDS;
-use strata::check::run_local_checks;
-use strata::naming::{env_var_name, run_secrets_file_name, toml_key};
-use strata::workspace::{FileKind, ProfileName, Workspace, WorkspaceOptions};
-use strata::{Environment, Error, ErrorKind, Lookup, Options, Path, Strata, Trace, Value};
+use strata_secrets::backends::BACKENDS;
+use strata_secrets::check::run_local_checks;
+use strata_secrets::naming::{env_var_name, run_secrets_file_name, toml_key};
+use strata_secrets::workspace::{FileKind, ProfileName, Workspace, WorkspaceOptions};
+use strata_secrets::{Environment, Error, ErrorKind, Lookup, Options, Path, Strata, Trace, Value};
 
 /// Where Docker/Kubernetes secret files are read from (default /run/secrets).
 const SECRETS_DIR_ENV: &str = "STRATA_SECRETS_DIR";
@@ -73,7 +73,7 @@ impl Ctx {
     fn secrets_dir(&self) -> Result<PathBuf, Error> {
         Ok(self
             .secrets_dir_setting()?
-            .unwrap_or_else(|| PathBuf::from(strata_env::DEFAULT_SECRETS_DIR)))
+            .unwrap_or_else(|| PathBuf::from(strata_secrets_env::DEFAULT_SECRETS_DIR)))
     }
 }
 
@@ -170,7 +170,7 @@ async fn get(
         // or a secret file of one field overrides the table's)
         let base = Path::parse(path)?;
         let (value, more) =
-            strata::document::resolve_table(&strata, &base, &lookup, &resolved).await?;
+            strata_secrets::document::resolve_table(&strata, &base, &lookup, &resolved).await?;
         warnings(&more);
         print_value(out, &value, ctx.json);
     } else {
@@ -312,7 +312,11 @@ fn names(ctx: &Ctx, out: &mut Out, path: &str) -> CmdResult {
     let path = Path::parse(path)?;
     let secrets_file = ctx.secrets_dir()?.join(run_secrets_file_name(&path));
     // each vault's name under its default settings
-    let vaults: Vec<(&str, &str, Result<String, strata::naming::NameError>)> = BACKENDS
+    let vaults: Vec<(
+        &str,
+        &str,
+        Result<String, strata_secrets::naming::NameError>,
+    )> = BACKENDS
         .iter()
         .map(|d| (d.name, d.display_name(), d.naming.name(&path)))
         .collect();
@@ -359,9 +363,9 @@ fn names(ctx: &Ctx, out: &mut Out, path: &str) -> CmdResult {
 async fn check(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let strata = Strata::open_local(ctx.options()?)?;
     let mut findings = run_local_checks(&strata).await;
-    let vaults = strata::check::vault_dry_runs(&strata).await?;
+    let vaults = strata_secrets::check::vault_dry_runs(&strata).await?;
     for v in vaults.iter().filter(|v| !v.ok) {
-        findings.push(strata::check::Finding {
+        findings.push(strata_secrets::check::Finding {
             check: "vault",
             file: None,
             message: format!("{}: {}", v.vault, v.message),
@@ -400,7 +404,7 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let ws = strata.workspace();
     let dirs = strata.dirs().await?;
     let legacy = ws.legacy_dirs();
-    let present = |p: &std::path::Path| strata_core::fs::exists_no_follow(p) && p.is_file();
+    let present = |p: &std::path::Path| strata_secrets_core::fs::exists_no_follow(p) && p.is_file();
     let files: Vec<serde_json::Value> = [FileKind::Secrets, FileKind::Config]
         .iter()
         .flat_map(|k| ws.candidates(*k))

@@ -4,8 +4,10 @@ use super::Format;
 use super::commands::{CmdResult, Ctx, usage};
 use super::output::{Out, warnings};
 use std::process::ExitCode;
-use strata::document::{Document, Scope, env_pairs, resolve_document, shell_quote, to_table};
-use strata::{Error, ErrorKind};
+use strata_secrets::document::{
+    Document, Scope, env_pairs, resolve_document, shell_quote, to_table,
+};
+use strata_secrets::{Error, ErrorKind};
 
 async fn document(
     ctx: &Ctx,

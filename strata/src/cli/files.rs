@@ -1,5 +1,5 @@
 //! The commands that write files: init, profile pin / unpin, workspace
-//! clean. Every write goes through `strata::fs` (a temporary file renamed
+//! clean. Every write goes through `strata_secrets::fs` (a temporary file renamed
 //! into place, never through a symbolic link); every target is checked
 //! before anything is written, so a refused command leaves nothing half
 //! done; nothing strata did not write is rewritten (`init` appends to
@@ -10,8 +10,8 @@ use super::output::{Out, warnings};
 use serde_json::json;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::ExitCode;
-use strata::workspace::ProfileName;
-use strata::{Error, ErrorKind, Strata};
+use strata_secrets::workspace::ProfileName;
+use strata_secrets::{Error, ErrorKind, Strata};
 
 /// The lines `init` makes sure `.gitignore` holds: the secrets files and
 /// the profiles' working directories (dlt 1.31's layout).
@@ -38,7 +38,7 @@ fn run_dir(ctx: &Ctx) -> Result<PathBuf, Error> {
     let dir = match (
         &ctx.workspace,
         ctx.env
-            .get_non_empty_checked(strata::workspace::PROJECT_DIR_ENV)?,
+            .get_non_empty_checked(strata_secrets::workspace::PROJECT_DIR_ENV)?,
     ) {
         (Some(d), _) => d.clone(),
         (None, Some(d)) => PathBuf::from(d),
@@ -154,7 +154,7 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
     // .gitignore: lines appended, the rest kept byte for byte
     let gitignore = run_dir.join(".gitignore");
     let existing = if check_target(&gitignore)? {
-        strata_core::fs::read_regular(&gitignore)?.unwrap_or_default()
+        strata_secrets_core::fs::read_regular(&gitignore)?.unwrap_or_default()
     } else {
         Vec::new()
     };
@@ -201,9 +201,9 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
                 continue;
             };
             if step.action == "create" {
-                strata_core::fs::create_atomic(&step.path, text, step.mode)?;
+                strata_secrets_core::fs::create_atomic(&step.path, text, step.mode)?;
             } else {
-                strata_core::fs::write_atomic(&step.path, text, step.mode)?;
+                strata_secrets_core::fs::write_atomic(&step.path, text, step.mode)?;
             }
         }
     }
@@ -265,8 +265,8 @@ fn settings_dir_for_write(ctx: &Ctx) -> Result<PathBuf, Error> {
 pub(crate) fn pin(ctx: &Ctx, out: &mut Out, name: &str) -> CmdResult {
     let name = ProfileName::new(name)?;
     let settings = settings_dir_for_write(ctx)?;
-    let pin = settings.join(strata::workspace::PIN_FILE);
-    strata_core::fs::write_atomic(&pin, format!("{name}\n").as_bytes(), 0o644)?;
+    let pin = settings.join(strata_secrets::workspace::PIN_FILE);
+    strata_secrets_core::fs::write_atomic(&pin, format!("{name}\n").as_bytes(), 0o644)?;
     // a profile without files of its own is most likely a typo
     let mut warning = None;
     if let Ok(ws) = ctx.open_workspace()
@@ -288,8 +288,8 @@ pub(crate) fn pin(ctx: &Ctx, out: &mut Out, name: &str) -> CmdResult {
 
 pub(crate) fn unpin(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let settings = settings_dir_for_write(ctx)?;
-    let pin = settings.join(strata::workspace::PIN_FILE);
-    let removed = if strata_core::fs::exists_no_follow(&pin) {
+    let pin = settings.join(strata_secrets::workspace::PIN_FILE);
+    let removed = if strata_secrets_core::fs::exists_no_follow(&pin) {
         // a link is removed itself, never what it points to
         std::fs::remove_file(&pin).map_err(|e| file_error("remove", &pin, &e))?;
         true
@@ -320,14 +320,14 @@ fn check_no_link(run_dir: &FsPath, dir: &FsPath) -> Result<(), Error> {
         )
         .with_file(at))
     };
-    if strata_core::fs::is_symlink(dir) {
+    if strata_secrets_core::fs::is_symlink(dir) {
         return refuse(dir);
     }
     if let Ok(rel) = dir.strip_prefix(run_dir) {
         let mut at = run_dir.to_path_buf();
         for part in rel.components() {
             at.push(part);
-            if strata_core::fs::is_symlink(&at) {
+            if strata_secrets_core::fs::is_symlink(&at) {
                 return refuse(&at);
             }
         }

@@ -216,7 +216,7 @@ fn init_logging() -> Result<(), String> {
 /// The command line, with the help texts that list the vault backends.
 fn command() -> clap::Command {
     use clap::CommandFactory;
-    let vaults = strata::vaults::known_names();
+    let vaults = strata_secrets::vaults::known_names();
     let vault_help = |what: &str| format!("{what} ({vaults}); needed when several are enabled");
     Cli::command()
         .mut_subcommand("push", |c| {
@@ -281,8 +281,8 @@ pub(crate) fn main() -> ExitCode {
     let result = runtime.block_on(async {
         match tokio::time::timeout(deadline, commands::dispatch(cli, &mut out)).await {
             Ok(result) => result,
-            Err(_) => Err(strata::Error::new(
-                strata::ErrorKind::Unavailable,
+            Err(_) => Err(strata_secrets::Error::new(
+                strata_secrets::ErrorKind::Unavailable,
                 format!(
                     "the command did not finish within {} s (STRATA_DEADLINE)",
                     deadline.as_secs_f64()

@@ -69,7 +69,7 @@ pub(crate) fn warnings(warnings: &[String]) {
 }
 
 /// The error, on stderr: text, or `{"error": {...}}` with `--json`.
-pub(crate) fn report_error(e: &strata::Error, json: bool) {
+pub(crate) fn report_error(e: &strata_secrets::Error, json: bool) {
     if json {
         let report = json!({
             "error": {

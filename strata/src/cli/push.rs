@@ -10,24 +10,24 @@ use super::output::Out;
 use indexmap::IndexMap;
 use serde_json::json;
 use std::process::ExitCode;
-use strata::document::BOOTSTRAP_SECTION;
-use strata::naming::normalize_vault_segment;
-use strata::secrecy::{ExposeSecret, SecretString};
-use strata::vault::SECRETS_TOML_KEY;
-use strata::vaults::EnabledVault;
-use strata::workspace::FileKind;
-use strata::workspace::FileRole;
-use strata::{Error, ErrorKind, Path, Strata, Table, TomlProvider, Value};
+use strata_secrets::document::BOOTSTRAP_SECTION;
+use strata_secrets::naming::normalize_vault_segment;
+use strata_secrets::secrecy::{ExposeSecret, SecretString};
+use strata_secrets::vault::SECRETS_TOML_KEY;
+use strata_secrets::vaults::EnabledVault;
+use strata_secrets::workspace::FileKind;
+use strata_secrets::workspace::FileRole;
+use strata_secrets::{Error, ErrorKind, Path, Strata, Table, TomlProvider, Value};
 
 /// The enabled vault `--vault` names, or the only one enabled.
 fn target<'s>(strata: &'s Strata, vault: Option<&str>) -> Result<&'s EnabledVault, Error> {
     let enabled = strata.vaults();
     match vault {
         Some(v) => {
-            let Some(known) = strata::vaults::find(v) else {
+            let Some(known) = strata_secrets::vaults::find(v) else {
                 return Err(usage(format!(
                     "unknown vault `{v}`: the vaults are {}",
-                    strata::vaults::known_names()
+                    strata_secrets::vaults::known_names()
                 )));
             };
             enabled
@@ -45,7 +45,7 @@ fn target<'s>(strata: &'s Strata, vault: Option<&str>) -> Result<&'s EnabledVaul
             [one] => Ok(one),
             [] => Err(usage(format!(
                 "no vault is enabled: set `[providers] enable_<vault> = true` and its settings (vaults: {})",
-                strata::vaults::known_names()
+                strata_secrets::vaults::known_names()
             ))),
             _ => Err(usage("several vaults are enabled: choose one with --vault")),
         },
@@ -74,7 +74,7 @@ fn document_path(pipeline: Option<&str>) -> Result<Path, Error> {
 fn leaves(doc: &Value) -> IndexMap<String, Value> {
     let mut out = IndexMap::new();
     doc.for_each_leaf(&mut |segments, v| {
-        out.insert(strata::naming::toml_key_of(segments), v.clone());
+        out.insert(strata_secrets::naming::toml_key_of(segments), v.clone());
     });
     out
 }
@@ -119,7 +119,7 @@ pub(crate) async fn push(
         })
         .collect();
     let files = TomlProvider::from_candidates(FileKind::Secrets, &candidates)?;
-    let mut doc = strata::Provider::document(&files)
+    let mut doc = strata_secrets::Provider::document(&files)
         .and_then(Value::as_table)
         .cloned()
         .unwrap_or_default();
@@ -224,7 +224,7 @@ fn report(
     json: bool,
     section: &str,
     name: &str,
-    base: Option<&strata::vault::Version>,
+    base: Option<&strata_secrets::vault::Version>,
     added: &[&String],
     removed: &[&String],
     changed: &[&String],

@@ -4,9 +4,9 @@
 
 use crate::common::Project;
 use std::sync::Arc;
-use strata::secrecy::ExposeSecret;
-use strata::vault::{MemoryVault, VaultOptions, VaultProvider};
-use strata::{ErrorKind, Lookup, Strata};
+use strata_secrets::secrecy::ExposeSecret;
+use strata_secrets::vault::{MemoryVault, VaultOptions, VaultProvider};
+use strata_secrets::{ErrorKind, Lookup, Strata};
 
 fn open(p: &Project, env: &[(&str, &str)]) -> Strata {
     Strata::open_local(p.options(env)).unwrap()

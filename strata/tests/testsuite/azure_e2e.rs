@@ -3,7 +3,7 @@
 
 use crate::common::{Project, run_async};
 use serde_json::json;
-use strata_test_servers::azure::LocalKeyVault;
+use strata_secrets_test_servers::azure::LocalKeyVault;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_from_environment_variables_alone_get_push_check() {
@@ -98,7 +98,7 @@ async fn the_timeout_setting_from_toml_is_applied() {
         ".dlt/secrets.toml",
         &format!(
             "[providers.azure_key_vault]\nca_certificate = {}\n[providers.azure_key_vault.credentials]\nazure_tenant_id = \"{}\"\nazure_client_id = \"{}\"\nazure_client_secret = \"{}\"\n",
-            strata::Value::from(kv.ca_certificate_pem()).to_toml(),
+            strata_secrets::Value::from(kv.ca_certificate_pem()).to_toml(),
             principal.tenant_id,
             principal.client_id,
             principal.client_secret

@@ -51,11 +51,11 @@ impl Project {
 
     /// Options that open this project in process, with its global and
     /// secrets directories and only the given environment.
-    pub fn options(&self, env: &[(&str, &str)]) -> strata::Options {
-        strata::Options {
+    pub fn options(&self, env: &[(&str, &str)]) -> strata_secrets::Options {
+        strata_secrets::Options {
             run_dir: Some(self.root.clone()),
             global_dir: Some(self.root.join("global")),
-            env: Some(strata::Environment::from_pairs(env.iter().copied())),
+            env: Some(strata_secrets::Environment::from_pairs(env.iter().copied())),
             secrets_dir: Some(self.root.join("run-secrets")),
             ..Default::default()
         }
@@ -165,7 +165,10 @@ pub async fn run_async(p: &Project, args: &[&str]) -> Run {
 
 /// Enables the Google vault through environment variables alone, against
 /// the local Secret Manager, with its service account field by field.
-pub fn google_env(p: &mut Project, server: &strata_test_servers::google::LocalSecretManager) {
+pub fn google_env(
+    p: &mut Project,
+    server: &strata_secrets_test_servers::google::LocalSecretManager,
+) {
     let a = server.account();
     p.set_env("PROVIDERS__ENABLE_GOOGLE_SECRETS", "true")
         .set_env("PROVIDERS__GOOGLE_SECRETS__ENDPOINT", &server.endpoint())
@@ -193,19 +196,18 @@ pub fn google_env(p: &mut Project, server: &strata_test_servers::google::LocalSe
 pub fn aws_env(
     p: &mut Project,
 ) -> (
-    strata_test_servers::moto::MotoServer,
+    strata_secrets_test_servers::moto::MotoServer,
     tokio::runtime::Runtime,
-    strata_test_servers::aws_proxy::AwsFaultProxy,
+    strata_secrets_test_servers::aws_proxy::AwsFaultProxy,
 ) {
-    let moto = strata_test_servers::moto::MotoServer::start();
+    let moto = strata_secrets_test_servers::moto::MotoServer::start();
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let proxy = rt.block_on(strata_test_servers::aws_proxy::AwsFaultProxy::start(
-        &moto.endpoint(),
-    ));
+    let proxy =
+        rt.block_on(strata_secrets_test_servers::aws_proxy::AwsFaultProxy::start(&moto.endpoint()));
     p.set_env("PROVIDERS__ENABLE_AWS_SECRETS", "true")
         .set_env(
             "PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID",

@@ -7,7 +7,7 @@ use serde_json::{Value as Json, json};
 use std::io::Write;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
-use strata::{Environment, ErrorKind, Lookup, Options, Strata};
+use strata_secrets::{Environment, ErrorKind, Lookup, Options, Strata};
 
 fn python() -> PathBuf {
     if let Ok(p) = std::env::var("STRATA_DLT_PYTHON") {
@@ -395,24 +395,24 @@ fn strata_resolves_what_dlt_resolves() {
 /// conformance cases instead.
 #[test]
 fn strata_resolves_what_dlts_aws_provider_resolves() {
-    use strata_test_servers::moto::MotoServer;
+    use strata_secrets_test_servers::moto::MotoServer;
     let moto = MotoServer::start();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     runtime.block_on(async {
-        let mut t = strata::Table::default();
-        let mut creds = strata::Table::default();
+        let mut t = strata_secrets::Table::default();
+        let mut creds = strata_secrets::Table::default();
         creds.insert("aws_access_key_id".into(), "testing".into());
         creds.insert("aws_secret_access_key".into(), "testing".into());
         creds.insert("region_name".into(), "us-east-1".into());
         creds.insert("endpoint_url".into(), moto.endpoint().into());
-        t.insert("credentials".into(), strata::Value::Table(creds));
-        let backend = strata_aws::AwsBackend::connect(&strata_aws::AwsConfig::from_table(&t).await.unwrap())
+        t.insert("credentials".into(), strata_secrets::Value::Table(creds));
+        let backend = strata_secrets_aws::AwsBackend::connect(&strata_secrets_aws::AwsConfig::from_table(&t).await.unwrap())
             .await
             .unwrap();
-        use strata::vault::VaultBackend;
+        use strata_secrets::vault::VaultBackend;
         for (name, text) in [
             ("dlt/dlt_secrets_toml", "[sources.pipedrive]\napi_key = \"from-toml\"\n[destination.postgres.credentials]\npassword = \"pg-toml\"\n"),
             ("dlt/destination/bigquery", "[destination.bigquery.credentials]\nproject_id = \"frag\"\nclient_email = \"e@frag\"\n"),
@@ -507,8 +507,8 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
         // reads the endpoint from this variable
         let mut dlt_env = env.clone();
         dlt_env.push(("AWS_ENDPOINT_URL_SECRETS_MANAGER".into(), moto.endpoint()));
-        let mut strata_env = env.clone();
-        strata_env.push((
+        let mut strata_secrets_env = env.clone();
+        strata_secrets_env.push((
             "PROVIDERS__AWS_SECRETS__CREDENTIALS__ENDPOINT_URL".into(),
             moto.endpoint(),
         ));
@@ -517,7 +517,7 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
             .enable_all()
             .build()
             .unwrap()
-            .block_on(ask_strata(dir.path(), &strata_env, &scenario));
+            .block_on(ask_strata(dir.path(), &strata_secrets_env, &scenario));
         for ((q, t), o) in scenario.queries.iter().zip(theirs).zip(ours) {
             compared += 1;
             if t != o {

@@ -3,7 +3,7 @@
 
 use crate::common::{Project, google_env, run_async};
 use serde_json::json;
-use strata_test_servers::google::LocalSecretManager;
+use strata_secrets_test_servers::google::LocalSecretManager;
 
 const DOC: &str = "[sources.pipedrive]\napi_key = \"canary-from-vault\"\n[destination.bigquery.credentials]\nproject_id = \"bq\"\n";
 
@@ -175,7 +175,7 @@ async fn check_dry_runs_each_vault() {
             .contains("listed 1 secret")
     );
     // wrong credentials: reported with what to fix, and no key material
-    let stranger = strata_test_servers::google::TestServiceAccount::generate("strata-test");
+    let stranger = strata_secrets_test_servers::google::TestServiceAccount::generate("strata-test");
     p.set_env(
         "PROVIDERS__GOOGLE_SECRETS__CREDENTIALS__PRIVATE_KEY",
         &stranger.private_key_pem,
@@ -307,7 +307,7 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
         ".dlt/secrets.toml",
         &format!(
             "[providers.google_secrets.credentials]\nprivate_key = {}\n",
-            strata::Value::from(a.private_key_pem.as_str()).to_toml()
+            strata_secrets::Value::from(a.private_key_pem.as_str()).to_toml()
         ),
     );
     let r = run_async(&p, &["get", "sources.pipedrive.api_key"]).await;
@@ -352,10 +352,10 @@ async fn bootstrap_credentials_resolve_as_a_typed_configuration() {
     assert!(!r.all().contains("canary"), "{}", r.all());
 }
 
-#[derive(strata::Configuration)]
+#[derive(strata_secrets::Configuration)]
 struct Warehouse {
     #[config(nested)]
-    credentials: strata::credentials::ConnectionStringCredentials,
+    credentials: strata_secrets::credentials::ConnectionStringCredentials,
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,7 +379,7 @@ async fn prefetch_single_values_is_an_option_of_the_vault() {
             .iter()
             .map(|(k, v)| (k.as_str(), v.as_str()))
             .collect();
-        let s = strata::Strata::open(p.options(&env)).await.unwrap();
+        let s = strata_secrets::Strata::open(p.options(&env)).await.unwrap();
         server.reset_counts();
         let w: Warehouse = s
             .resolve(&["destination", "warehouse"], None)

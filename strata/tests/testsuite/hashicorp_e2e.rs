@@ -5,7 +5,7 @@
 
 use crate::common::Project;
 use serde_json::json;
-use strata_test_servers::openbao::OpenBao;
+use strata_secrets_test_servers::openbao::OpenBao;
 
 fn bootstrap(p: &mut Project, bao: &OpenBao, token: &str) {
     p.set_env("PROVIDERS__ENABLE_HASHICORP_VAULT", "true")

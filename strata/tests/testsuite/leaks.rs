@@ -137,10 +137,10 @@ fn conversion_errors_print_no_secret() {
         .build()
         .unwrap();
     let p = project();
-    let strata = strata::Strata::open_local(strata::Options {
+    let strata = strata_secrets::Strata::open_local(strata_secrets::Options {
         run_dir: Some(p.path().to_path_buf()),
         global_dir: Some(p.path().join("global")),
-        env: Some(strata::Environment::from_pairs([(
+        env: Some(strata_secrets::Environment::from_pairs([(
             "X__PORT",
             "canary-env-secret-3",
         )])),
@@ -155,7 +155,10 @@ fn conversion_errors_print_no_secret() {
     );
     assert_no_canary("conversion error", &text);
     let resolved = rt
-        .block_on(strata.get("sources.pipedrive.api_key", &strata::Lookup::secret()))
+        .block_on(strata.get(
+            "sources.pipedrive.api_key",
+            &strata_secrets::Lookup::secret(),
+        ))
         .unwrap();
     assert_no_canary("Debug of Resolved", &format!("{resolved:?}"));
     assert_no_canary("Debug of Strata", &format!("{strata:?}"));

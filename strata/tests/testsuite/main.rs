@@ -1,4 +1,4 @@
-//! The integration tests of the `strata` crate, in one binary (cargo's
+//! The integration tests of the `strata-secrets` crate, in one binary (cargo's
 //! `tests/testsuite` layout): one link of the vault SDKs instead of one per
 //! file.
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]

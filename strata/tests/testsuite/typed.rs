@@ -2,9 +2,9 @@
 //! walks, native values, secrets, and one report listing every missing field.
 
 use crate::common::Project;
-use strata::credentials::ConnectionStringCredentials;
-use strata::secrecy::{ExposeSecret, SecretString};
-use strata::{Configuration, ErrorKind, Strata};
+use strata_secrets::credentials::ConnectionStringCredentials;
+use strata_secrets::secrecy::{ExposeSecret, SecretString};
+use strata_secrets::{Configuration, ErrorKind, Strata};
 
 #[derive(Configuration, Debug)]
 struct PgCredentials {
@@ -321,15 +321,14 @@ const FIELDS: [(&str, &str); 5] = [
 /// A chain of env (empty) and TOML (none) plus a memory vault with
 /// `latency` per request.
 fn with_vault(
-    vault: &std::sync::Arc<strata::vault::MemoryVault>,
-    options: strata::vault::VaultOptions,
+    vault: &std::sync::Arc<strata_secrets::vault::MemoryVault>,
+    options: strata_secrets::vault::VaultOptions,
 ) -> (Project, Strata) {
     let p = Project::workspace();
     let mut s = Strata::open_local(p.options(&[])).unwrap();
-    s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
-        vault.clone(),
-        options,
-    )));
+    s.register(std::sync::Arc::new(
+        strata_secrets::vault::VaultProvider::new(vault.clone(), options),
+    ));
     (p, s)
 }
 
@@ -384,7 +383,7 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     // single values, as dlt's provider asks for them with
     // only_toml_fragments = false
     let vault = single_values_vault();
-    let options = strata::vault::VaultOptions {
+    let options = strata_secrets::vault::VaultOptions {
         only_toml_fragments: false,
         ..Default::default()
     };
@@ -409,7 +408,7 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     // with list_secrets, names that are not listed are never fetched: one
     // list, then the five fields in one round
     let vault = single_values_vault();
-    let options = strata::vault::VaultOptions {
+    let options = strata_secrets::vault::VaultOptions {
         only_toml_fragments: false,
         list_secrets: true,
         ..Default::default()
@@ -419,8 +418,8 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     assert_eq!((vault.list_count(), vault.total_fetches()), (1, 5));
 }
 
-fn single_values_vault() -> std::sync::Arc<strata::vault::MemoryVault> {
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+fn single_values_vault() -> std::sync::Arc<strata_secrets::vault::MemoryVault> {
+    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
     for (k, v) in FIELDS {
         vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
     }
@@ -428,13 +427,13 @@ fn single_values_vault() -> std::sync::Arc<strata::vault::MemoryVault> {
     vault
 }
 
-fn prefetch_options() -> strata::vault::VaultOptions {
-    strata::vault::VaultOptions {
+fn prefetch_options() -> strata_secrets::vault::VaultOptions {
+    strata_secrets::vault::VaultOptions {
         only_secrets: true,
         only_toml_fragments: false,
         list_secrets: false,
         prefetch_single_values: true,
-        ..strata::vault::VaultOptions::default()
+        ..strata_secrets::vault::VaultOptions::default()
     }
 }
 
@@ -456,7 +455,7 @@ async fn prefetching_single_values_takes_three_rounds_for_the_names_dlt_asks() {
     // with list_secrets the listing is exact already: nothing is fetched
     // ahead (one list, then the five fields)
     let vault = single_values_vault();
-    let options = strata::vault::VaultOptions {
+    let options = strata_secrets::vault::VaultOptions {
         list_secrets: true,
         ..prefetch_options()
     };
@@ -478,10 +477,10 @@ async fn prefetching_asks_nothing_more_when_a_document_answers() {
         [("dlt_secrets_toml", 1, 1), ("destination-warehouse", 2, 3)]
     {
         for prefetch in [false, true] {
-            let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+            let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
             vault.insert(name, &format!("[destination.warehouse.credentials]\n{doc}"));
             vault.set_latency(LATENCY);
-            let options = strata::vault::VaultOptions {
+            let options = strata_secrets::vault::VaultOptions {
                 prefetch_single_values: prefetch,
                 ..prefetch_options()
             };
@@ -508,10 +507,9 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
         "postgresql://loader:canary-pw@db.internal:5433/dwh",
     )]))
     .unwrap();
-    s.register(std::sync::Arc::new(strata::vault::VaultProvider::new(
-        vault.clone(),
-        prefetch_options(),
-    )));
+    s.register(std::sync::Arc::new(
+        strata_secrets::vault::VaultProvider::new(vault.clone(), prefetch_options()),
+    ));
     let w: WithNative = s
         .resolve(&["destination", "warehouse"], None)
         .await
@@ -523,13 +521,13 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
     // fields fetched alongside are the price of prefetching (dlt stops at
     // the native value: four names)
     let native_in_vault = |prefetch: bool| async move {
-        let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+        let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
         vault.insert(
             "destination-warehouse-credentials",
             "postgresql://loader:canary-pw@db.internal:5433/dwh",
         );
         vault.set_latency(LATENCY);
-        let options = strata::vault::VaultOptions {
+        let options = strata_secrets::vault::VaultOptions {
             prefetch_single_values: prefetch,
             ..prefetch_options()
         };
@@ -573,23 +571,23 @@ async fn vault_documents_answer_every_field_in_one_or_two_rounds() {
         .map(|(k, v)| format!("{k} = \"{v}\"\n"))
         .collect();
     // the whole secrets.toml in one secret: one request
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
     vault.insert(
         "dlt_secrets_toml",
         &format!("[destination.warehouse.credentials]\n{doc}"),
     );
     vault.set_latency(LATENCY);
-    let (_p, s) = with_vault(&vault, strata::vault::VaultOptions::default());
+    let (_p, s) = with_vault(&vault, strata_secrets::vault::VaultOptions::default());
     assert_eq!(rounds(&s).await, 1);
     assert_eq!(vault.total_fetches(), 1);
     // a fragment: dlt_secrets_toml, then both fragments in one round
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
     vault.insert(
         "destination-warehouse",
         &format!("[destination.warehouse.credentials]\n{doc}"),
     );
     vault.set_latency(LATENCY);
-    let (_p, s) = with_vault(&vault, strata::vault::VaultOptions::default());
+    let (_p, s) = with_vault(&vault, strata_secrets::vault::VaultOptions::default());
     assert_eq!(rounds(&s).await, 2);
     assert_eq!(vault.total_fetches(), 3);
 }
@@ -603,10 +601,10 @@ struct Mixed {
 
 #[tokio::test]
 async fn an_only_secrets_vault_is_asked_for_secret_fields_only() {
-    let vault = std::sync::Arc::new(strata::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
     vault.insert("sources-crm-token", "canary-token");
     vault.insert("sources-crm-region", "eu");
-    let options = strata::vault::VaultOptions {
+    let options = strata_secrets::vault::VaultOptions {
         only_toml_fragments: false,
         ..Default::default()
     };
@@ -620,7 +618,7 @@ async fn an_only_secrets_vault_is_asked_for_secret_fields_only() {
     assert_eq!(vault.fetch_count("sources-crm-region"), 0);
     assert_eq!(vault.fetch_count("sources-crm-token"), 1);
     // the same vault without only_secrets answers both
-    let options = strata::vault::VaultOptions {
+    let options = strata_secrets::vault::VaultOptions {
         only_toml_fragments: false,
         only_secrets: false,
         ..Default::default()
@@ -632,8 +630,8 @@ async fn an_only_secrets_vault_is_asked_for_secret_fields_only() {
 
 #[derive(Configuration)]
 struct Boxed {
-    pin: strata::secrecy::SecretBox<u32>,
-    note: Option<strata::secrecy::SecretBox<String>>,
+    pin: strata_secrets::secrecy::SecretBox<u32>,
+    note: Option<strata_secrets::secrecy::SecretBox<String>>,
 }
 
 #[test]

@@ -4,9 +4,9 @@
 
 use crate::common::{Project, aws_env, google_env, run_async};
 use serde_json::json;
-use strata_test_servers::aws_proxy::AwsFaultProxy;
-use strata_test_servers::google::LocalSecretManager;
-use strata_test_servers::moto::MotoServer;
+use strata_secrets_test_servers::aws_proxy::AwsFaultProxy;
+use strata_secrets_test_servers::google::LocalSecretManager;
+use strata_secrets_test_servers::moto::MotoServer;
 
 /// In a vault workspace, export and exec hand on the vault's values, and
 /// the bootstrap credentials only when asked.
@@ -27,7 +27,7 @@ async fn export_and_exec_carry_vault_values_and_keep_the_bootstrap_back() {
             a.project_id,
             a.client_email,
             server.token_uri(),
-            strata::Value::from(a.private_key_pem.as_str()).to_toml()
+            strata_secrets::Value::from(a.private_key_pem.as_str()).to_toml()
         ),
     );
     let r = run_async(&p, &["export", "--format", "json", "--reveal"]).await;

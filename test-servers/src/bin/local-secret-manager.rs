@@ -15,7 +15,7 @@
 //! each client made.
 
 use std::time::Duration;
-use strata_test_servers::google::{LocalSecretManager, TestServiceAccount};
+use strata_secrets_test_servers::google::{LocalSecretManager, TestServiceAccount};
 
 fn usage() -> ! {
     eprintln!(
