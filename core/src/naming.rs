@@ -105,12 +105,43 @@ fn toml_key_segment(segment: &str) -> String {
             match c {
                 '"' => quoted.push_str("\\\""),
                 '\\' => quoted.push_str("\\\\"),
+                c if c.is_control() => push_escaped_control(&mut quoted, c),
                 c => quoted.push(c),
             }
         }
         quoted.push('"');
         quoted
     }
+}
+
+/// Writes a control character as a TOML basic string escapes it.
+fn push_escaped_control(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\u{8}' => out.push_str("\\b"),
+        '\u{c}' => out.push_str("\\f"),
+        c => out.push_str(&format!("\\u{:04X}", u32::from(c))),
+    }
+}
+
+/// `text` for a person's terminal: control characters (ESC, CR, LF, ...)
+/// escaped as TOML escapes them, so a name or key from a file or a vault
+/// server cannot move the cursor, rewrite a line or forge output.
+pub fn shown(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            push_escaped_control(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 /// The environment variable for `path`: segments joined with `__`, upper-cased.

@@ -202,6 +202,11 @@ pub enum FieldKind {
 /// (`only_secrets`, `credentials`, `credentials.region_name`), with whether
 /// it is a secret: what the configuration reads, and nothing else.
 pub fn keys<T: Configuration>() -> Vec<(String, bool)> {
+    keys_of(T::FIELDS)
+}
+
+/// [`keys`] of a field list.
+pub fn keys_of(fields: &[FieldSpec]) -> Vec<(String, bool)> {
     fn walk(fields: &[FieldSpec], prefix: &str, out: &mut Vec<(String, bool)>) {
         for f in fields {
             match f.kind {
@@ -215,7 +220,7 @@ pub fn keys<T: Configuration>() -> Vec<(String, bool)> {
         }
     }
     let mut out = Vec::new();
-    walk(T::FIELDS, "", &mut out);
+    walk(fields, "", &mut out);
     out
 }
 

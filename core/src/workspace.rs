@@ -1,5 +1,9 @@
 //! Workspaces, profiles and the TOML file list of docs/profiles.md.
 
+mod guard;
+
+pub use guard::{Origin, settings_dir_for_write};
+
 use crate::environment::Environment;
 use crate::error::{Error, ErrorKind};
 use std::fmt;
@@ -25,6 +29,28 @@ pub const LOCAL_DIR_ENV: &str = "DLT_LOCAL_DIR";
 const STATE_FOLDER: &str = "state";
 const DATA_FOLDER: &str = "data";
 
+/// One `[workspace.settings]` value and who set it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DirSetting {
+    /// The value.
+    pub value: String,
+    /// Who set it.
+    pub origin: Origin,
+    /// Where it was set, for messages (`.dlt/config.toml:3`).
+    pub at: String,
+}
+
+impl DirSetting {
+    /// A value the user set (for tests and programs).
+    pub fn user(value: impl Into<String>) -> Self {
+        Self {
+            value: value.into(),
+            origin: Origin::User,
+            at: "the program".to_owned(),
+        }
+    }
+}
+
 /// The `[workspace.settings]` values the working directories depend on,
 /// resolved by the caller from the chain.
 #[derive(Debug, Clone, Default)]
@@ -32,9 +58,9 @@ pub struct DirSettings {
     /// `name`.
     pub name: Option<String>,
     /// `working_dir`: the pipelines' state, relative to the run directory.
-    pub working_dir: Option<String>,
+    pub working_dir: Option<DirSetting>,
     /// `local_dir`: local data, relative to the run directory.
-    pub local_dir: Option<String>,
+    pub local_dir: Option<DirSetting>,
 }
 
 /// A profile's working directories, and where each came from.
@@ -48,6 +74,10 @@ pub struct Dirs {
     pub data: PathBuf,
     /// `default`, the environment variable, or the setting's key.
     pub data_source: String,
+    /// Who chose the local data directory.
+    pub data_origin: Origin,
+    /// [`Dirs::data_source`] with where it was set, for messages.
+    pub data_set_at: String,
 }
 
 /// The built-in profiles and what they are for.
@@ -66,34 +96,32 @@ pub const BUILT_IN_PROFILES: [(&str, &str); 4] = [
 pub struct ProfileName(String);
 
 impl ProfileName {
-    /// Checks `name`: not empty, not `.` or `..`, no `/` or `\`, no control
-    /// characters, no leading `.` and at most 64 characters.
+    /// Checks `name`: 1 to 64 ASCII letters, digits, `_` and `-` (so a
+    /// profile name is a file-name component that reads as what it is: no
+    /// look-alike characters, no invisible ones, no path).
     pub fn new(name: &str) -> Result<Self, Error> {
         let bad = |why: &str| {
             Error::new(
                 ErrorKind::ConfigInvalid,
-                format!("invalid profile name {name:?}: {why}"),
+                format!(
+                    "invalid profile name {:?}: {why}; a profile name is 1 to 64 ASCII letters, digits, `_` and `-`",
+                    name.escape_debug().to_string()
+                ),
             )
         };
         if name.is_empty() {
             return Err(bad("it is empty"));
         }
-        if name == "." || name == ".." || name.starts_with('.') {
-            return Err(bad("it may not start with a dot"));
+        if let Some(c) = name
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || *c == '_' || *c == '-'))
+        {
+            return Err(bad(&format!(
+                "it holds {:?}",
+                c.escape_unicode().to_string()
+            )));
         }
-        if name.contains(['/', '\\']) {
-            return Err(bad("it may not contain a path separator"));
-        }
-        if name.chars().any(char::is_control) {
-            return Err(Error::new(
-                ErrorKind::ConfigInvalid,
-                "invalid profile name: it holds a control character",
-            ));
-        }
-        if name.chars().any(char::is_whitespace) {
-            return Err(bad("it may not contain whitespace"));
-        }
-        if name.chars().count() > 64 {
+        if name.len() > 64 {
             return Err(bad("it is longer than 64 characters"));
         }
         Ok(Self(name.to_owned()))
@@ -273,18 +301,27 @@ fn is_root() -> bool {
     false
 }
 
+/// A name usable as one path component: not empty, not `.` or `..`, no
+/// separator and no control character (a workspace's name from a file
+/// must not lead a directory elsewhere).
+fn is_plain_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && !name.chars().any(char::is_control)
+}
+
+/// The pinned profile: the one line of `.dlt/profile-name` (a UTF-8 BOM
+/// and surrounding whitespace ignored). Only a regular file is read; any
+/// other file there, or text that is not UTF-8, is an error naming it. The
+/// name itself is checked by [`ProfileName::new`] where it is used.
 fn read_pin(settings_dir: &FsPath) -> Result<Option<String>, Error> {
     let pin_path = settings_dir.join(PIN_FILE);
-    if !pin_path.is_file() {
+    let Some(text) = crate::fs::read_text(&pin_path)? else {
         return Ok(None);
-    }
-    let text = std::fs::read_to_string(&pin_path).map_err(|e| {
-        Error::new(
-            ErrorKind::Io,
-            format!("cannot read the profile pin {}: {e}", pin_path.display()),
-        )
-        .with_file(&pin_path)
-    })?;
+    };
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
     let first = text.lines().next().unwrap_or("").trim();
     Ok((!first.is_empty()).then(|| first.to_owned()))
 }
@@ -445,9 +482,11 @@ impl Workspace {
 
     /// The file a write of `kind` goes to: the most specific one. For a
     /// profile that is `.dlt/P.<kind>.toml`, or the alias when only the alias
-    /// exists; in classic mode `.dlt/<kind>.toml`. Refused under `access`.
+    /// exists; in classic mode `.dlt/<kind>.toml`. Refused under `access`,
+    /// and when `.dlt` is a symbolic link.
     pub fn write_target(&self, kind: FileKind) -> Result<PathBuf, Error> {
         self.ensure_writable("write a value")?;
+        self.settings_dir_for_write()?;
         let candidates = self.candidates(kind);
         if self.workspace_mode {
             let canonical = &candidates[0].path;
@@ -519,7 +558,7 @@ impl Workspace {
     /// The workspace's name: the `[workspace.settings] name` setting, else
     /// the run directory's name (as dlt names it).
     pub fn name(&self, settings: &DirSettings) -> String {
-        if let Some(n) = settings.name.as_deref().filter(|n| !n.is_empty()) {
+        if let Some(n) = settings.name.as_deref().filter(|n| is_plain_name(n)) {
             return n.to_owned();
         }
         let abs = std::path::absolute(&self.run_dir).unwrap_or_else(|_| self.run_dir.clone());
@@ -540,9 +579,10 @@ impl Workspace {
             return Ok(None);
         };
         let name = self.name(settings);
-        let writable = std::fs::metadata(&self.settings_dir)
-            .map(|m| m.is_dir() && !m.permissions().readonly())
-            .unwrap_or(false);
+        // judged by trying, as dlt does (mode bits say nothing for root, and
+        // nothing of a read-only mount)
+        let writable =
+            self.settings_dir.is_dir() && tempfile::tempfile_in(&self.settings_dir).is_ok();
         let default = |folder: &str| {
             let base = if writable {
                 self.settings_dir.join(folder)
@@ -552,29 +592,47 @@ impl Workspace {
             base.join(profile.as_str())
         };
         let pick = |env: &str,
-                    setting: &Option<String>,
+                    setting: &Option<DirSetting>,
                     folder: &str|
-         -> Result<(PathBuf, String), Error> {
+         -> Result<(PathBuf, String, Origin, String), Error> {
             if let Some(dir) = self.env.get_non_empty_checked(env)? {
-                return Ok((PathBuf::from(dir), env.to_owned()));
+                return Ok((
+                    PathBuf::from(dir),
+                    env.to_owned(),
+                    Origin::User,
+                    format!("the variable {env}"),
+                ));
             }
-            if let Some(dir) = setting.as_deref().filter(|d| !d.is_empty()) {
+            if let Some(s) = setting.as_ref().filter(|s| !s.value.is_empty()) {
                 let key = if folder == STATE_FOLDER {
                     "working_dir"
                 } else {
                     "local_dir"
                 };
-                return Ok((self.run_dir.join(dir), format!("workspace.settings.{key}")));
+                return Ok((
+                    self.run_dir.join(&s.value),
+                    format!("workspace.settings.{key}"),
+                    s.origin,
+                    format!("`workspace.settings.{key}` from {}", s.at),
+                ));
             }
-            Ok((default(folder), "default".to_owned()))
+            Ok((
+                default(folder),
+                "default".to_owned(),
+                Origin::Default,
+                "the default".to_owned(),
+            ))
         };
-        let (state, state_source) = pick(DATA_DIR_ENV, &settings.working_dir, STATE_FOLDER)?;
-        let (data, data_source) = pick(LOCAL_DIR_ENV, &settings.local_dir, DATA_FOLDER)?;
+        let (state, state_source, _, _) = pick(DATA_DIR_ENV, &settings.working_dir, STATE_FOLDER)?;
+        let (data, data_source, data_origin, data_set_at) =
+            pick(LOCAL_DIR_ENV, &settings.local_dir, DATA_FOLDER)?;
         Ok(Some(Dirs {
             state,
             state_source,
             data,
             data_source,
+            data_origin,
+            data_set_at,
         }))
     }
 
@@ -727,10 +785,28 @@ mod tests {
     #[test]
     fn bad_profile_names_are_rejected() {
         for bad in [
-            "", "..", ".", "../x", "a/b", "a\\b", "a\nb", ".hidden", "a b",
+            "",
+            "..",
+            ".",
+            "../x",
+            "a/b",
+            "a\\b",
+            "a\nb",
+            ".hidden",
+            "a b",
+            "prod\u{200b}",
+            "\u{feff}prod",
+            "prоd",
+            "prod.",
+            "dev:x",
+            "ü",
         ] {
             assert!(ProfileName::new(bad).is_err(), "{bad:?}");
         }
+        for good in ["dev", "prod-eu", "tests_2", "A", &"x".repeat(64)] {
+            assert!(ProfileName::new(good).is_ok(), "{good:?}");
+        }
+        assert!(ProfileName::new(&"x".repeat(65)).is_err());
         let d = workspace_dir();
         assert!(ws(d.path(), Some("../etc"), &[]).is_err());
         assert!(ws(d.path(), None, &[(PROFILE_ENV, "a/b")]).is_err());
@@ -771,8 +847,8 @@ mod tests {
         // the settings move them, relative to the run directory
         let settings = DirSettings {
             name: None,
-            working_dir: Some("work".into()),
-            local_dir: Some("local".into()),
+            working_dir: Some(DirSetting::user("work")),
+            local_dir: Some(DirSetting::user("local")),
         };
         let dirs = w.dirs(&settings).unwrap().unwrap();
         assert_eq!(dirs.state, d.path().join("work"));

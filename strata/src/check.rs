@@ -55,7 +55,10 @@ pub fn secrets_files(strata: &Strata) -> Vec<PathBuf> {
 pub async fn run_local_checks(strata: &Strata) -> Vec<Finding> {
     let files = secrets_files(strata);
     let mut findings = git_findings(strata.workspace().run_dir(), &files);
-    findings.extend(permission_findings(&files));
+    findings.extend(permission_findings(
+        strata.workspace().settings_dir(),
+        &files,
+    ));
     findings.extend(placeholder_findings(strata));
     findings.extend(vault_scope_findings(strata).await);
     findings
@@ -135,33 +138,73 @@ fn ignored_without_git(run_dir: &FsPath, file: &FsPath) -> bool {
     false
 }
 
+/// The user this process runs as (the owner of `/proc/self`).
 #[cfg(unix)]
-fn permission_findings(files: &[PathBuf]) -> Vec<Finding> {
-    use std::os::unix::fs::PermissionsExt;
-    files
-        .iter()
-        .filter_map(|f| {
-            let mode = std::fs::metadata(f).ok()?.permissions().mode() & 0o777;
-            let who = match (mode & 0o040 != 0, mode & 0o004 != 0) {
-                (_, true) => "every user of this machine",
-                (true, false) => "its group",
-                (false, false) => return None,
-            };
-            Some(Finding {
+fn current_uid() -> Option<u32> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata("/proc/self").ok().map(|m| m.uid())
+}
+
+/// Other local users are not trusted (docs/security.md): a secrets file, or
+/// `.dlt`, that another user can change or own is a finding, as is a
+/// secrets file others can read.
+#[cfg(unix)]
+fn permission_findings(settings_dir: &FsPath, files: &[PathBuf]) -> Vec<Finding> {
+    use std::os::unix::fs::MetadataExt;
+    let me = current_uid();
+    let mut out = Vec::new();
+    let mut check = |path: &FsPath, is_file: bool| {
+        let Ok(meta) = std::fs::metadata(path) else {
+            return;
+        };
+        let mode = meta.mode() & 0o777;
+        let shown = path.display();
+        let fix = if is_file { "600" } else { "700" };
+        let mut problems: Vec<String> = Vec::new();
+        match (mode & 0o020 != 0, mode & 0o002 != 0) {
+            (_, true) => problems.push("writable by every user of this machine".to_owned()),
+            (true, false) => problems.push("writable by its group".to_owned()),
+            _ => {}
+        }
+        if is_file {
+            match (mode & 0o040 != 0, mode & 0o004 != 0) {
+                (_, true) => problems.push("readable by every user of this machine".to_owned()),
+                (true, false) => problems.push("readable by its group".to_owned()),
+                _ => {}
+            }
+        }
+        if !problems.is_empty() {
+            out.push(Finding {
                 check: "permissions",
-                file: Some(f.clone()),
+                file: Some(path.to_path_buf()),
                 message: format!(
-                    "{} is readable by {who} (mode {mode:o}): run `chmod 600 {}`",
-                    f.display(),
-                    f.display()
+                    "{shown} is {} (mode {mode:o}): run `chmod {fix} {shown}`",
+                    problems.join(" and ")
                 ),
-            })
-        })
-        .collect()
+            });
+        }
+        if let Some(me) = me
+            && meta.uid() != me
+        {
+            out.push(Finding {
+                check: "permissions",
+                file: Some(path.to_path_buf()),
+                message: format!(
+                    "{shown} is owned by another user (uid {}), who can change what strata reads: make it yours (`chown`) or check where it came from",
+                    meta.uid()
+                ),
+            });
+        }
+    };
+    check(settings_dir, false);
+    for f in files {
+        check(f, true);
+    }
+    out
 }
 
 #[cfg(not(unix))]
-fn permission_findings(_files: &[PathBuf]) -> Vec<Finding> {
+fn permission_findings(_settings_dir: &FsPath, _files: &[PathBuf]) -> Vec<Finding> {
     Vec::new()
 }
 

@@ -7,7 +7,7 @@
 use crate::Strata;
 use indexmap::IndexMap;
 use std::path::PathBuf;
-use strata_secrets_core::naming::{env_var_name, toml_key};
+use strata_secrets_core::naming::{env_var_name, toml_key, toml_key_of};
 use strata_secrets_core::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
 
 /// The text that replaces a masked value.
@@ -78,7 +78,21 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
             continue;
         };
         for segments in leaves(doc) {
-            let path = Path::from_segments(segments.clone())?;
+            let path = Path::from_segments(segments.clone()).map_err(|e| {
+                let files: Vec<String> = file
+                    .files()
+                    .iter()
+                    .map(|f| f.display().to_string())
+                    .collect();
+                Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!(
+                        "the key {} in {} cannot be handed on: {e}; rename it",
+                        toml_key_of(&segments),
+                        files.join(", ")
+                    ),
+                )
+            })?;
             let origin = match file.defined_at(&path) {
                 Some((f, line)) => format!("{}:{line}", f.display()),
                 None => file.name().to_owned(),
@@ -200,12 +214,16 @@ fn insert_at(doc: &mut Value, segments: &[String], leaf: Value) {
     }
 }
 
-/// Environment variables a value from a file may not set: they change how
-/// the command itself runs (its programs, libraries, shell start-up).
-const PROTECTED_VARIABLES: &[&str] = &[
+/// Environment variables no key may set, a second wall behind the rule that
+/// only keys under a section become variables (their names hold `__`, and
+/// none of these does): each changes how the command itself runs (its
+/// programs, libraries, interpreters, shell start-up, network routes).
+pub const PROTECTED_VARIABLES: &[&str] = &[
     "PATH",
     "HOME",
     "SHELL",
+    "USER",
+    "LOGNAME",
     "IFS",
     "ENV",
     "BASH_ENV",
@@ -213,84 +231,150 @@ const PROTECTED_VARIABLES: &[&str] = &[
     "PROMPT_COMMAND",
     "CDPATH",
     "TMPDIR",
+    "BROWSER",
+    "EDITOR",
+    "VISUAL",
+    "PAGER",
+    "GCONV_PATH",
+    "GLIBC_TUNABLES",
+    "HOSTALIASES",
+    "LOCPATH",
+    "NLSPATH",
+    "MALLOC_CHECK_",
+    "RESOLV_HOST_CONF",
+    "HTTP_PROXY",
+    "HTTPS_PROXY",
+    "ALL_PROXY",
+    "NO_PROXY",
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
     "PYTHONPATH",
     "PYTHONHOME",
     "PYTHONSTARTUP",
+    "PYTHONWARNINGS",
+    "PYTHONINSPECT",
+    "PYTHONBREAKPOINT",
+    "PYTHONUSERBASE",
     "NODE_OPTIONS",
+    "NODE_PATH",
+    "JAVA_TOOL_OPTIONS",
+    "_JAVA_OPTIONS",
+    "JDK_JAVA_OPTIONS",
+    "CLASSPATH",
     "PERL5LIB",
     "PERL5OPT",
+    "PERLLIB",
     "RUBYOPT",
     "RUBYLIB",
-    "JAVA_TOOL_OPTIONS",
+    "GEM_PATH",
+    "GEM_HOME",
+    "LUA_PATH",
+    "LUA_CPATH",
+    "TCLLIBPATH",
+    "R_PROFILE",
+    "R_PROFILE_USER",
+    "R_ENVIRON",
+    "R_ENVIRON_USER",
+    "PHPRC",
+    "PHP_INI_SCAN_DIR",
+    "GIT_SSH",
+    "GIT_SSH_COMMAND",
+    "GIT_ASKPASS",
+    "GIT_EXEC_PATH",
+    "GIT_PROXY_COMMAND",
+    "GIT_CONFIG_GLOBAL",
+    "GIT_CONFIG_SYSTEM",
+    "GIT_CONFIG_COUNT",
+    "SSH_ASKPASS",
+    "SUDO_ASKPASS",
+    "XDG_CONFIG_HOME",
+    "XDG_DATA_HOME",
+    "XDG_CONFIG_DIRS",
+    "XDG_DATA_DIRS",
 ];
 
-/// Prefixes of variables a value from a file may not set (the dynamic
-/// loader's).
-const PROTECTED_PREFIXES: &[&str] = &["LD_", "DYLD_"];
+/// Prefixes of variables no key may set (the dynamic loaders', and the
+/// shell's exported functions).
+pub const PROTECTED_PREFIXES: &[&str] = &["LD_", "DYLD_", "BASH_FUNC_"];
 
-/// Whether `name` is a portable environment variable name:
-/// `[A-Z_][A-Z0-9_]*`.
+/// Whether `name` is a variable name strata hands on: `[A-Z][A-Z0-9_]*`
+/// (portable, and not one of the `_`-led names shells and tools reserve).
 pub fn is_env_name(name: &str) -> bool {
     let mut bytes = name.bytes();
-    matches!(bytes.next(), Some(b'A'..=b'Z' | b'_'))
+    matches!(bytes.next(), Some(b'A'..=b'Z'))
         && bytes.all(|b| matches!(b, b'A'..=b'Z' | b'0'..=b'9' | b'_'))
 }
 
-fn refused(e: &Entry, why: &str) -> Error {
-    Error::new(
-        ErrorKind::ConfigInvalid,
-        format!("the key `{}` ({}) {why}", toml_key(&e.path), e.origin),
-    )
-    .with_path(&e.path)
+/// Whether `name` is protected ([`PROTECTED_VARIABLES`],
+/// [`PROTECTED_PREFIXES`]).
+pub fn is_protected(name: &str) -> bool {
+    PROTECTED_VARIABLES.contains(&name) || PROTECTED_PREFIXES.iter().any(|p| name.starts_with(p))
 }
 
-/// The entries as environment variables (docs/naming.md naming); tables are
-/// their JSON text. With `pipeline`, values under `pipeline.` are also given
-/// under their unscoped names, overriding. Refused, naming the key and
-/// where it is written (docs/security.md): a key whose variable name is not
-/// `[A-Z_][A-Z0-9_]*`, a variable that would change how the command runs
-/// (`PATH`, `LD_PRELOAD`, ...), and a value holding a NUL.
-pub fn env_pairs(
+/// The most one variable may hold on this system, `NAME=value` and its
+/// terminating NUL included (Linux: `MAX_ARG_STRLEN`, 32 pages).
+pub const MAX_VARIABLE_LEN: usize = 32 * 4096;
+
+fn refused(path: &Path, origin: &str, why: &str) -> Error {
+    Error::new(
+        ErrorKind::ConfigInvalid,
+        format!("the key `{}` ({origin}) {why}", toml_key(path)),
+    )
+    .with_path(path)
+}
+
+/// What the variables are for: which limits apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VariableUse {
+    /// Lines for a shell (`export --format env`).
+    Shell,
+    /// A dotenv file that python-dotenv reads back (`export --format dotenv`).
+    Dotenv,
+    /// A child's environment (`exec`): one variable at most
+    /// [`MAX_VARIABLE_LEN`] bytes.
+    Child,
+}
+
+/// The variables of a document, and the keys left out.
+#[derive(Debug, Default)]
+pub struct Variables {
+    /// Name and value, in document order.
+    pub vars: IndexMap<String, String>,
+    /// A warning for each key that makes no variable (a top-level key).
+    pub skipped: Vec<String>,
+}
+
+/// The one rule for which keys become environment variables and under which
+/// names (docs/security.md, "Files never choose how a program runs"), for
+/// `export --format env|dotenv` and `exec`:
+/// - only a key under at least one section makes a variable (its name holds
+///   `__`); a top-level key is left out with a warning naming it and its
+///   file:line, and stays readable through `get`;
+/// - the name is `[A-Z][A-Z0-9_]*` and not protected ([`is_protected`]),
+///   else an error naming the key;
+/// - two keys that make the same name (case, `a__b` against `a.b`) are an
+///   error naming both and where each is written;
+/// - a value holding a NUL, one too long for a variable (`Child`), or one
+///   python-dotenv cannot read back (`Dotenv`) is an error naming the key.
+///
+/// Each value is what `get` answers for its key. With `pipeline`, values
+/// under `pipeline.` are also given under their unscoped names, overriding
+/// (as dlt's pipeline-scoped lookups do). Secrets are masked unless
+/// `reveal`.
+pub fn variables(
     doc: &Document,
     pipeline: Option<&str>,
     reveal: bool,
-) -> Result<IndexMap<String, String>, Error> {
-    let mut out: IndexMap<String, String> = IndexMap::with_capacity(doc.entries.len());
-    let mut put = |path: &Path, e: &Entry| -> Result<(), Error> {
-        let name = env_var_name(path);
-        if !is_env_name(&name) {
-            return Err(refused(
-                e,
-                &format!(
-                    "has no portable environment variable name (it would be `{}`; names are [A-Z_][A-Z0-9_]*): rename the key, or read it with `strata get`",
-                    name.escape_debug()
-                ),
-            ));
-        }
-        if PROTECTED_VARIABLES.contains(&name.as_str())
-            || PROTECTED_PREFIXES.iter().any(|p| name.starts_with(p))
-        {
-            return Err(refused(
-                e,
-                &format!("would set {name}, which changes how the command runs: rename the key"),
-            ));
-        }
-        let text = if reveal || !e.resolved.from_secret_provider() {
-            e.resolved.expose().to_text()
-        } else {
-            MASK.to_owned()
-        };
-        if text.contains('\0') {
-            return Err(refused(
-                e,
-                "holds a NUL character, which no environment variable can carry",
-            ));
-        }
-        out.insert(name, text);
-        Ok(())
-    };
+    used: VariableUse,
+) -> Result<Variables, Error> {
+    let mut out = Variables::default();
+    let mut from: IndexMap<String, (&Path, &str)> = IndexMap::with_capacity(doc.entries.len());
+    // (the path the variable is named for, the entry it holds, a scoped override)
+    let mut candidates: Vec<(Path, &Entry, bool)> = Vec::with_capacity(doc.entries.len());
     for e in &doc.entries {
-        put(&e.path, e)?;
+        candidates.push((e.path.clone(), e, false));
     }
     if let Some(p) = pipeline {
         for e in doc
@@ -299,11 +383,168 @@ pub fn env_pairs(
             .filter(|e| e.path.len() > 1 && e.path.segments()[0] == p)
         {
             if let Ok(unscoped) = Path::from_segments(e.path.segments()[1..].to_vec()) {
-                put(&unscoped, e)?;
+                candidates.push((unscoped, e, true));
             }
         }
     }
+    let mut overridden: IndexMap<String, (&Path, &str)> = IndexMap::new();
+    for (path, e, scoped) in &candidates {
+        if path.len() < 2 {
+            if !scoped {
+                out.skipped.push(format!(
+                    "the top-level key `{}` ({}) makes no environment variable: only keys under a section do (read it with `strata get`)",
+                    toml_key(path),
+                    e.origin
+                ));
+            }
+            continue;
+        }
+        let name = env_var_name(path);
+        if !is_env_name(&name) {
+            return Err(refused(
+                path,
+                &e.origin,
+                &format!(
+                    "has no portable environment variable name (it would be `{}`; names are [A-Z][A-Z0-9_]*): rename the key, or read it with `strata get`",
+                    name.escape_debug()
+                ),
+            ));
+        }
+        if is_protected(&name) {
+            return Err(refused(
+                path,
+                &e.origin,
+                &format!("would set {name}, which changes how the command runs: rename the key"),
+            ));
+        }
+        let seen = if *scoped { &mut overridden } else { &mut from };
+        if let Some((other, other_origin)) = seen.get(&name) {
+            return Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "the keys `{}` ({other_origin}) and `{}` ({}) both make the variable {name}: rename one of them",
+                    toml_key(other),
+                    toml_key(&e.path),
+                    e.origin
+                ),
+            )
+            .with_path(&e.path));
+        }
+        seen.insert(name.clone(), (&e.path, &e.origin));
+        let text = if reveal || !e.resolved.from_secret_provider() {
+            e.resolved.expose().to_text()
+        } else {
+            MASK.to_owned()
+        };
+        if text.contains('\0') {
+            return Err(refused(
+                &e.path,
+                &e.origin,
+                "holds a NUL character, which no environment variable can carry",
+            ));
+        }
+        match used {
+            VariableUse::Child if name.len() + text.len() + 2 > MAX_VARIABLE_LEN => {
+                return Err(refused(
+                    &e.path,
+                    &e.origin,
+                    &format!(
+                        "is {} bytes, more than one environment variable can hold ({MAX_VARIABLE_LEN} bytes with its name): hand it on as a file (`strata exec --files`)",
+                        text.len()
+                    ),
+                ));
+            }
+            VariableUse::Dotenv if dotenv_expands(&text) => {
+                return Err(refused(
+                    &e.path,
+                    &e.origin,
+                    "holds `${...}`, which python-dotenv expands when it reads a dotenv file (it has no escape for it): use `--format env` or `--format json`",
+                ));
+            }
+            _ => {}
+        }
+        out.vars.insert(name, text);
+    }
     Ok(out)
+}
+
+/// Whether python-dotenv would expand part of `text` as a variable: it
+/// matches `${NAME}` and `${NAME:-default}` (NAME without `}` and `:`) in
+/// every value, quoted or not.
+pub fn dotenv_expands(text: &str) -> bool {
+    let b = text.as_bytes();
+    text.match_indices("${").any(|(at, _)| {
+        let mut j = at + 2;
+        while j < b.len() && b[j] != b'}' && b[j] != b':' {
+            j += 1;
+        }
+        match b.get(j) {
+            Some(b'}') => true,
+            Some(b':') => b.get(j + 1) == Some(&b'-') && b[j + 2..].contains(&b'}'),
+            _ => false,
+        }
+    })
+}
+
+/// Quotes a value for a dotenv file so that python-dotenv reads it back
+/// byte for byte: double quotes, with `\`, `"`, CR and LF escaped (a CR in
+/// the file would be read as a line break).
+pub fn dotenv_quote(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\r' => out.push_str("\\r"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// The prefix of the bootstrap's variables (`PROVIDERS__ENABLE_...`,
+/// `PROVIDERS__<VAULT>__...`).
+pub const BOOTSTRAP_PREFIX: &str = "PROVIDERS__";
+
+/// The one filter between strata's own environment and `exec`'s child
+/// (docs/security.md): unless the user asks (`--with-bootstrap`), the child
+/// gets neither the vault bootstrap (`PROVIDERS__*`) nor the ambient
+/// credentials the enabled vaults may have used (`VAULT_TOKEN`, ...).
+#[derive(Debug, Clone)]
+pub struct ChildEnvironment {
+    withheld: Vec<&'static str>,
+    with_bootstrap: bool,
+}
+
+impl ChildEnvironment {
+    /// The filter for the vaults `strata` enabled.
+    pub fn new(strata: &Strata, with_bootstrap: bool) -> Self {
+        let mut withheld: Vec<&'static str> = Vec::new();
+        for v in strata.vaults() {
+            withheld.extend(v.descriptor.ambient_variables.iter().copied());
+        }
+        Self {
+            withheld,
+            with_bootstrap,
+        }
+    }
+
+    /// Whether the child gets strata's own variable `name`.
+    pub fn keeps(&self, name: &std::ffi::OsStr) -> bool {
+        if self.with_bootstrap {
+            return true;
+        }
+        let Some(name) = name.to_str() else {
+            return true;
+        };
+        let bootstrap = name.len() >= BOOTSTRAP_PREFIX.len()
+            && name.as_bytes()[..BOOTSTRAP_PREFIX.len()]
+                .eq_ignore_ascii_case(BOOTSTRAP_PREFIX.as_bytes());
+        !bootstrap && !self.withheld.contains(&name)
+    }
 }
 
 /// Quotes a value for a POSIX shell: single quotes, with `'` written as
@@ -336,11 +577,13 @@ mod tests {
 
     #[test]
     fn env_names() {
-        for ok in ["A", "_", "A_B2", "SOURCES__P__API_KEY"] {
+        for ok in ["A", "A_B2", "SOURCES__P__API_KEY"] {
             assert!(is_env_name(ok), "{ok}");
         }
         for bad in [
             "",
+            "_",
+            "_A",
             "1A",
             "a",
             "A-B",

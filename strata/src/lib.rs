@@ -61,6 +61,7 @@ impl Strata {
     pub async fn open(options: Options) -> Result<Self, Error> {
         let mut strata = Self::open_local(options)?;
         let env = strata.workspace.env().clone();
+        vaults::check_settings_keys(&env, &[&strata.secrets, &strata.config])?;
         strata.vaults = vaults::enable_all(&mut strata.resolver, &env).await?;
         Ok(strata)
     }
@@ -153,22 +154,46 @@ impl Strata {
     }
 
     /// The active profile's working directories (workspace mode only), with
-    /// the `[workspace.settings]` that move them resolved from the chain.
+    /// the `[workspace.settings]` that move them resolved from the chain,
+    /// each with who set it (a workspace file may not move what `workspace
+    /// clean` deletes out of the workspace).
     pub async fn dirs(&self) -> Result<Option<workspace::Dirs>, Error> {
-        #[derive(Configuration)]
-        #[config(crate = "strata_secrets_core")]
-        struct Settings {
-            name: Option<String>,
-            working_dir: Option<String>,
-            local_dir: Option<String>,
-        }
-        let s: Settings =
-            typed::resolve_embedded(&self.resolver, &["workspace"], "settings", None).await?;
+        let name = self.dir_setting("name").await?.map(|s| s.value);
+        let working_dir = self.dir_setting("working_dir").await?;
+        let local_dir = self.dir_setting("local_dir").await?;
         self.workspace.dirs(&workspace::DirSettings {
-            name: s.name,
-            working_dir: s.working_dir,
-            local_dir: s.local_dir,
+            name,
+            working_dir,
+            local_dir,
         })
+    }
+
+    /// `[workspace.settings] <key>` as text, and who set it.
+    async fn dir_setting(&self, key: &str) -> Result<Option<workspace::DirSetting>, Error> {
+        let sections = ["workspace".to_owned()];
+        let lookup = Lookup::config();
+        let resolved = match self
+            .resolver
+            .walk_in(&sections, Some("settings"), key, &lookup)
+            .await
+        {
+            Ok(r) => r,
+            Err(e) if e.is_missing() => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let value: String = resolved.deserialize()?;
+        Ok(Some(workspace::DirSetting {
+            value,
+            origin: self.origin_of(&resolved),
+            at: resolved.provenance().to_string(),
+        }))
+    }
+
+    /// Who set a resolved value: the user (environment, global directory,
+    /// files outside the workspace) or one of the workspace's files.
+    pub fn origin_of(&self, resolved: &Resolved) -> workspace::Origin {
+        self.workspace
+            .origin_of(resolved.provenance(), resolved.from_secret_provider())
     }
 
     /// A secret as a `SecretString` (exact get over secret providers, like

@@ -4,9 +4,13 @@
 //! backend comes from [`crate::backends`]; nothing here names one.
 
 use crate::backends::{BACKENDS, KNOWN};
+use crate::document::BOOTSTRAP_SECTION;
 use std::sync::Arc;
 use strata_secrets_core::vault::{Descriptor, VaultProvider};
-use strata_secrets_core::{Environment, Error, ErrorKind, Lookup, Resolver};
+use strata_secrets_core::{
+    Environment, Error, ErrorKind, Lookup, Path, Resolver, Value, naming, typed,
+};
+use strata_secrets_toml::TomlProvider;
 
 /// An enabled vault: its backend and its provider.
 #[derive(Debug, Clone)]
@@ -89,6 +93,123 @@ pub async fn build(
             e
         }
     })
+}
+
+/// Every key the user wrote for a vault is one strata reads, else an error
+/// naming it (docs/vaults.md): a `PROVIDERS__ENABLE_<X>` variable or
+/// `[providers] enable_<x>` key must name a known vault, and each
+/// `PROVIDERS__<SECTION>__<KEY>` variable and `[providers.<section>]` key of
+/// a compiled-in backend must be one of its settings. A typo, or an option
+/// this build lacks, is never silently ignored.
+pub fn check_settings_keys(env: &Environment, files: &[&TomlProvider]) -> Result<(), Error> {
+    let unknown_switch = |name: &str, at: &str| {
+        Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "{at} turns on a vault strata does not know (`{}`): the switches are {}",
+                naming::shown(name),
+                KNOWN
+                    .iter()
+                    .map(|(_, s)| format!("enable_{s}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )
+    };
+    let unknown_key = |d: &Descriptor, key: &str, at: &str| {
+        let keys: Vec<String> = typed::keys_of(d.settings)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "{at}: `{}` is not a setting of {} (a typo, or an option this build of strata lacks); its settings are {}",
+                naming::shown(key),
+                d.display_name(),
+                keys.join(", ")
+            ),
+        )
+        .with_provider(d.section)
+    };
+    // the key of the section itself: what lies inside a nested table
+    // (a credentials table holds whatever its vendor's key file holds) is
+    // that configuration's own business
+    let known_key = |d: &Descriptor, key: &str| {
+        let top = key.split('.').next().unwrap_or(key);
+        typed::keys_of(d.settings).iter().any(|(k, _)| k == top)
+    };
+    let mut names: Vec<&str> = env.iter().map(|(k, _)| k).collect();
+    names.sort_unstable();
+    for name in names {
+        let Some(rest) = name.strip_prefix(crate::document::BOOTSTRAP_PREFIX) else {
+            continue;
+        };
+        let lower = rest.to_ascii_lowercase();
+        if let Some(section) = lower.strip_prefix("enable_") {
+            if !KNOWN.iter().any(|(_, s)| *s == section) {
+                return Err(unknown_switch(name, &format!("the variable {name}")));
+            }
+            continue;
+        }
+        for d in BACKENDS {
+            if let Some(key) = lower
+                .strip_prefix(d.section)
+                .and_then(|k| k.strip_prefix("__"))
+            {
+                let key = key.replace("__", ".");
+                if !known_key(d, &key) {
+                    return Err(unknown_key(d, &key, &format!("the variable {name}")));
+                }
+            }
+        }
+    }
+    for file in files {
+        let Some(doc) = strata_secrets_core::Provider::document(*file) else {
+            continue;
+        };
+        let at = |segments: &[&str]| -> String {
+            Path::from_segments(segments.iter().copied())
+                .ok()
+                .and_then(|p| file.defined_at(&p))
+                .map(|(f, line)| format!("{}:{line}", f.display()))
+                .unwrap_or_else(|| strata_secrets_core::Provider::name(*file).to_owned())
+        };
+        let Some(providers) = doc
+            .get_path(&[BOOTSTRAP_SECTION.to_owned()])
+            .and_then(Value::as_table)
+        else {
+            continue;
+        };
+        for (key, value) in providers {
+            if let Some(section) = key.strip_prefix("enable_") {
+                if !KNOWN.iter().any(|(_, s)| *s == section) {
+                    return Err(unknown_switch(
+                        key,
+                        &format!(
+                            "`providers.{}` ({})",
+                            naming::shown(key),
+                            at(&[BOOTSTRAP_SECTION, key])
+                        ),
+                    ));
+                }
+                continue;
+            }
+            let Some(d) = BACKENDS.iter().find(|d| d.section == key) else {
+                continue;
+            };
+            if let Some(table) = value.as_table()
+                && let Some(k) = table.keys().find(|k| !known_key(d, k))
+            {
+                return Err(unknown_key(
+                    d,
+                    k,
+                    &format!("[providers.{key}] ({})", at(&[BOOTSTRAP_SECTION, key, k])),
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Enables every vault switched on in the chain: each is configured from

@@ -32,6 +32,12 @@ pub struct Descriptor {
     /// The keys of `[providers.<section>]`: the fields of the backend's
     /// settings configuration (`#[derive(Configuration)]`).
     pub settings: &'static [FieldSpec],
+    /// The vendor's environment variables that carry the user's own
+    /// (ambient) credentials, which the backend may use when its settings
+    /// give none: `strata exec` never hands them to its child unless asked
+    /// (`--with-bootstrap`), as it never hands on the `[providers]`
+    /// settings.
+    pub ambient_variables: &'static [&'static str],
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files). A backend that
     /// also reads its vendor's own variables (an address, a token) reads them

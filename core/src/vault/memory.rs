@@ -41,6 +41,7 @@ pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
         binary_values: true,
     },
     settings: &[],
+    ambient_variables: &[],
     build: build_empty,
 };
 

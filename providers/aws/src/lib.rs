@@ -38,6 +38,12 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         binary_values: true,
     },
     settings: <AwsSettings as Configuration>::FIELDS,
+    ambient_variables: &[
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    ],
     build,
 };
 

@@ -38,6 +38,11 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         binary_values: false,
     },
     settings: <AzureSettings as Configuration>::FIELDS,
+    ambient_variables: &[
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "AZURE_PASSWORD",
+    ],
     build,
 };
 

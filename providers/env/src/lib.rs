@@ -22,8 +22,8 @@ use strata_secrets_core::naming::{
     run_secrets_file_name_of_var,
 };
 use strata_secrets_core::{
-    Answer, Detail, Environment, Error, Found, Location, Path, Peek, Provenance, Provider, Query,
-    Value, ValueRef,
+    Answer, Detail, Environment, Error, ErrorKind, Found, Location, Path, Peek, Provenance,
+    Provider, Query, Value, ValueRef,
 };
 
 /// The default directory of Docker and Kubernetes secrets.
@@ -38,7 +38,7 @@ pub const DEFAULT_SECRETS_DIR: &str = "/run/secrets";
 pub struct EnvProvider {
     env: Environment,
     secrets_dir: Option<PathBuf>,
-    listing: Arc<OnceLock<HashSet<String>>>,
+    listing: Arc<OnceLock<Result<HashSet<String>, String>>>,
 }
 
 thread_local! {
@@ -80,22 +80,32 @@ impl EnvProvider {
         self
     }
 
-    /// The names in the secrets directory (empty when there is none).
-    fn listing(&self) -> &HashSet<String> {
-        self.listing.get_or_init(|| {
+    /// The names in the secrets directory (empty when there is none). A
+    /// directory that is there but cannot be listed is an error for every
+    /// secret lookup: a secret file it may hold is never silently replaced
+    /// by a variable's value.
+    fn listing(&self) -> Result<&HashSet<String>, Error> {
+        let listing = self.listing.get_or_init(|| {
             let Some(dir) = &self.secrets_dir else {
-                return HashSet::new();
+                return Ok(HashSet::new());
             };
             match std::fs::read_dir(dir) {
-                Ok(entries) => entries
+                Ok(entries) => Ok(entries
                     .filter_map(|e| e.ok()?.file_name().into_string().ok())
-                    .collect(),
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => HashSet::new(),
-                Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "cannot list the secrets directory");
-                    HashSet::new()
-                }
+                    .collect()),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HashSet::new()),
+                Err(e) => Err(format!(
+                    "cannot list the secrets directory {}: {e}: make it readable, or point STRATA_SECRETS_DIR at another one",
+                    dir.display()
+                )),
             }
+        });
+        listing.as_ref().map_err(|message| {
+            let mut e = Error::new(ErrorKind::Io, message.clone()).with_provider(self.name());
+            if let Some(dir) = &self.secrets_dir {
+                e = e.with_file(dir);
+            }
+            e
         })
     }
 
@@ -108,7 +118,7 @@ impl EnvProvider {
             return Ok(None);
         };
         let name = run_secrets_file_name(path);
-        if !self.listing().contains(&name) {
+        if !self.listing()?.contains(&name) {
             return Ok(None);
         }
         let mut file = dir.join(&name);
@@ -143,9 +153,14 @@ impl Provider for EnvProvider {
     }
 
     fn peek(&self, segments: &[&str], secret: bool) -> Peek<'_> {
-        let files = secret && !self.listing().is_empty();
+        let listing = match (secret, self.listing()) {
+            (false, _) => None,
+            // the full lookup's error says what is wrong
+            (true, Err(_)) => return Peek::Unknown,
+            (true, Ok(l)) => Some(l).filter(|l| !l.is_empty()),
+        };
         let seen = with_ascii_env_name(segments, |var| {
-            if files && self.listing().contains(&run_secrets_file_name_of_var(var)) {
+            if listing.is_some_and(|l| l.contains(&run_secrets_file_name_of_var(var))) {
                 // a secret file answers: the full lookup reads it
                 return Peek::Unknown;
             }

@@ -44,6 +44,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         binary_values: true,
     },
     settings: <GoogleSettings as Configuration>::FIELDS,
+    ambient_variables: &["GOOGLE_APPLICATION_CREDENTIALS"],
     build,
 };
 

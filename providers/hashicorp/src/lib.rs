@@ -50,6 +50,7 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         binary_values: false,
     },
     settings: <HashicorpSettings as Configuration>::FIELDS,
+    ambient_variables: &["VAULT_TOKEN"],
     build,
 };
 

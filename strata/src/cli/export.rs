@@ -5,15 +5,16 @@ use super::commands::{CmdResult, Ctx, usage};
 use super::output::{Out, warnings};
 use std::process::ExitCode;
 use strata_secrets::document::{
-    Document, Scope, env_pairs, resolve_document, shell_quote, to_table,
+    ChildEnvironment, Document, Scope, VariableUse, dotenv_quote, resolve_document, shell_quote,
+    to_table, variables,
 };
-use strata_secrets::{Error, ErrorKind};
+use strata_secrets::{Error, ErrorKind, Strata};
 
 async fn document(
     ctx: &Ctx,
     with_bootstrap: bool,
     pipeline: Option<String>,
-) -> Result<Document, Error> {
+) -> Result<(Strata, Document), Error> {
     let strata = ctx.open().await?;
     let doc = resolve_document(
         &strata,
@@ -24,7 +25,7 @@ async fn document(
     )
     .await?;
     warnings(&doc.warnings);
-    Ok(doc)
+    Ok((strata, doc))
 }
 
 pub(crate) async fn export(
@@ -35,7 +36,7 @@ pub(crate) async fn export(
     with_bootstrap: bool,
     pipeline: Option<String>,
 ) -> CmdResult {
-    let doc = document(ctx, with_bootstrap, pipeline).await?;
+    let (_, doc) = document(ctx, with_bootstrap, pipeline).await?;
     match format {
         Format::Toml => {
             let table = to_table(&doc, reveal);
@@ -46,10 +47,18 @@ pub(crate) async fn export(
             );
         }
         Format::Json => out.json(&to_table(&doc, reveal).to_json()),
-        Format::Env | Format::Dotenv => {
-            let export = if format == Format::Env { "export " } else { "" };
-            for (name, value) in env_pairs(&doc, None, reveal)? {
-                out.line(format!("{export}{name}={}", shell_quote(&value)));
+        Format::Env => {
+            let vars = variables(&doc, None, reveal, VariableUse::Shell)?;
+            warnings(&vars.skipped);
+            for (name, value) in vars.vars {
+                out.line(format!("export {name}={}", shell_quote(&value)));
+            }
+        }
+        Format::Dotenv => {
+            let vars = variables(&doc, None, reveal, VariableUse::Dotenv)?;
+            warnings(&vars.skipped);
+            for (name, value) in vars.vars {
+                out.line(format!("{name}={}", dotenv_quote(&value)));
             }
         }
     }
@@ -66,10 +75,14 @@ pub(crate) async fn exec(
     let Some((program, args)) = command.split_first() else {
         return Err(usage("exec needs a command after --"));
     };
-    let doc = document(ctx, with_bootstrap, pipeline.clone()).await?;
-    let pairs = env_pairs(&doc, pipeline.as_deref(), true)?;
+    let (strata, doc) = document(ctx, with_bootstrap, pipeline.clone()).await?;
+    let vars = variables(&doc, pipeline.as_deref(), true, VariableUse::Child)?;
+    warnings(&vars.skipped);
+    let filter = ChildEnvironment::new(&strata, with_bootstrap);
     let mut cmd = std::process::Command::new(program);
-    cmd.args(args).envs(pairs);
+    cmd.args(args).env_clear();
+    cmd.envs(std::env::vars_os().filter(|(name, _)| filter.keeps(name)));
+    cmd.envs(vars.vars);
     // as a shell does: 127 when the command is not found, 126 when it
     // cannot be run
     let failed = |e: std::io::Error| {

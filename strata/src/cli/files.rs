@@ -252,7 +252,7 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
 /// the current pin is invalid, so a bad pin can always be replaced.
 fn settings_dir_for_write(ctx: &Ctx) -> Result<PathBuf, Error> {
     let run_dir = run_dir(ctx)?;
-    let settings = run_dir.join(".dlt");
+    let settings = strata_secrets::workspace::settings_dir_for_write(&run_dir)?;
     if !settings.join(".workspace").exists() {
         return Err(usage(format!(
             "{} is a classic project without profiles: create .dlt/.workspace (or run `strata init`) to pin one",
@@ -306,35 +306,6 @@ pub(crate) fn unpin(ctx: &Ctx, out: &mut Out) -> CmdResult {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Refuses a directory to delete that is, or lies under, a symbolic link
-/// inside the workspace: a link could lead the deletion out of it.
-fn check_no_link(run_dir: &FsPath, dir: &FsPath) -> Result<(), Error> {
-    let refuse = |at: &FsPath| {
-        Err(Error::new(
-            ErrorKind::Io,
-            format!(
-                "refusing to delete {}: {} is a symbolic link, and strata never deletes through one",
-                dir.display(),
-                at.display()
-            ),
-        )
-        .with_file(at))
-    };
-    if strata_secrets_core::fs::is_symlink(dir) {
-        return refuse(dir);
-    }
-    if let Ok(rel) = dir.strip_prefix(run_dir) {
-        let mut at = run_dir.to_path_buf();
-        for part in rel.components() {
-            at.push(part);
-            if strata_secrets_core::fs::is_symlink(&at) {
-                return refuse(&at);
-            }
-        }
-    }
-    Ok(())
-}
-
 pub(crate) async fn clean(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let strata = Strata::open_local(ctx.options()?)?;
     let ws = strata.workspace();
@@ -345,8 +316,7 @@ pub(crate) async fn clean(ctx: &Ctx, out: &mut Out) -> CmdResult {
         ));
     };
     let data = dirs.data;
-    check_no_link(ws.run_dir(), &data)?;
-    let deleted = data.is_dir();
+    let deleted = ws.check_delete(&data, dirs.data_origin, &dirs.data_set_at)?;
     if deleted {
         std::fs::remove_dir_all(&data).map_err(|e| file_error("delete", &data, &e))?;
     }

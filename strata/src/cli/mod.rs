@@ -248,6 +248,51 @@ fn deadline() -> Result<Duration, String> {
     }
 }
 
+/// The runtime every command runs on. Building it can fail for want of
+/// resources (few file descriptors: `ulimit -n 6`), and tokio's signal set-up
+/// panics then rather than returning an error: that panic is caught, silently,
+/// and reported as the error it is.
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let built = std::panic::catch_unwind(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    });
+    std::panic::set_hook(hook);
+    match built {
+        Ok(Ok(rt)) => Ok(rt),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(panic) => Err(panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_else(|| "out of resources".to_owned())),
+    }
+}
+
+/// The command deadline as a hard bound (docs/security.md): the command
+/// itself stops at `deadline` when its work yields, and this timer ends the
+/// process half a second later when it does not (a client blocked in a
+/// read, a blocking thread), whatever it is doing. `exec` replaces the
+/// process, and the timer with it, before running the command.
+fn watchdog(deadline: Duration) {
+    let spawned = std::thread::Builder::new()
+        .name("strata-deadline".to_owned())
+        .spawn(move || {
+            std::thread::sleep(deadline + Duration::from_millis(500));
+            output::error_line(&format!(
+                "error: the command did not finish within {} s (STRATA_DEADLINE)",
+                deadline.as_secs_f64()
+            ));
+            std::process::exit(2);
+        });
+    if let Err(e) = spawned {
+        tracing::debug!(target: "strata", "no deadline timer ({e}): the command's own timeout still applies");
+    }
+}
+
 /// Parses the arguments and runs the command.
 pub(crate) fn main() -> ExitCode {
     use clap::FromArgMatches;
@@ -266,10 +311,8 @@ pub(crate) fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    watchdog(deadline);
+    let runtime = match runtime() {
         Ok(rt) => rt,
         Err(e) => {
             output::error_line(&format!("error: cannot start the async runtime: {e}"));
@@ -290,6 +333,9 @@ pub(crate) fn main() -> ExitCode {
             )),
         }
     });
+    // tasks still running (a DNS lookup on a blocking thread, a hung
+    // client) are left behind, not waited for
+    runtime.shutdown_background();
     // what was written so far goes out first, then the error
     if let Err(code) = out.flush() {
         return code;

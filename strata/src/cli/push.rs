@@ -11,7 +11,7 @@ use indexmap::IndexMap;
 use serde_json::json;
 use std::process::ExitCode;
 use strata_secrets::document::BOOTSTRAP_SECTION;
-use strata_secrets::naming::normalize_vault_segment;
+use strata_secrets::naming::{normalize_vault_segment, shown};
 use strata_secrets::secrecy::{ExposeSecret, SecretString};
 use strata_secrets::vault::SECRETS_TOML_KEY;
 use strata_secrets::vaults::EnabledVault;
@@ -79,6 +79,29 @@ fn leaves(doc: &Value) -> IndexMap<String, Value> {
     out
 }
 
+/// A key holding a control character (ESC, CR, LF, ...) is refused: the
+/// vault would store it, and every tool that lists it would print it raw.
+fn refuse_control_keys(files: &TomlProvider, doc: &Table) -> Result<(), Error> {
+    let mut bad: Option<Vec<String>> = None;
+    Value::Table(doc.clone()).for_each_leaf(&mut |segments, _| {
+        if bad.is_none() && segments.iter().any(|s| s.chars().any(char::is_control)) {
+            bad = Some(segments.iter().map(|s| (*s).to_owned()).collect());
+        }
+    });
+    let Some(segments) = bad else {
+        return Ok(());
+    };
+    let key = strata_secrets::naming::toml_key_of(&segments);
+    let at = Path::from_segments(segments)
+        .ok()
+        .and_then(|p| files.defined_at(&p))
+        .map(|(f, line)| format!(" ({}:{line})", f.display()))
+        .unwrap_or_default();
+    Err(usage(format!(
+        "the key {key}{at} holds a control character: rename it before pushing"
+    )))
+}
+
 fn parse_document(text: &SecretString, name: &str) -> Result<Value, Error> {
     if text.expose_secret().trim().is_empty() {
         return Ok(Value::Table(Table::default()));
@@ -124,6 +147,7 @@ pub(crate) async fn push(
         .cloned()
         .unwrap_or_default();
     doc.shift_remove(BOOTSTRAP_SECTION);
+    refuse_control_keys(&files, &doc)?;
     let file_names: Vec<String> = files
         .files()
         .iter()
@@ -330,9 +354,10 @@ pub(crate) async fn versions(
             format!(" ({})", v.id)
         };
         out.line(format!(
-            "  {n}{id}  {}  {}  {} key(s)",
-            v.created.as_deref().unwrap_or("-"),
-            v.state,
+            "  {n}{}  {}  {}  {} key(s)",
+            shown(&id),
+            shown(v.created.as_deref().unwrap_or("-")),
+            shown(&v.state),
             keys.len()
         ));
         for k in keys {

@@ -231,3 +231,18 @@ pub fn aws_env(
         );
     (moto, rt, proxy)
 }
+
+/// The Python of the test virtual environment (`.ci/setup`: dlt,
+/// python-dotenv), or `$STRATA_DLT_PYTHON`; without it a test that needs it
+/// fails.
+pub fn python() -> PathBuf {
+    if let Ok(p) = std::env::var("STRATA_DLT_PYTHON") {
+        return PathBuf::from(p);
+    }
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
+    assert!(
+        venv.exists(),
+        "the test virtual environment is needed: run `bash .ci/setup` (creates .venv with dlt and python-dotenv) or set STRATA_DLT_PYTHON"
+    );
+    venv
+}

@@ -3,23 +3,12 @@
 //! section walk). dlt runs from the Python virtual environment that
 //! `.ci/setup` creates (or `$STRATA_DLT_PYTHON`); without it this test fails.
 
+use crate::common::python;
 use serde_json::{Value as Json, json};
 use std::io::Write;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::Path as FsPath;
 use std::process::{Command, Stdio};
 use strata_secrets::{Environment, ErrorKind, Lookup, Options, Strata};
-
-fn python() -> PathBuf {
-    if let Ok(p) = std::env::var("STRATA_DLT_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = FsPath::new(env!("CARGO_MANIFEST_DIR")).join("../.venv/bin/python");
-    assert!(
-        venv.exists(),
-        "dlt is needed for this test: run `bash .ci/setup` (creates .venv with dlt) or set STRATA_DLT_PYTHON"
-    );
-    venv
-}
 
 #[derive(Clone)]
 struct Query {
