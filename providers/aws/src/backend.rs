@@ -60,9 +60,14 @@ impl AwsBackend {
     /// engine retries passing failures within its deadline.
     pub async fn connect(config: &AwsConfig) -> Result<Self, Error> {
         let c = &config.credentials;
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .retry_config(aws_config::retry::RetryConfig::disabled());
         let t = config.timeout;
+        let http = strata_secrets_http::PolicyClient::builder()
+            .timeout(t)
+            .build()
+            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .retry_config(aws_config::retry::RetryConfig::disabled())
+            .http_client(crate::transport::PolicyHttp::new(http));
         loader = loader.timeout_config(
             aws_config::timeout::TimeoutConfig::builder()
                 .connect_timeout(t)

@@ -81,6 +81,15 @@ pub(crate) fn map<E>(e: SdkError<E, HttpResponse>, op: &str, what: &str, place: 
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    // the HTTP policy's refusal (a redirect elsewhere, a reply over the
+    // cap, a TLS failure) says what it is, and is permanent
+    if let Some(p) = strata_secrets_http::capped::find_refusal(&e)
+        && !p.is_temporary()
+    {
+        return p
+            .clone()
+            .into_error(crate::SECTION, &format!("{op} `{what}`"));
+    }
     let code = e.code().unwrap_or("").to_owned();
     let message = e.message().unwrap_or("").to_owned();
     let status = e.raw_response().map(|r| r.status().as_u16());

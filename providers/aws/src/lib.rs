@@ -11,6 +11,7 @@
 mod backend;
 mod config;
 mod error;
+mod transport;
 
 pub use backend::{AwsBackend, NAMING};
 pub use config::{

@@ -15,13 +15,14 @@ use std::sync::Arc;
 use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
+use strata_secrets_http::PolicyClient;
 
 /// The client-credentials flow: `POST {authority}/{tenant}/oauth2/v2.0/token`
 /// with the client id and secret, tokens cached until shortly before they
 /// expire. azure_identity's own credential accepts HTTPS authorities only,
 /// so a local token endpoint (tests) could not be reached through it.
 struct ClientSecretToken {
-    http: reqwest::Client,
+    http: PolicyClient,
     url: String,
     client_id: String,
     secret: SecretString,
@@ -73,20 +74,25 @@ impl TokenCredential for ClientSecretToken {
             form_encode(self.secret.expose_secret()),
             form_encode(&scopes.join(" "))
         );
-        let response = self
-            .http
-            .post(&self.url)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| {
-                credential_error(format!("the token request to {} failed: {e}", self.url))
-            })?;
-        let status = response.status();
-        let bytes = response.bytes().await.map_err(|e| {
-            credential_error(format!("the token response of {} broke off: {e}", self.url))
+        let mut request = http::Request::new(body.into_bytes());
+        *request.method_mut() = http::Method::POST;
+        *request.uri_mut() = self.url.parse().map_err(|_| {
+            credential_error(format!("the token endpoint {} is not a URL", self.url))
         })?;
+        request.headers_mut().insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+        );
+        let response = self.http.send(request).await.map_err(|e| {
+            let kind = if e.is_temporary() {
+                azure_core::error::ErrorKind::Io
+            } else {
+                azure_core::error::ErrorKind::Credential
+            };
+            azure_core::Error::new(kind, e)
+        })?;
+        let status = response.status();
+        let bytes = response.into_body();
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         if !status.is_success() {
             let code = json["error"].as_str().unwrap_or("unknown error");
@@ -98,7 +104,11 @@ impl TokenCredential for ClientSecretToken {
         let token = json["access_token"]
             .as_str()
             .ok_or_else(|| credential_error(format!("{} returned no access token", self.url)))?;
-        let expires_in = json["expires_in"].as_i64().unwrap_or(3600);
+        // range-checked: a reply's duration never overflows a time
+        let expires_in = json["expires_in"]
+            .as_i64()
+            .unwrap_or(3600)
+            .clamp(0, 366 * 24 * 3600);
         let access = AccessToken::new(
             token.to_owned(),
             OffsetDateTime::now_utc() + AzDuration::seconds(expires_in),
@@ -138,34 +148,29 @@ impl fmt::Debug for AzureBackend {
     }
 }
 
-fn http_client(ca: Option<&str>, timeout: std::time::Duration) -> Result<reqwest::Client, Error> {
-    let mut builder = reqwest::Client::builder()
-        .timeout(timeout)
-        .connect_timeout(timeout);
+/// The policy's HTTP client (docs/security.md), trusting the settings' CA
+/// certificate as well.
+fn http_client(ca: Option<&str>, timeout: std::time::Duration) -> Result<PolicyClient, Error> {
+    let mut builder = PolicyClient::builder().timeout(timeout);
     if let Some(pem) = ca {
-        let cert = reqwest::Certificate::from_pem(pem.as_bytes()).map_err(|e| {
-            Error::new(
-                ErrorKind::ConfigInvalid,
-                format!(
-                    "`providers.{}.ca_certificate` is not a usable certificate: {e}",
-                    crate::SECTION
-                ),
-            )
-        })?;
-        builder = builder.add_root_certificate(cert);
+        builder = builder.root_certificates_pem(pem.as_bytes());
     }
     builder.build().map_err(|e| {
         Error::new(
-            ErrorKind::Other,
-            format!("cannot build an HTTP client: {e}"),
+            ErrorKind::ConfigInvalid,
+            format!(
+                "`providers.{}.ca_certificate` is not a usable certificate: {e}",
+                crate::SECTION
+            ),
         )
+        .with_provider(crate::SECTION)
     })
 }
 
 fn client_secret(
     c: &ClientSecret,
     authority: &str,
-    http: reqwest::Client,
+    http: PolicyClient,
 ) -> Result<Arc<dyn TokenCredential>, Error> {
     Ok(Arc::new(ClientSecretToken {
         http,
@@ -187,7 +192,13 @@ impl AzureBackend {
                 client_secret(c, &config.authority_host, http.clone())?
             }
             AzureCredentials::ManagedIdentity => {
-                azure_identity::ManagedIdentityCredential::new(None).map_err(|e| {
+                let mut options = azure_identity::ManagedIdentityCredentialOptions::default();
+                options.client_options.transport = Some(azure_core::http::Transport::new(
+                    Arc::new(crate::transport::PolicyHttp {
+                        client: http.clone(),
+                    }),
+                ));
+                azure_identity::ManagedIdentityCredential::new(Some(options)).map_err(|e| {
                     Error::new(
                         ErrorKind::ConfigInvalid,
                         format!("no managed identity: {e}"),
@@ -202,7 +213,9 @@ impl AzureBackend {
             verify_challenge_resource: Some(!is_ip_url(&config.vault_url)),
             ..SecretClientOptions::default()
         };
-        options.client_options.transport = Some(azure_core::http::Transport::new(Arc::new(http)));
+        options.client_options.transport = Some(azure_core::http::Transport::new(Arc::new(
+            crate::transport::PolicyHttp { client: http },
+        )));
         options.client_options.retry = azure_core::http::RetryOptions::none();
         let client =
             SecretClient::new(&config.vault_url, credential, Some(options)).map_err(|e| {

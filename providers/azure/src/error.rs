@@ -14,6 +14,15 @@ pub(crate) fn is_not_found(e: &azure_core::Error) -> bool {
 
 /// Maps an SDK error of operation `op` on `what`.
 pub(crate) fn map(e: azure_core::Error, op: &str, what: &str) -> Error {
+    // the HTTP policy's refusal (a redirect elsewhere, a reply over the
+    // cap, a TLS failure) says what it is, and is permanent
+    if let Some(p) = strata_secrets_http::capped::find_refusal(&e)
+        && !p.is_temporary()
+    {
+        return p
+            .clone()
+            .into_error(crate::SECTION, &format!("{op} `{what}`"));
+    }
     let status = e.http_status().map(u16::from);
     let kind = match status {
         Some(401) => ErrorKind::Unauthenticated,

@@ -10,6 +10,7 @@
 mod backend;
 mod config;
 mod error;
+mod transport;
 
 pub use backend::{AzureBackend, NAMING};
 pub use config::{

@@ -4,7 +4,6 @@ use crate::config::{Credentials, GoogleConfig, ServiceAccount};
 use crate::error::{ACCESSOR_ROLE, is_not_found, map};
 use async_trait::async_trait;
 use google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
-use google_cloud_gax::retry_policy::NeverRetry;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,10 +12,13 @@ use std::fmt;
 use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
+use strata_secrets_http::PolicyClient;
+use strata_secrets_http::capped::CappedConnector;
 use yup_oauth2::authenticator::Authenticator;
-use yup_oauth2::{
-    DefaultHyperClientBuilder, HyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey,
-};
+use yup_oauth2::{CustomHyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey};
+
+/// Secret Manager's address, unless `endpoint` says otherwise.
+pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 
 /// The OAuth scope requested for Secret Manager.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
@@ -34,7 +36,37 @@ pub const NAMING: VaultNaming = VaultNaming {
     case_insensitive: false,
 };
 
-type YupAuth = Authenticator<<DefaultHyperClientBuilder as HyperClientBuilder>::Connector>;
+/// The token client's connector: HTTPS (or HTTP for a local endpoint),
+/// HTTP/1, each reply capped and a redirect refused by the HTTP policy.
+type TokenConnector = CappedConnector<
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
+>;
+
+type YupAuth = Authenticator<TokenConnector>;
+
+/// The hyper client yup-oauth2 exchanges tokens with, under the HTTP
+/// policy (docs/security.md): yup-oauth2 takes a connector, so the policy
+/// wraps the connection ([`CappedConnector`]).
+fn token_client() -> Result<CustomHyperClientBuilder<TokenConnector>, Error> {
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_native_roots(std::sync::Arc::new(
+            rustls::crypto::aws_lc_rs::default_provider(),
+        ))
+        .map_err(|e| {
+            Error::new(
+                ErrorKind::Other,
+                format!("cannot load the system's CA certificates: {e}"),
+            )
+            .with_provider(crate::SECTION)
+        })?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .pool_max_idle_per_host(0)
+        .build::<_, String>(CappedConnector::new(https, strata_secrets_http::MAX_BODY));
+    Ok(CustomHyperClientBuilder::from(client))
+}
 
 /// Hands yup-oauth2's service-account tokens (JWT-bearer exchange at the
 /// key's `token_uri`, cached and refreshed by yup-oauth2) to the official
@@ -69,7 +101,7 @@ impl YupCredentials {
             auth_provider_x509_cert_url: None,
             client_x509_cert_url: None,
         };
-        let auth = ServiceAccountAuthenticator::builder(key)
+        let auth = ServiceAccountAuthenticator::with_client(key, token_client()?)
             .build()
             .await
             .map_err(|e| {
@@ -163,35 +195,49 @@ impl GoogleBackend {
     /// its deadline.
     pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
         let project = config.project()?;
-        let mut builder = SecretManagerService::builder();
-        if let Some(endpoint) = &config.endpoint {
-            builder = builder.with_endpoint(endpoint.clone());
-        }
-        builder = builder
-            .with_attempt_timeout(config.timeout)
-            .with_retry_policy(NeverRetry);
-        if let Credentials::ServiceAccount(sa) = &config.credentials {
-            let creds = YupCredentials::new(sa, config.timeout).await?;
-            builder =
-                builder.with_credentials(google_cloud_auth::credentials::Credentials::from(creds));
-        }
-        let client = builder.build().await.map_err(|e| {
+        let credentials = match &config.credentials {
+            Credentials::ServiceAccount(sa) => google_cloud_auth::credentials::Credentials::from(
+                YupCredentials::new(sa, config.timeout).await?,
+            ),
+            Credentials::ApplicationDefault => {
+                google_cloud_auth::credentials::Builder::default()
+                    .build()
+                    .map_err(|e| {
+                        Error::new(
+                            ErrorKind::Unauthenticated,
+                            format!(
+                                "no Google credentials: none are set and the application default credentials cannot be used ({e}); set providers.google_secrets.credentials (PROVIDERS__GOOGLE_SECRETS__CREDENTIALS as the whole service-account JSON key, or its project_id, client_email and private_key fields), or GOOGLE_APPLICATION_CREDENTIALS to a key file"
+                            ),
+                        )
+                        .with_provider(crate::SECTION)
+                    })?
+            }
+        };
+        let endpoint_text = config
+            .endpoint
+            .clone()
+            .unwrap_or_else(|| DEFAULT_ENDPOINT.to_owned());
+        let endpoint = url::Url::parse(&endpoint_text).map_err(|_| {
             Error::new(
                 ErrorKind::ConfigInvalid,
-                format!("cannot build the Secret Manager client: {e}"),
+                "`providers.google_secrets.endpoint` is not a URL".to_owned(),
             )
             .with_provider(crate::SECTION)
         })?;
+        let http = PolicyClient::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
+        let client = SecretManagerService::from_stub::<crate::transport::PolicyTransport>(
+            crate::transport::PolicyTransport::new(http, endpoint, credentials),
+        );
         Ok(Self {
             client,
             naming: NAMING,
             adc: matches!(config.credentials, Credentials::ApplicationDefault),
             project,
             version: config.version.clone(),
-            endpoint: config
-                .endpoint
-                .clone()
-                .unwrap_or_else(|| "https://secretmanager.googleapis.com".into()),
+            endpoint: endpoint_text,
         })
     }
 

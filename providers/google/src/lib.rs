@@ -16,6 +16,7 @@
 mod backend;
 mod config;
 mod error;
+mod transport;
 
 pub use backend::{GoogleBackend, NAMING, SCOPE};
 pub use config::{

@@ -2,6 +2,7 @@
 //! through `vaultrs`; logins, token renewal and telling a denied read from
 //! a refused token.
 
+use crate::api::Api;
 use crate::config::{Auth, HashicorpConfig, JwtSource, SECTION, TokenSource};
 use crate::error::{Call, Failure, classify};
 use async_trait::async_trait;
@@ -15,7 +16,7 @@ use std::time::{Duration, Instant};
 use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
-use vaultrs::client::{VaultClient, VaultClientSettingsBuilder};
+use strata_secrets_http::PolicyClient;
 
 /// KV v2 names (with the default mount and path prefix, which the `mount`
 /// and `path_prefix` settings replace): `<mount>/data/<path_prefix>/`
@@ -39,10 +40,20 @@ pub const NAMING: VaultNaming = VaultNaming {
 /// backend looks up its time to live, to renew it if it can.
 const TOKEN_CHECK_AFTER: Duration = Duration::from_secs(300);
 
+/// The longest lease strata plans with: a reply's `lease_duration` is
+/// range-checked (docs/security.md), so no arithmetic on it can overflow.
+const MAX_LEASE: Duration = Duration::from_secs(366 * 24 * 3600);
+
+/// When to renew a lease of `secs` seconds that starts now: two thirds in.
+fn renew_at(secs: u64) -> Option<Instant> {
+    let lease = Duration::from_secs(secs).min(MAX_LEASE);
+    Instant::now().checked_add(lease / 3 * 2)
+}
+
 /// A logged-in client.
 #[derive(Clone)]
 struct Session {
-    client: Arc<VaultClient>,
+    client: Arc<Api>,
     /// Counts logins, so that two callers who both saw a token refused log
     /// in again once.
     id: u64,
@@ -57,6 +68,7 @@ struct Session {
 pub struct HashicorpBackend {
     naming: VaultNaming,
     config: HashicorpConfig,
+    http: PolicyClient,
     location: String,
     session: tokio::sync::Mutex<Option<Session>>,
     logins: std::sync::atomic::AtomicU64,
@@ -84,67 +96,71 @@ impl HashicorpBackend {
             location.push_str(&format!(" namespace {ns}"));
         }
         location.push_str(&format!(" {}", config.name_prefix()));
-        let backend = Self {
+        Ok(Self {
             naming: NAMING.with_prefix(config.name_prefix()),
             config: config.clone(),
+            http: Self::http_client(config)?,
             location,
             session: tokio::sync::Mutex::new(None),
             logins: std::sync::atomic::AtomicU64::new(0),
-        };
-        // the CA file is read, and the client settings checked, now
-        backend.client("")?;
-        Ok(backend)
+        })
     }
 
-    /// A client holding `token`, with the settings: no variable read behind
-    /// strata's back (the builder's defaults would read `VAULT_*`).
-    fn client(&self, token: &str) -> Result<VaultClient, Error> {
-        let c = &self.config;
-        let mut builder = VaultClientSettingsBuilder::default();
-        builder
-            .address(c.url.as_str())
-            .token(token)
-            .ca_certs(
-                c.ca_cert
-                    .iter()
-                    .map(|p| p.to_string_lossy().into_owned())
-                    .collect(),
-            )
-            .identity(None)
-            .verify(true)
-            .timeout(Some(c.timeout));
-        if let Some(ns) = &c.namespace {
-            builder.set_namespace(ns.clone());
+    /// The policy's HTTP client (docs/security.md), trusting the CA file of
+    /// the settings for `https` addresses; the file is read now.
+    fn http_client(c: &HashicorpConfig) -> Result<PolicyClient, Error> {
+        let mut builder = PolicyClient::builder().timeout(c.timeout);
+        if let Some(path) = &c.ca_cert {
+            let pem = strata_secrets_core::fs::read_regular(path)
+                .map_err(|e| {
+                    Error::new(
+                        ErrorKind::ConfigInvalid,
+                        format!("`providers.{SECTION}.ca_cert` (or VAULT_CACERT): {e}"),
+                    )
+                    .with_provider(SECTION)
+                })?
+                .ok_or_else(|| {
+                    Error::new(
+                        ErrorKind::ConfigInvalid,
+                        format!(
+                            "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): cannot read `{}`: no such file",
+                            path.display()
+                        ),
+                    )
+                    .with_provider(SECTION)
+                })?;
+            builder = builder.root_certificates_pem(&pem);
         }
-        let settings = builder.build().map_err(|_| {
+        builder.build().map_err(|e| {
             Error::new(
                 ErrorKind::ConfigInvalid,
-                format!("`providers.{SECTION}.url` is not a usable Vault address"),
+                format!(
+                    "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): `{}` holds no PEM certificate ({e})",
+                    c.ca_cert
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                        .unwrap_or_default()
+                ),
             )
             .with_provider(SECTION)
-        })?;
-        VaultClient::new(settings).map_err(|e| match e {
-            vaultrs::error::ClientError::FileReadError { path, .. }
-            | vaultrs::error::ClientError::FileNotFoundError { path } => Error::new(
-                ErrorKind::ConfigInvalid,
-                format!(
-                    "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): cannot read `{path}`"
-                ),
-            )
-            .with_provider(SECTION),
-            vaultrs::error::ClientError::ParseCertificateError { path, .. } => Error::new(
-                ErrorKind::ConfigInvalid,
-                format!(
-                    "`providers.{SECTION}.ca_cert` (or VAULT_CACERT): `{path}` holds no PEM certificate"
-                ),
-            )
-            .with_provider(SECTION),
-            other => Error::new(
-                ErrorKind::ConfigInvalid,
-                format!("cannot set up the Vault client: {other}"),
-            )
-            .with_provider(SECTION),
         })
+    }
+
+    /// A client holding `token`. A token that is not printable ASCII (a
+    /// header cannot carry it) is an authentication error, never sent.
+    fn client(&self, token: &str) -> Result<Api, Error> {
+        if !token.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err(auth_error(format!(
+                "the Vault token holds characters no token has; {}",
+                self.config.auth_advice()
+            )));
+        }
+        Ok(Api::new(
+            self.http.clone(),
+            self.config.url.as_str(),
+            token,
+            self.config.namespace.clone(),
+        ))
     }
 
     /// Reads a token or a JWT from a file: a regular file, its text
@@ -201,12 +217,7 @@ impl HashicorpBackend {
                 let anonymous = self.client("")?;
                 let info = timed(
                     timeout,
-                    vaultrs::auth::approle::login(
-                        &anonymous,
-                        mount,
-                        role_id,
-                        secret_id.expose_secret(),
-                    ),
+                    anonymous.approle_login(mount, role_id, secret_id.expose_secret()),
                 )
                 .await
                 .map_err(|f| {
@@ -231,21 +242,17 @@ impl HashicorpBackend {
                 let anonymous = self.client("")?;
                 let login = async {
                     if *method == "kubernetes" {
-                        vaultrs::auth::kubernetes::login(
-                            &anonymous,
-                            mount,
-                            role.as_deref().unwrap_or_default(),
-                            jwt.expose_secret(),
-                        )
-                        .await
+                        anonymous
+                            .kubernetes_login(
+                                mount,
+                                role.as_deref().unwrap_or_default(),
+                                jwt.expose_secret(),
+                            )
+                            .await
                     } else {
-                        vaultrs::auth::oidc::login(
-                            &anonymous,
-                            mount,
-                            jwt.expose_secret(),
-                            role.clone(),
-                        )
-                        .await
+                        anonymous
+                            .jwt_login(mount, jwt.expose_secret(), role.clone())
+                            .await
                     }
                 };
                 let info = timed(timeout, login).await.map_err(|f| {
@@ -257,12 +264,13 @@ impl HashicorpBackend {
     }
 
     fn session_from_login(&self, id: u64, info: vaultrs::api::AuthInfo) -> Result<Session, Error> {
-        let lease = Duration::from_secs(info.lease_duration);
         tracing::debug!(target: "strata::hashicorp", "logged in with {} (lease {}s, renewable: {})", self.config.auth.method(), info.lease_duration, info.renewable);
         Ok(Session {
             client: Arc::new(self.client(&info.client_token)?),
             id,
-            renew_at: (info.renewable && !lease.is_zero()).then(|| Instant::now() + lease * 2 / 3),
+            renew_at: (info.renewable && info.lease_duration > 0)
+                .then(|| renew_at(info.lease_duration))
+                .flatten(),
             lease_known: true,
         })
     }
@@ -298,7 +306,7 @@ impl HashicorpBackend {
     async fn renew(&self, s: Session) -> Result<Session, Error> {
         let timeout = self.config.timeout;
         if !s.lease_known {
-            match timed(timeout, vaultrs::token::lookup_self(&*s.client)).await {
+            match timed(timeout, s.client.lookup_self()).await {
                 Ok(info) if info.renewable == Some(true) && info.ttl > 0 => {}
                 Ok(_) => {
                     // not renewable (a root token, a batch token): used
@@ -312,13 +320,13 @@ impl HashicorpBackend {
                 Err(_) => return self.login().await,
             }
         }
-        match timed(timeout, vaultrs::token::renew_self(&*s.client, None)).await {
+        match timed(timeout, s.client.renew_self()).await {
             Ok(info) => {
-                let lease = Duration::from_secs(info.lease_duration);
                 tracing::debug!(target: "strata::hashicorp", "renewed the token (lease {}s)", info.lease_duration);
                 Ok(Session {
-                    renew_at: (info.renewable && !lease.is_zero())
-                        .then(|| Instant::now() + lease * 2 / 3),
+                    renew_at: (info.renewable && info.lease_duration > 0)
+                        .then(|| renew_at(info.lease_duration))
+                        .flatten(),
                     lease_known: true,
                     ..s
                 })
@@ -359,7 +367,7 @@ impl HashicorpBackend {
         f: F,
     ) -> Result<Result<T, (u16, Vec<String>)>, Error>
     where
-        F: Fn(Arc<VaultClient>) -> Fut,
+        F: Fn(Arc<Api>) -> Fut,
         Fut: Future<Output = Result<T, vaultrs::error::ClientError>>,
     {
         let timeout = self.config.timeout;
@@ -372,7 +380,7 @@ impl HashicorpBackend {
                     return Ok(Err((code, errors)));
                 }
                 Err(Failure::Status { code: 403, errors }) => {
-                    match timed(timeout, vaultrs::token::lookup_self(&*session.client)).await {
+                    match timed(timeout, session.client.lookup_self()).await {
                         Ok(_) => {
                             return Err(Failure::Status { code: 403, errors }
                                 .into_error(call, &self.location));
@@ -443,20 +451,7 @@ impl HashicorpBackend {
         let data = self
             .call(&call, &[404], |c| {
                 let (mount, path) = (mount.clone(), path.clone());
-                async move {
-                    match version {
-                        None => {
-                            vaultrs::kv2::read::<Option<Map<String, Json>>>(&*c, &mount, &path)
-                                .await
-                        }
-                        Some(v) => {
-                            vaultrs::kv2::read_version::<Option<Map<String, Json>>>(
-                                &*c, &mount, &path, v,
-                            )
-                            .await
-                        }
-                    }
-                }
+                async move { c.kv2_read(&mount, &path, version).await }
             })
             .await?;
         match data {
@@ -537,7 +532,7 @@ impl VaultBackend for HashicorpBackend {
                     let keys = self
                         .call(&call, &[404], |c| {
                             let (mount, folder) = (mount.clone(), folder.clone());
-                            async move { vaultrs::kv2::list(&*c, &mount, &folder).await }
+                            async move { c.kv2_list(&mount, &folder).await }
                         })
                         .await?;
                     Ok::<_, Error>((folder, keys.unwrap_or_default()))
@@ -595,7 +590,7 @@ impl VaultBackend for HashicorpBackend {
         let meta = self
             .call(&call, &[404], |c| {
                 let (mount, path) = (mount.clone(), path.clone());
-                async move { vaultrs::kv2::read_metadata(&*c, &mount, &path).await }
+                async move { c.kv2_read_metadata(&mount, &path).await }
             })
             .await?;
         let Ok(meta) = meta else {
@@ -661,21 +656,7 @@ impl HashicorpBackend {
                     "value".into(),
                     Json::String(value.expose_secret().to_owned()),
                 );
-                async move {
-                    match cas {
-                        None => vaultrs::kv2::set(&*c, &mount, &path, &data).await,
-                        Some(cas) => {
-                            vaultrs::kv2::set_with_options(
-                                &*c,
-                                &mount,
-                                &path,
-                                &data,
-                                vaultrs::api::kv2::requests::SetSecretRequestOptions { cas },
-                            )
-                            .await
-                        }
-                    }
-                }
+                async move { c.kv2_set(&mount, &path, &data, cas).await }
             })
             .await?;
         match written {

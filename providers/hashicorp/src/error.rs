@@ -51,6 +51,9 @@ pub(crate) enum Failure {
     TimedOut(Duration),
     /// The answer was not what the API documents.
     BadReply,
+    /// The HTTP policy refused the reply (a redirect elsewhere, a body over
+    /// the cap, a TLS failure) or the connection failed.
+    Policy(strata_secrets_http::PolicyError),
     /// Anything else (the client's own, static, messages).
     Other(String),
 }
@@ -75,6 +78,16 @@ pub(crate) fn classify(e: vaultrs::error::ClientError) -> Failure {
                 code,
                 errors: Vec::new(),
             },
+            Rest::RequestError { source, .. } | Rest::ResponseError { source }
+                if source
+                    .downcast_ref::<strata_secrets_http::PolicyError>()
+                    .is_some() =>
+            {
+                match source.downcast::<strata_secrets_http::PolicyError>() {
+                    Ok(p) => Failure::Policy(p),
+                    Err(other) => Failure::Other(other.to_string()),
+                }
+            }
             Rest::RequestError { source, .. } | Rest::ResponseError { source } => {
                 let timed_out = source
                     .downcast_ref::<reqwest::Error>()
@@ -176,6 +189,9 @@ impl Failure {
                     "{op} `{name}` failed: the reply of {location} is not what Vault's API documents (is the URL a Vault or OpenBao server?)"
                 ),
             ),
+            Failure::Policy(p) => {
+                return p.into_error(SECTION, &format!("{op} `{name}`"));
+            }
             Failure::Other(what) => (
                 ErrorKind::Other,
                 false,

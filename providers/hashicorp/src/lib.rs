@@ -20,6 +20,7 @@
 //! lease is gone.
 #![warn(missing_docs)]
 
+mod api;
 mod backend;
 mod config;
 mod error;

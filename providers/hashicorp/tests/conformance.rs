@@ -491,8 +491,11 @@ async fn tls_with_a_ca_file() -> CaseResult {
         .fetch("secret/data/dlt/sources/a")
         .await
         .unwrap_err();
+    // a TLS failure is permanent: it fails at once, naming the certificate
     check(
-        e.kind() == ErrorKind::Unavailable && e.to_string().contains("cannot reach"),
+        e.kind() == ErrorKind::ConfigInvalid
+            && !e.is_temporary()
+            && e.to_string().contains("certificate"),
         format!("an untrusted certificate: {e}"),
     )?;
     t.insert(
