@@ -19,13 +19,12 @@
 //!   body over the cap, a TLS failure: fail at once).
 //!
 //! Each vault crate hands this client to its SDK through the SDK's own
-//! hook: vaultrs through its rustify client, the Azure SDK as its
+//! hook: vaultrs's endpoints through a rustify client, the Azure SDK as its
 //! transport, the AWS SDK as its HTTP client, Google's as the transport of
-//! its generated stub. [`capped`] bounds the clients that bring their own
-//! connection (hyper-based token clients).
+//! its generated stub; token and login requests strata makes itself go
+//! through it too. [`find_refusal`] finds the policy's refusal in an SDK's
+//! error, so each backend reports it as it is (and permanent).
 #![warn(missing_docs)]
-
-pub mod capped;
 
 use bytes::Bytes;
 use std::fmt;
@@ -61,6 +60,13 @@ pub enum PolicyError {
     },
     /// The TLS handshake failed (an untrusted or invalid certificate).
     Tls {
+        /// The request's URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The reply is not HTTP (garbage, a malformed head).
+    Malformed {
         /// The request's URL.
         url: String,
         /// What went wrong.
@@ -112,6 +118,9 @@ impl fmt::Display for PolicyError {
             PolicyError::Tls { url, detail } => {
                 write!(f, "the TLS connection to {url} failed: {detail}")
             }
+            PolicyError::Malformed { url, detail } => {
+                write!(f, "the reply of {url} is not HTTP ({detail})")
+            }
             PolicyError::Timeout { url } => write!(f, "{url} did not answer in time"),
             PolicyError::Connection { url, detail } => {
                 write!(f, "the connection to {url} failed: {detail}")
@@ -130,7 +139,7 @@ impl PolicyError {
     pub fn into_error(self, provider: &str, doing: &str) -> Error {
         let kind = match &self {
             PolicyError::Redirect { .. } | PolicyError::Tls { .. } => ErrorKind::ConfigInvalid,
-            PolicyError::TooLarge { .. } => ErrorKind::Parse,
+            PolicyError::TooLarge { .. } | PolicyError::Malformed { .. } => ErrorKind::Parse,
             PolicyError::Timeout { .. } | PolicyError::Connection { .. } => ErrorKind::Unavailable,
             PolicyError::Request { .. } => ErrorKind::Other,
         };
@@ -320,20 +329,53 @@ impl PolicyClient {
     }
 }
 
+/// Every error of a chain, the ones an `io::Error` wraps included (its
+/// `source()` skips the error it wraps).
+pub fn chain<'a>(
+    e: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+    let mut next: Option<&'a (dyn std::error::Error + 'static)> = Some(e);
+    std::iter::from_fn(move || {
+        let current = next?;
+        next = match current
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+            None => current.source(),
+        };
+        Some(current)
+    })
+}
+
+/// The policy's refusal in an error chain (a hyper or SDK error that came
+/// through the policy client), if there is one.
+pub fn find_refusal<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a PolicyError> {
+    chain(e).find_map(|s| s.downcast_ref::<PolicyError>())
+}
+
 /// A reqwest error in the policy's terms: the policy's own refusal as it
 /// was raised, a TLS failure permanent, timeouts and connections passing.
 fn classify(url: &str, e: &reqwest::Error) -> PolicyError {
-    if let Some(p) = capped::find_refusal(e) {
+    if let Some(p) = find_refusal(e) {
         return p.clone();
     }
-    if capped::chain(e).any(|s| s.downcast_ref::<rustls::Error>().is_some()) {
-        let detail = capped::chain(e)
+    if chain(e).any(|s| s.downcast_ref::<rustls::Error>().is_some()) {
+        let detail = chain(e)
             .find(|s| s.downcast_ref::<rustls::Error>().is_some())
             .map(|s| s.to_string())
             .unwrap_or_default();
         return PolicyError::Tls {
             url: url.to_owned(),
             detail,
+        };
+    }
+    if let Some(h) = chain(e).find_map(|s| s.downcast_ref::<hyper::Error>())
+        && (h.is_parse() || h.is_parse_status())
+    {
+        return PolicyError::Malformed {
+            url: url.to_owned(),
+            detail: h.to_string(),
         };
     }
     if e.is_redirect() {

@@ -361,8 +361,7 @@ pub async fn vault_dry_runs(
     for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {
             let provider =
-                crate::vaults::build(descriptor, strata.resolver(), strata.workspace().env())
-                    .await?;
+                crate::vaults::build(descriptor, strata.resolver(), strata.workspace()).await?;
             provider.probe().await
         }
         .await;

@@ -62,7 +62,7 @@ impl Strata {
         let mut strata = Self::open_local(options)?;
         let env = strata.workspace.env().clone();
         vaults::check_settings_keys(&env, &[&strata.secrets, &strata.config])?;
-        strata.vaults = vaults::enable_all(&mut strata.resolver, &env).await?;
+        strata.vaults = vaults::enable_all(&mut strata.resolver, &strata.workspace).await?;
         Ok(strata)
     }
 

@@ -7,8 +7,9 @@ use crate::backends::{BACKENDS, KNOWN};
 use crate::document::BOOTSTRAP_SECTION;
 use std::sync::Arc;
 use strata_secrets_core::vault::{Descriptor, VaultProvider};
+use strata_secrets_core::workspace::{Origin, Workspace};
 use strata_secrets_core::{
-    Environment, Error, ErrorKind, Lookup, Path, Resolver, Value, naming, typed,
+    Environment, Error, ErrorKind, Lookup, Path, Resolved, Resolver, Value, naming, typed,
 };
 use strata_secrets_toml::TomlProvider;
 
@@ -78,21 +79,101 @@ pub async fn enabled_backends(resolver: &Resolver) -> Result<Vec<&'static Descri
     Ok(out)
 }
 
+/// The setting `key` of `section` (`url`, or `credentials.endpoint_url`
+/// for a key of a nested table), looked up with the walk the backend's
+/// typed settings use, when something holds it.
+async fn setting(resolver: &Resolver, section: &str, key: &str) -> Result<Option<Resolved>, Error> {
+    let (sections, config_section, field) = match key.split_once('.') {
+        Some((nested, field)) => (
+            vec![BOOTSTRAP_SECTION.to_owned(), section.to_owned()],
+            nested,
+            field,
+        ),
+        None => (vec![BOOTSTRAP_SECTION.to_owned()], section, key),
+    };
+    match resolver
+        .walk_in(&sections, Some(config_section), field, &Lookup::config())
+        .await
+    {
+        Ok(r) => Ok(Some(r)),
+        Err(e) if e.is_missing() => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// The one rule for where the user's own credentials may go
+/// (docs/security.md, "Credentials go only where the user sent them"): when
+/// none of the backend's credential settings is set, it uses ambient ones
+/// (`VAULT_TOKEN`, `~/.vault-token`, the AWS chain, application-default
+/// credentials, ...), and then an endpoint setting read from a workspace's
+/// `config.toml` (which a repository commits) is an error saying where to
+/// set it instead. Endpoints from the environment, the command line, the
+/// global directory or a secrets file, and explicit credentials from a
+/// secrets file, are the user's choice.
+pub async fn check_endpoints(
+    descriptor: &Descriptor,
+    resolver: &Resolver,
+    workspace: &Workspace,
+) -> Result<(), Error> {
+    for key in descriptor.credential_keys {
+        if setting(resolver, descriptor.section, key).await?.is_some() {
+            return Ok(());
+        }
+    }
+    for key in descriptor.endpoint_keys {
+        let Some(found) = setting(resolver, descriptor.section, key).await? else {
+            continue;
+        };
+        if workspace.origin_of(found.provenance(), found.from_secret_provider())
+            != Origin::WorkspaceConfig
+        {
+            continue;
+        }
+        let ambient = if descriptor.ambient_variables.is_empty() {
+            "the platform's".to_owned()
+        } else {
+            format!(
+                "{}, the vendor's files or the platform's",
+                descriptor.ambient_variables.join(", ")
+            )
+        };
+        let var = format!(
+            "PROVIDERS__{}__{}",
+            descriptor.section.to_ascii_uppercase(),
+            key.to_ascii_uppercase().replace('.', "__")
+        );
+        return Err(Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "`providers.{}.{key}` comes from {}, a file of the workspace that a repository may have written, and {} would send your own credentials ({ambient}) there: set it in the environment ({var}), in a secrets file or in the global directory instead, or give the vault's credentials in a secrets file",
+                descriptor.section,
+                found.provenance(),
+                descriptor.display_name()
+            ),
+        )
+        .with_provider(descriptor.section));
+    }
+    Ok(())
+}
+
 /// Builds the provider of `descriptor` from the chain. Settings that are
 /// incomplete are bad input (exit 2), not a missing value.
 pub async fn build(
     descriptor: &'static Descriptor,
     resolver: &Resolver,
-    env: &Environment,
+    workspace: &Workspace,
 ) -> Result<VaultProvider, Error> {
-    (descriptor.build)(resolver, env).await.map_err(|e| {
-        if e.is_missing() {
-            Error::new(ErrorKind::ConfigInvalid, e.to_string())
-                .with_provider(descriptor.section.to_owned())
-        } else {
-            e
-        }
-    })
+    check_endpoints(descriptor, resolver, workspace).await?;
+    (descriptor.build)(resolver, workspace.env())
+        .await
+        .map_err(|e| {
+            if e.is_missing() {
+                Error::new(ErrorKind::ConfigInvalid, e.to_string())
+                    .with_provider(descriptor.section.to_owned())
+            } else {
+                e
+            }
+        })
 }
 
 /// Every key the user wrote for a vault is one strata reads, else an error
@@ -218,11 +299,11 @@ pub fn check_settings_keys(env: &Environment, files: &[&TomlProvider]) -> Result
 /// order.
 pub async fn enable_all(
     resolver: &mut Resolver,
-    env: &Environment,
+    workspace: &Workspace,
 ) -> Result<Vec<EnabledVault>, Error> {
     let mut out = Vec::new();
     for descriptor in enabled_backends(resolver).await? {
-        let provider = Arc::new(build(descriptor, resolver, env).await?);
+        let provider = Arc::new(build(descriptor, resolver, workspace).await?);
         out.push(EnabledVault {
             descriptor,
             provider,

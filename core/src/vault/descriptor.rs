@@ -38,6 +38,17 @@ pub struct Descriptor {
     /// (`--with-bootstrap`), as it never hands on the `[providers]`
     /// settings.
     pub ambient_variables: &'static [&'static str],
+    /// The settings keys that choose where requests go (`url`,
+    /// `credentials.endpoint_url`, ...), dotted below the section. With
+    /// ambient credentials, such a key set in a workspace's `config.toml` is
+    /// refused (docs/security.md, "Credentials go only where the user sent
+    /// them").
+    pub endpoint_keys: &'static [&'static str],
+    /// The settings keys that hold explicit credentials (`token`,
+    /// `credentials.aws_secret_access_key`, ...); when none is set, the
+    /// backend uses the user's ambient ones (a variable, a file, the
+    /// platform's).
+    pub credential_keys: &'static [&'static str],
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files). A backend that
     /// also reads its vendor's own variables (an address, a token) reads them

@@ -42,6 +42,8 @@ pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
     },
     settings: &[],
     ambient_variables: &[],
+    endpoint_keys: &[],
+    credential_keys: &[],
     build: build_empty,
 };
 

@@ -45,6 +45,11 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "AWS_SESSION_TOKEN",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
     ],
+    endpoint_keys: &["credentials.endpoint_url"],
+    credential_keys: &[
+        "credentials.aws_secret_access_key",
+        "credentials.aws_access_key_id",
+    ],
     build,
 };
 

@@ -16,7 +16,7 @@ pub(crate) fn is_not_found(e: &azure_core::Error) -> bool {
 pub(crate) fn map(e: azure_core::Error, op: &str, what: &str) -> Error {
     // the HTTP policy's refusal (a redirect elsewhere, a reply over the
     // cap, a TLS failure) says what it is, and is permanent
-    if let Some(p) = strata_secrets_http::capped::find_refusal(&e)
+    if let Some(p) = strata_secrets_http::find_refusal(&e)
         && !p.is_temporary()
     {
         return p

@@ -44,6 +44,8 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
         "AZURE_CLIENT_CERTIFICATE_PASSWORD",
         "AZURE_PASSWORD",
     ],
+    endpoint_keys: &["vault_url", "authority_host"],
+    credential_keys: &["credentials.azure_client_secret"],
     build,
 };
 

@@ -1,9 +1,8 @@
 //! Fetch and list against Secret Manager through Google's official client.
 
-use crate::config::{Credentials, GoogleConfig, ServiceAccount};
+use crate::config::{Credentials, GoogleConfig};
 use crate::error::{ACCESSOR_ROLE, is_not_found, map};
 use async_trait::async_trait;
-use google_cloud_auth::credentials::{CacheableResource, CredentialsProvider, EntityTag};
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
@@ -13,9 +12,6 @@ use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
-use strata_secrets_http::capped::CappedConnector;
-use yup_oauth2::authenticator::Authenticator;
-use yup_oauth2::{CustomHyperClientBuilder, ServiceAccountAuthenticator, ServiceAccountKey};
 
 /// Secret Manager's address, unless `endpoint` says otherwise.
 pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
@@ -35,138 +31,6 @@ pub const NAMING: VaultNaming = VaultNaming {
     max_value_len: 64 * 1024,
     case_insensitive: false,
 };
-
-/// The token client's connector: HTTPS (or HTTP for a local endpoint),
-/// HTTP/1, each reply capped and a redirect refused by the HTTP policy.
-type TokenConnector = CappedConnector<
-    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>,
->;
-
-type YupAuth = Authenticator<TokenConnector>;
-
-/// The hyper client yup-oauth2 exchanges tokens with, under the HTTP
-/// policy (docs/security.md): yup-oauth2 takes a connector, so the policy
-/// wraps the connection ([`CappedConnector`]).
-fn token_client() -> Result<CustomHyperClientBuilder<TokenConnector>, Error> {
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_native_roots(std::sync::Arc::new(
-            rustls::crypto::aws_lc_rs::default_provider(),
-        ))
-        .map_err(|e| {
-            Error::new(
-                ErrorKind::Other,
-                format!("cannot load the system's CA certificates: {e}"),
-            )
-            .with_provider(crate::SECTION)
-        })?
-        .https_or_http()
-        .enable_http1()
-        .build();
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .pool_max_idle_per_host(0)
-        .build::<_, String>(CappedConnector::new(https, strata_secrets_http::MAX_BODY));
-    Ok(CustomHyperClientBuilder::from(client))
-}
-
-/// Hands yup-oauth2's service-account tokens (JWT-bearer exchange at the
-/// key's `token_uri`, cached and refreshed by yup-oauth2) to the official
-/// client. Needed because the official auth crate signs self-signed JWTs
-/// and refuses keys without `private_key_id`, which dlt's bootstrap omits.
-struct YupCredentials {
-    auth: YupAuth,
-    token_uri: String,
-    /// How long the token request may take.
-    timeout: std::time::Duration,
-}
-
-impl fmt::Debug for YupCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("YupCredentials")
-            .field("token_uri", &self.token_uri)
-            .finish_non_exhaustive()
-    }
-}
-
-impl YupCredentials {
-    async fn new(sa: &ServiceAccount, timeout: std::time::Duration) -> Result<Self, Error> {
-        let key = ServiceAccountKey {
-            key_type: Some("service_account".into()),
-            project_id: Some(sa.project_id.clone()),
-            private_key_id: sa.private_key_id.clone(),
-            private_key: sa.private_key.expose_secret().to_owned(),
-            client_email: sa.client_email.clone(),
-            client_id: None,
-            auth_uri: None,
-            token_uri: sa.token_uri.clone(),
-            auth_provider_x509_cert_url: None,
-            client_x509_cert_url: None,
-        };
-        let auth = ServiceAccountAuthenticator::with_client(key, token_client()?)
-            .build()
-            .await
-            .map_err(|e| {
-                Error::new(
-                    ErrorKind::ConfigInvalid,
-                    format!("cannot use providers.google_secrets.credentials: {e}"),
-                )
-                .with_provider(crate::SECTION)
-            })?;
-        Ok(Self {
-            auth,
-            token_uri: sa.token_uri.clone(),
-            timeout,
-        })
-    }
-}
-
-impl CredentialsProvider for YupCredentials {
-    async fn headers(
-        &self,
-        _extensions: http::Extensions,
-    ) -> Result<CacheableResource<http::HeaderMap>, google_cloud_auth::errors::CredentialsError>
-    {
-        use google_cloud_auth::errors::CredentialsError;
-        let token = tokio::time::timeout(self.timeout, self.auth.token(&[SCOPE]))
-            .await
-            .map_err(|_| {
-                CredentialsError::from_msg(
-                    true,
-                    format!(
-                        "the token request to {} got no answer within {} s (the `timeout` setting)",
-                        self.token_uri,
-                        self.timeout.as_secs_f64()
-                    ),
-                )
-            })?
-            .map_err(|e| {
-                let transient = matches!(e, yup_oauth2::Error::HttpError(_));
-                CredentialsError::from_msg(
-                    transient,
-                    format!("the token request to {} failed: {e}", self.token_uri),
-                )
-            })?;
-        let text = token.token().ok_or_else(|| {
-            CredentialsError::from_msg(
-                false,
-                format!("{} returned no access token", self.token_uri),
-            )
-        })?;
-        let mut value = http::HeaderValue::from_str(&format!("Bearer {text}")).map_err(|_| {
-            CredentialsError::from_msg(false, "the access token is not a valid header")
-        })?;
-        value.set_sensitive(true);
-        let mut headers = http::HeaderMap::new();
-        headers.insert(http::header::AUTHORIZATION, value);
-        Ok(CacheableResource::New {
-            entity_tag: EntityTag::new(),
-            data: headers,
-        })
-    }
-
-    async fn universe_domain(&self) -> Option<String> {
-        Some("googleapis.com".into())
-    }
-}
 
 /// Secret Manager, through the official client.
 pub struct GoogleBackend {
@@ -195,9 +59,13 @@ impl GoogleBackend {
     /// its deadline.
     pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
         let project = config.project()?;
+        let http = PolicyClient::builder()
+            .timeout(config.timeout)
+            .build()
+            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
         let credentials = match &config.credentials {
             Credentials::ServiceAccount(sa) => google_cloud_auth::credentials::Credentials::from(
-                YupCredentials::new(sa, config.timeout).await?,
+                crate::token::ServiceAccountTokens::new(sa, http.clone())?,
             ),
             Credentials::ApplicationDefault => {
                 google_cloud_auth::credentials::Builder::default()
@@ -224,10 +92,6 @@ impl GoogleBackend {
             )
             .with_provider(crate::SECTION)
         })?;
-        let http = PolicyClient::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
         let client = SecretManagerService::from_stub::<crate::transport::PolicyTransport>(
             crate::transport::PolicyTransport::new(http, endpoint, credentials),
         );

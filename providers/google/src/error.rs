@@ -29,6 +29,15 @@ fn kind_of_http(code: u16) -> ErrorKind {
 /// project). Messages carry Google's status message (which names resources,
 /// never payloads), not the request.
 pub(crate) fn map(e: GaxError, op: &str, what: &str, adc: bool) -> Error {
+    // the HTTP policy's refusal (a redirect elsewhere, a reply over the
+    // cap, a TLS failure) says what it is, and is permanent
+    if let Some(p) = strata_secrets_http::find_refusal(&e)
+        && !p.is_temporary()
+    {
+        return p
+            .clone()
+            .into_error(crate::SECTION, &format!("{op} `{what}`"));
+    }
     if adc && e.is_authentication() {
         return Error::new(
             ErrorKind::Unauthenticated,

@@ -9,13 +9,15 @@
 //!
 //! Credentials: explicit service-account fields (dlt's bootstrap:
 //! `project_id`, `client_email`, `private_key`, no `private_key_id` needed)
-//! are exchanged for tokens at the key's `token_uri` through yup-oauth2; with
-//! none, the platform's application default credentials.
+//! are exchanged for tokens at the key's `token_uri` (the JWT-bearer
+//! grant); with none, the platform's application default credentials.
+//! Every request goes through strata's HTTP policy (`strata-secrets-http`).
 #![warn(missing_docs)]
 
 mod backend;
 mod config;
 mod error;
+mod token;
 mod transport;
 
 pub use backend::{GoogleBackend, NAMING, SCOPE};
@@ -46,6 +48,8 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     },
     settings: <GoogleSettings as Configuration>::FIELDS,
     ambient_variables: &["GOOGLE_APPLICATION_CREDENTIALS"],
+    endpoint_keys: &["endpoint"],
+    credential_keys: &["credentials.private_key", "credentials"],
     build,
 };
 

@@ -52,6 +52,8 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     },
     settings: <HashicorpSettings as Configuration>::FIELDS,
     ambient_variables: &["VAULT_TOKEN"],
+    endpoint_keys: &["url"],
+    credential_keys: &["token", "secret_id", "jwt"],
     build,
 };
 

@@ -713,3 +713,136 @@ fn keys_with_control_characters_are_shown_escaped() {
         assert!(r.stderr().contains("\\u001B"), "{:?}", r.stderr());
     }
 }
+
+/// Where the user's own credentials may go: with ambient credentials
+/// (`VAULT_TOKEN`, `~/.vault-token`, the AWS chain, application-default
+/// credentials, a managed identity), an endpoint read from a workspace's
+/// `config.toml` is refused before any request, naming the file and where
+/// to set it instead. The same endpoint from the environment, a secrets
+/// file or the global directory is the user's choice, as is any endpoint
+/// with credentials given in a secrets file.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_committed_endpoint_never_receives_ambient_credentials() {
+    use crate::common::run_async;
+    use strata_secrets_test_servers::hostile::{Behavior, HostileServer};
+    let hostile =
+        HostileServer::start(Behavior::json(404, &serde_json::json!({"errors": []}))).await;
+    let url = hostile.url();
+    // (switch, the endpoint key as TOML, ambient credentials as variables)
+    type Case<'a> = (&'a str, String, Vec<(&'a str, &'a str)>);
+    let cases: Vec<Case> = vec![
+        (
+            "enable_hashicorp_vault",
+            format!("[providers.hashicorp_vault]\nurl = {url:?}\n"),
+            vec![("VAULT_TOKEN", "canary-vault-token")],
+        ),
+        (
+            "enable_hashicorp_vault",
+            format!("[hashicorp_vault]\nurl = {url:?}\n"),
+            vec![("VAULT_TOKEN", "canary-vault-token")],
+        ),
+        (
+            "enable_hashicorp_vault",
+            format!("[providers.hashicorp_vault]\nurl = {url:?}\n"),
+            vec![],
+        ),
+        (
+            "enable_google_secrets",
+            format!("[providers.google_secrets]\nendpoint = {url:?}\n"),
+            vec![("GOOGLE_CLOUD_PROJECT", "p")],
+        ),
+        (
+            "enable_aws_secrets",
+            format!(
+                "[providers.aws_secrets.credentials]\nendpoint_url = {url:?}\nregion_name = \"us-east-1\"\n"
+            ),
+            vec![
+                ("AWS_ACCESS_KEY_ID", "AKIDCANARY"),
+                ("AWS_SECRET_ACCESS_KEY", "canary-aws-secret"),
+            ],
+        ),
+        (
+            "enable_azure_key_vault",
+            "[providers.azure_key_vault]\nvault_url = \"https://127.0.0.1:9\"\n".to_owned(),
+            vec![("AZURE_CLIENT_SECRET", "canary-azure-secret")],
+        ),
+    ];
+    for (i, (switch, endpoint, ambient)) in cases.iter().enumerate() {
+        for file in [".dlt/config.toml", ".dlt/dev.config.toml"] {
+            let mut p = Project::workspace();
+            std::fs::write(p.path().join("home/.vault-token"), "canary-vault-token").unwrap();
+            p.write(file, &format!("[providers]\n{switch} = true\n{endpoint}"));
+            for (k, v) in ambient {
+                p.set_env(k, v);
+            }
+            let before = hostile.seen().len();
+            let r = run_async(&p, &["get", "sources.x.key"]).await;
+            let what = format!("case {i} in {file}");
+            assert_eq!(r.code(), 2, "{what}: {}", r.all());
+            assert_eq!(hostile.seen().len(), before, "{what}: a request went out");
+            let err = r.stderr();
+            assert!(err.contains("a file of the workspace"), "{what}: {err}");
+            assert!(
+                err.contains(file.trim_start_matches(".dlt/")),
+                "{what}: {err}"
+            );
+            assert!(err.contains("PROVIDERS__"), "{what}: {err}");
+            assert!(!r.all().contains("canary"), "{what}: {}", r.all());
+        }
+    }
+    // the user's choice: the same address from a secrets file, the
+    // environment or the global directory is used
+    for (place, var) in [
+        (".dlt/secrets.toml", None),
+        ("global/config.toml", None),
+        ("", Some(("PROVIDERS__HASHICORP_VAULT__URL", url.as_str()))),
+    ] {
+        let mut p = Project::workspace();
+        p.write(
+            ".dlt/config.toml",
+            "[providers]\nenable_hashicorp_vault = true\n",
+        );
+        if !place.is_empty() {
+            p.write(
+                place,
+                &format!("[providers.hashicorp_vault]\nurl = {url:?}\n"),
+            );
+        }
+        if let Some((k, v)) = var {
+            p.set_env(k, v);
+        }
+        p.set_env("VAULT_TOKEN", "canary-vault-token");
+        let before = hostile.seen().len();
+        let r = run_async(&p, &["get", "sources.x.key"]).await;
+        assert!(
+            hostile.seen().len() > before,
+            "{place}: no request: {}",
+            r.all()
+        );
+        assert!(
+            !r.stderr().contains("a file of the workspace"),
+            "{place}: {}",
+            r.stderr()
+        );
+    }
+    // explicit credentials in a secrets file go where the files say
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        &format!("[providers]\nenable_hashicorp_vault = true\n[providers.hashicorp_vault]\nurl = {url:?}\n"),
+    );
+    p.write(
+        ".dlt/secrets.toml",
+        "[providers.hashicorp_vault]\ntoken = \"from-the-secrets-file\"\n",
+    );
+    let before = hostile.seen().len();
+    let r = run_async(&p, &["get", "sources.x.key"]).await;
+    assert!(hostile.seen().len() > before, "{}", r.all());
+    assert_eq!(
+        hostile
+            .seen()
+            .last()
+            .and_then(|s| s.header("x-vault-token").map(str::to_owned)),
+        Some("from-the-secrets-file".to_owned())
+    );
+}

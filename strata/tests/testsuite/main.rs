@@ -11,6 +11,7 @@ mod azure_e2e;
 mod boundary_environment;
 mod boundary_files;
 mod boundary_local_users;
+mod boundary_vault_servers;
 mod cli;
 mod dlt_compat;
 mod google_e2e;
