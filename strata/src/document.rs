@@ -8,6 +8,7 @@ use crate::Strata;
 use indexmap::IndexMap;
 use std::path::PathBuf;
 use strata_secrets_core::naming::{env_var_name, toml_key, toml_key_of};
+use strata_secrets_core::secrecy::{ExposeSecret, SecretBox};
 use strata_secrets_core::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
 
 /// The text that replaces a masked value.
@@ -16,7 +17,8 @@ pub const MASK: &str = "***";
 /// The settings table of the vault bootstrap, left out unless asked for.
 pub const BOOTSTRAP_SECTION: &str = "providers";
 
-/// One resolved key.
+/// One resolved key: its value as `get` answers it, without the lookup's
+/// trace (a document of 400,000 keys holds 400,000 of these).
 #[derive(Debug)]
 pub struct Entry {
     /// The path, as the document spells it.
@@ -27,7 +29,21 @@ pub struct Entry {
     /// Where the key is written: a file and its line, or a vault.
     pub origin: String,
     /// What the chain gives for it.
-    pub resolved: Resolved,
+    value: SecretBox<Value>,
+    /// Whether the answering provider may hold secrets (reports mask it).
+    from_secret_provider: bool,
+}
+
+impl Entry {
+    /// The value. Every read of it goes through here.
+    pub fn expose(&self) -> &Value {
+        self.value.expose_secret()
+    }
+
+    /// Whether the answering provider may hold secrets.
+    pub fn from_secret_provider(&self) -> bool {
+        self.from_secret_provider
+    }
 }
 
 /// The resolved document and the warnings its lookups met.
@@ -120,16 +136,18 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
             pipeline: None,
         };
         let resolved = strata.resolver().get(&path, &lookup).await?;
-        for w in &resolved.trace().warnings {
-            if !doc.warnings.contains(w) {
-                doc.warnings.push(w.clone());
+        for w in resolved.warnings() {
+            if !doc.warnings.iter().any(|seen| seen == w) {
+                doc.warnings.push(w.to_owned());
             }
         }
+        let from_secret_provider = resolved.from_secret_provider();
         doc.entries.push(Entry {
             path,
             secret,
             origin,
-            resolved,
+            value: resolved.into_value(),
+            from_secret_provider,
         });
     }
     Ok(doc)
@@ -185,8 +203,8 @@ fn set_at(doc: &mut Value, segments: &[String], leaf: Value) {
 pub fn to_table(doc: &Document, reveal: bool) -> Value {
     let mut root = Value::Table(Table::default());
     for e in &doc.entries {
-        let v = if reveal || !e.resolved.from_secret_provider() {
-            e.resolved.expose().clone()
+        let v = if reveal || !e.from_secret_provider() {
+            e.expose().clone()
         } else {
             Value::from(MASK)
         };
@@ -317,6 +335,37 @@ pub fn is_protected(name: &str) -> bool {
 /// terminating NUL included (Linux: `MAX_ARG_STRLEN`, 32 pages).
 pub const MAX_VARIABLE_LEN: usize = 32 * 4096;
 
+/// The most a command's arguments and environment may hold together, with
+/// their terminating NULs (Linux: a quarter of the default 8 MiB stack).
+pub const MAX_COMMAND_LEN: usize = 2 * 1024 * 1024;
+
+/// An error when the child's arguments and environment (`NAME=value`
+/// pairs) are more than [`MAX_COMMAND_LEN`]: the system would refuse to
+/// start it ("Argument list too long") without saying why.
+pub fn check_command_size<'a>(
+    args: impl IntoIterator<Item = &'a std::ffi::OsStr>,
+    env: impl IntoIterator<Item = (&'a std::ffi::OsStr, &'a std::ffi::OsStr)>,
+) -> Result<(), Error> {
+    let args: usize = args.into_iter().map(|a| a.len() + 1).sum();
+    let (mut count, mut vars) = (0usize, 0usize);
+    for (k, v) in env {
+        count += 1;
+        vars += k.len() + v.len() + 2;
+    }
+    if args + vars <= MAX_COMMAND_LEN {
+        return Ok(());
+    }
+    Err(Error::new(
+        ErrorKind::ConfigInvalid,
+        format!(
+            "the command's environment would be {} KiB ({count} variables) and its arguments {} KiB, more than the {} KiB the system lets a command start with: hand the values on as files (`strata exec --files`) or choose sections (`--only`)",
+            vars / 1024,
+            args / 1024,
+            MAX_COMMAND_LEN / 1024
+        ),
+    ))
+}
+
 fn refused(path: &Path, origin: &str, why: &str) -> Error {
     Error::new(
         ErrorKind::ConfigInvalid,
@@ -431,8 +480,8 @@ pub fn variables(
             .with_path(&e.path));
         }
         seen.insert(name.clone(), (&e.path, &e.origin));
-        let text = if reveal || !e.resolved.from_secret_provider() {
-            e.resolved.expose().to_text()
+        let text = if reveal || !e.from_secret_provider() {
+            e.expose().to_text()
         } else {
             MASK.to_owned()
         };

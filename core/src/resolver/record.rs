@@ -71,6 +71,14 @@ impl Record {
         })
     }
 
+    /// The warnings met, in order, without writing out the trace.
+    pub(crate) fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.raw.iter().filter_map(|e| match e {
+            RawEntry::Warning(w) => Some(w.as_str()),
+            _ => None,
+        })
+    }
+
     /// Every question, in the order it was asked.
     pub(crate) fn trace(&self) -> Trace {
         self.with_candidates(|candidates| {

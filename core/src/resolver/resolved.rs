@@ -68,6 +68,18 @@ impl Resolved {
         self.path.get_or_init(|| self.record.path(self.answered))
     }
 
+    /// The warnings the lookup met (a denied vault secret), without
+    /// writing out its trace.
+    pub fn warnings(&self) -> impl Iterator<Item = &str> {
+        self.record.warnings()
+    }
+
+    /// The value alone, still a secret; the provenance and the trace are
+    /// dropped (for callers that hold many answers at once).
+    pub fn into_value(self) -> SecretBox<Value> {
+        self.value
+    }
+
     /// The questions asked until the value was found.
     pub fn trace(&self) -> &Trace {
         self.trace.get_or_init(|| self.record.trace())

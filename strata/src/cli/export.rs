@@ -5,8 +5,8 @@ use super::commands::{CmdResult, Ctx, usage};
 use super::output::{Out, warnings};
 use std::process::ExitCode;
 use strata_secrets::document::{
-    ChildEnvironment, Document, Scope, VariableUse, dotenv_quote, resolve_document, shell_quote,
-    to_table, variables,
+    ChildEnvironment, Document, Scope, VariableUse, check_command_size, dotenv_quote,
+    resolve_document, shell_quote, to_table, variables,
 };
 use strata_secrets::{Error, ErrorKind, Strata};
 
@@ -79,10 +79,16 @@ pub(crate) async fn exec(
     let vars = variables(&doc, pipeline.as_deref(), true, VariableUse::Child)?;
     warnings(&vars.skipped);
     let filter = ChildEnvironment::new(&strata, with_bootstrap);
+    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
+        .filter(|(name, _)| filter.keeps(name) && !vars.vars.contains_key(&*name.to_string_lossy()))
+        .collect();
+    env.extend(vars.vars.into_iter().map(|(k, v)| (k.into(), v.into())));
+    check_command_size(
+        command.iter().map(std::ffi::OsStr::new),
+        env.iter().map(|(k, v)| (k.as_os_str(), v.as_os_str())),
+    )?;
     let mut cmd = std::process::Command::new(program);
-    cmd.args(args).env_clear();
-    cmd.envs(std::env::vars_os().filter(|(name, _)| filter.keeps(name)));
-    cmd.envs(vars.vars);
+    cmd.args(args).env_clear().envs(env);
     // as a shell does: 127 when the command is not found, 126 when it
     // cannot be run
     let failed = |e: std::io::Error| {

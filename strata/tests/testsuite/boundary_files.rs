@@ -846,3 +846,149 @@ async fn a_committed_endpoint_never_receives_ambient_credentials() {
         Some("from-the-secrets-file".to_owned())
     );
 }
+
+/// A value longer than one variable may hold is an error naming its key and
+/// pointing to `--files`, never the system's "Argument list too long"; one
+/// just under the limit is handed on whole.
+#[test]
+fn a_value_too_long_for_a_variable_names_its_key() {
+    let p = Project::workspace();
+    let limit = strata_secrets::document::MAX_VARIABLE_LEN;
+    let name = "SOURCES__BIG__KEY";
+    for (len, ok) in [
+        (limit - name.len() - 2, true),
+        (limit - name.len() - 1, false),
+        (200 * 1024, false),
+    ] {
+        p.write(
+            ".dlt/secrets.toml",
+            &format!("[sources.big]\nkey = \"{}\"\n", "x".repeat(len)),
+        );
+        let r = p.run(&[
+            "exec",
+            "--",
+            "sh",
+            "-c",
+            "printf %s \"$SOURCES__BIG__KEY\" | wc -c",
+        ]);
+        if ok {
+            assert_eq!(r.ok().stdout().trim(), len.to_string());
+        } else {
+            assert_eq!(r.code(), 2, "{len}: {}", r.stderr());
+            assert!(r.stderr().contains("`sources.big.key`"), "{}", r.stderr());
+            assert!(r.stderr().contains("--files"), "{}", r.stderr());
+            assert!(
+                !r.stderr().contains("Argument list too long"),
+                "{}",
+                r.stderr()
+            );
+        }
+    }
+}
+
+/// Whether `.dlt` is writable is tried, as dlt does, not read off its mode
+/// bits: the state and data dirs stay under `.dlt` when a write there
+/// works (root ignores the bits), and move to the temporary dir when it
+/// does not.
+#[test]
+fn a_read_only_settings_dir_is_judged_by_trying() {
+    use std::os::unix::fs::PermissionsExt;
+    let p = Project::workspace();
+    let dlt = p.path().join(".dlt");
+    std::fs::set_permissions(&dlt, std::fs::Permissions::from_mode(0o555)).unwrap();
+    let writable = std::fs::write(dlt.join("probe"), "x").is_ok();
+    let _ = std::fs::remove_file(dlt.join("probe"));
+    let j = p.run(&["workspace", "info", "--json"]).ok().json();
+    std::fs::set_permissions(&dlt, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let data = j["data_dir"].as_str().unwrap().to_owned();
+    if writable {
+        assert!(data.starts_with(&dlt.display().to_string()), "{data}");
+    } else {
+        assert!(
+            data.starts_with(&std::env::temp_dir().display().to_string()),
+            "{data}"
+        );
+    }
+}
+
+/// A large secrets.toml (150,000 keys, 5 MB): `export` and `exec` hold each
+/// value, not each lookup's trace, so their peak memory stays within twice
+/// `get`'s on the same file (peak RSS, measured with /usr/bin/time).
+#[test]
+fn export_memory_stays_within_twice_a_get() {
+    let p = Project::workspace();
+    let mut text = String::with_capacity(6 << 20);
+    for s in 0..15_000 {
+        text.push_str(&format!("[sources.src{s}]\n"));
+        for k in 0..10 {
+            text.push_str(&format!("key_{k} = \"value-{s}-{k}-abcdefghij\"\n"));
+        }
+    }
+    p.write(".dlt/secrets.toml", &text);
+    let peak = |args: &[&str]| -> u64 {
+        let out = std::process::Command::new("/usr/bin/time")
+            .args([
+                "-f",
+                "PEAK-RSS-KIB %M",
+                env!("CARGO_BIN_EXE_strata"),
+                "--workspace",
+            ])
+            .arg(p.path())
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", p.path().join("home"))
+            .env("STRATA_GLOBAL_DIR", p.path().join("global"))
+            .env("STRATA_SECRETS_DIR", p.path().join("run-secrets"))
+            .stdout(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stderr)
+            .lines()
+            .find_map(|l| l.strip_prefix("PEAK-RSS-KIB "))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap()
+    };
+    let get = peak(&["get", "sources.src5.key_3"]);
+    for args in [
+        vec!["export", "--reveal"],
+        vec!["export", "--format", "env", "--reveal"],
+        vec!["export", "--format", "dotenv", "--reveal"],
+    ] {
+        let export = peak(&args);
+        assert!(
+            export < 2 * get,
+            "{args:?}: {export} KiB against get's {get} KiB"
+        );
+    }
+}
+
+/// More variables than a command may start with: an error that says so
+/// and what to do, not the system's "Argument list too long".
+#[test]
+fn an_environment_too_large_for_a_command_says_so() {
+    let p = Project::workspace();
+    let mut text = String::from("[sources.many]\n");
+    for k in 0..40_000 {
+        text.push_str(&format!("key_{k} = \"value-{k}-abcdefghijklmnop\"\n"));
+    }
+    p.write(".dlt/secrets.toml", &text);
+    let r = p.run(&["exec", "--", "true"]);
+    assert_eq!(r.code(), 2, "{}", r.all());
+    assert!(
+        r.stderr().contains("40000 variables") || r.stderr().contains("variables)"),
+        "{}",
+        r.stderr()
+    );
+    assert!(r.stderr().contains("--files"), "{}", r.stderr());
+    assert!(
+        !r.stderr().contains("Argument list too long"),
+        "{}",
+        r.stderr()
+    );
+}

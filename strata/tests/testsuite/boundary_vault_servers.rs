@@ -631,3 +631,67 @@ async fn random_replies_never_panic() {
         );
     }
 }
+
+/// Keys with control characters: `push` refuses to store one (naming it,
+/// escaped), and `versions` shows those a vault already holds escaped, so
+/// neither a file nor a server can rewrite the terminal.
+#[test]
+fn keys_with_control_characters_never_reach_a_terminal_raw() {
+    use strata_secrets_test_servers::openbao::OpenBao;
+    let bao = OpenBao::start();
+    bao.reset_kv("secret");
+    let mut p = Project::workspace();
+    p.set_env("PROVIDERS__ENABLE_HASHICORP_VAULT", "true")
+        .set_env("VAULT_ADDR", &bao.address())
+        .set_env("VAULT_TOKEN", bao.root_token());
+    for key in ["k\\u001b[2J", "a\\rb", "line\\nbreak", "bell\\u0007"] {
+        p.write(".dlt/secrets.toml", &format!("[s]\n\"{key}\" = \"v\"\n"));
+        let r = p.run(&["push", "--vault", "hashicorp", "--yes"]);
+        assert_eq!(r.code(), 2, "{key}: {}", r.all());
+        assert!(r.stderr().contains("control character"), "{}", r.stderr());
+        assert!(
+            !r.all().contains('\u{1b}') && !r.all().contains('\r'),
+            "{:?}",
+            r.all()
+        );
+    }
+    let r = p.run(&["versions", "--vault", "hashicorp", "--json"]);
+    assert_eq!(r.ok().json()["versions"], json!([]), "nothing was stored");
+    // a document a server holds, with such keys: shown escaped
+    bao.put(
+        "secret",
+        "dlt/dlt_secrets_toml",
+        json!({"value": "[s]\n\"k\\u001b]0;owned\\u0007\" = 1\n\"x\\ry\" = 2\n"}),
+    );
+    std::fs::remove_file(p.path().join(".dlt/secrets.toml")).unwrap();
+    let r = p.run(&["versions", "--vault", "hashicorp"]);
+    let out = r.ok().stdout();
+    assert!(
+        !out.contains('\u{1b}') && !out.contains('\r') && !out.contains('\u{7}'),
+        "{out:?}"
+    );
+    assert!(out.contains("\\u001B"), "{out}");
+}
+
+/// A login reply whose lease is the largest number JSON can carry: the
+/// lease is range-checked, no arithmetic on it overflows (it once panicked,
+/// exit 101).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_lease_is_range_checked() {
+    let reply = json!({
+        "request_id": "r", "lease_id": "", "renewable": false, "lease_duration": 0,
+        "data": null, "warnings": null, "wrap_info": null,
+        "auth": {"client_token": "hvs.issued", "accessor": "a", "policies": [], "token_policies": [],
+                 "lease_duration": u64::MAX, "renewable": true, "entity_id": "", "token_type": "service", "orphan": true},
+    });
+    let hostile = HostileServer::start(Behavior::json(200, &reply)).await;
+    let mut p = Project::workspace();
+    let _aimed = aim(Target::VaultLogin, &mut p, &hostile).await;
+    let r = run_async(&p, &["get", "sources.x.key"]).await;
+    assert_ne!(r.code(), 101, "{}", r.all());
+    assert!(!r.all().contains("panicked"), "{}", r.all());
+    // it logged in, then asked with the token it was given
+    let seen = hostile.seen();
+    assert!(seen.len() >= 2, "{seen:?}");
+    assert_eq!(seen[1].header("x-vault-token"), Some("hvs.issued"));
+}
