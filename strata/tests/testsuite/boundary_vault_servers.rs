@@ -695,3 +695,34 @@ async fn a_huge_lease_is_range_checked() {
     assert!(seen.len() >= 2, "{seen:?}");
     assert_eq!(seen[1].header("x-vault-token"), Some("hvs.issued"));
 }
+
+/// A push answered with a redirect to another host: the document (every
+/// secret of the profile's files) never reaches it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_is_never_redirected_elsewhere() {
+    for status in [301, 302, 303, 307, 308] {
+        let elsewhere = HostileServer::start(Behavior::json(200, &json!({"data": {}}))).await;
+        let to = format!("{}/v1/secret/data/dlt/dlt_secrets_toml", elsewhere.url());
+        let hostile = HostileServer::start(Behavior::Redirect { status, to }).await;
+        let mut p = Project::workspace();
+        let _aimed = aim(Target::VaultApi, &mut p, &hostile).await;
+        p.write(
+            ".dlt/secrets.toml",
+            "[destination.pg.credentials]\npassword = \"canary-pushed-password\"\n",
+        );
+        let r = run_async(&p, &["push", "--vault", "hashicorp", "--yes"]).await;
+        assert_eq!(r.code(), 2, "{status}: {}", r.all());
+        assert!(
+            elsewhere.seen().is_empty(),
+            "{status}: the other host was asked"
+        );
+        assert!(
+            hostile
+                .seen()
+                .iter()
+                .all(|s| !String::from_utf8_lossy(&s.body).contains("canary")),
+            "{status}: the document went to the redirecting server"
+        );
+        assert!(!r.all().contains("canary"), "{}", r.all());
+    }
+}
