@@ -5,7 +5,7 @@
 1. cold process: `strata get PATH` vs `python -c "import dlt; dlt.secrets.get(PATH)"`
    (and a bare process start for scale), medians of 200 runs taken in
    turns (dlt: 7 runs). `strata` is the one release binary, every vault SDK
-   linked in (`cargo build --release -p strata-secrets`);
+   linked in (`cargo build --release -p strata-secrets-cli`);
 2. warm, in process: exact gets and section walks over a workspace of 1,000
    keys in 4 files plus 200 environment variables: criterion for strata
    (`cargo bench -p strata-secrets --bench resolve`, which builds the same workspace),
@@ -43,7 +43,7 @@ FILES = ["dev.secrets.toml", "secrets.toml", "dev.config.toml", "config.toml"]
 
 
 def build_workspace(dir_: Path):
-    """The same layout as strata/benches/resolve.rs: 250 keys per file, 200 env vars."""
+    """The same layout as facade/benches/resolve.rs: 250 keys per file, 200 env vars."""
     (dir_ / ".dlt").mkdir(parents=True)
     (dir_ / ".dlt" / ".workspace").write_text("")
     paths = []
@@ -129,7 +129,7 @@ print(json.dumps({"config_get": config_get, "secret_get": secret_get, "walk": wa
 
 
 def local_and_warm(python):
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets"], cwd=ROOT, check=True)
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-cli"], cwd=ROOT, check=True)
     release = ROOT / "target" / "release"
     with tempfile.TemporaryDirectory() as tmp:
         strata_bin = release / "strata"
@@ -282,8 +282,9 @@ def vault(python, runs):
                        stderr=subprocess.DEVNULL)
     except subprocess.CalledProcessError:
         raise SystemExit("dlt's GoogleSecretsProvider needs: .venv/bin/pip install -r bench/requirements.txt")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-test-servers", "--features", "google",
-                    "--bin", "local-secret-manager", "-p", "strata-secrets", "--example", "vault_bench"], cwd=ROOT,
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-test-servers", "-p", "strata-secrets",
+                    "--features", "strata-secrets-test-servers/google,strata-secrets/google",
+                    "--bin", "local-secret-manager", "--example", "vault_bench"], cwd=ROOT,
                    check=True)
     server_bin = ROOT / "target" / "release" / "local-secret-manager"
     strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
@@ -412,7 +413,7 @@ def hashicorp(runs):
     bao = ROOT / ".venv" / "bin" / "bao"
     if not bao.exists():
         raise SystemExit("OpenBao's bao is missing: bash .ci/setup")
-    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets", "--example", "vault_bench"], cwd=ROOT,
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets", "--features", "google", "--example", "vault_bench"], cwd=ROOT,
                    check=True)
     strata_bin = ROOT / "target" / "release" / "examples" / "vault_bench"
     import socket

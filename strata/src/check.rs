@@ -2,10 +2,10 @@
 //! ignored, readable by other users, placeholders left from a template, and
 //! production profiles that keep secrets in files while a vault is enabled.
 
-use crate::Strata;
 use std::path::{Path as FsPath, PathBuf};
 use std::process::{Command, Stdio};
-use strata_secrets_core::{Path, Provider, Value};
+use strata_secrets::Strata;
+use strata_secrets::{Path, Provider, Value};
 
 /// One problem found.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -255,8 +255,8 @@ async fn vault_scope_findings(strata: &Strata) -> Vec<Finding> {
         return Vec::new();
     }
     let mut enabled = false;
-    for (_, section) in crate::backends::KNOWN {
-        enabled |= crate::vaults::enabled(strata.resolver(), section)
+    for (_, section) in strata_secrets::backends::KNOWN {
+        enabled |= strata_secrets::vaults::enabled(strata.resolver(), section)
             .await
             .unwrap_or(false);
     }
@@ -354,14 +354,13 @@ pub struct VaultStatus {
 /// A dry run of every enabled vault: build it from its bootstrap settings,
 /// reach it, authenticate, then list (with `list_secrets`) or fetch
 /// `dlt_secrets_toml`.
-pub async fn vault_dry_runs(
-    strata: &Strata,
-) -> Result<Vec<VaultStatus>, strata_secrets_core::Error> {
+pub async fn vault_dry_runs(strata: &Strata) -> Result<Vec<VaultStatus>, strata_secrets::Error> {
     let mut out = Vec::new();
-    for descriptor in crate::vaults::enabled_backends(strata.resolver()).await? {
+    for descriptor in strata_secrets::vaults::enabled_backends(strata.resolver()).await? {
         let status = async {
             let provider =
-                crate::vaults::build(descriptor, strata.resolver(), strata.workspace()).await?;
+                strata_secrets::vaults::build(descriptor, strata.resolver(), strata.workspace())
+                    .await?;
             provider.probe().await
         }
         .await;

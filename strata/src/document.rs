@@ -4,18 +4,16 @@
 //! `/run/secrets` files override, a vault's document answers), so every
 //! command hands on the same values.
 
-use crate::Strata;
 use indexmap::IndexMap;
 use std::path::PathBuf;
-use strata_secrets_core::naming::{env_var_name, toml_key, toml_key_of};
-use strata_secrets_core::secrecy::{ExposeSecret, SecretBox};
-use strata_secrets_core::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
+use strata_secrets::Strata;
+use strata_secrets::naming::{env_var_name, toml_key, toml_key_of};
+use strata_secrets::secrecy::{ExposeSecret, SecretBox};
+pub use strata_secrets::vaults::{BOOTSTRAP_PREFIX, BOOTSTRAP_SECTION};
+use strata_secrets::{Error, ErrorKind, Lookup, Path, Provider, Resolved, Table, Value};
 
 /// The text that replaces a masked value.
 pub const MASK: &str = "***";
-
-/// The settings table of the vault bootstrap, left out unless asked for.
-pub const BOOTSTRAP_SECTION: &str = "providers";
 
 /// One resolved key: its value as `get` answers it, without the lookup's
 /// trace (a document of 400,000 keys holds 400,000 of these).
@@ -553,10 +551,6 @@ pub fn dotenv_quote(text: &str) -> String {
     out.push('"');
     out
 }
-
-/// The prefix of the bootstrap's variables (`PROVIDERS__ENABLE_...`,
-/// `PROVIDERS__<VAULT>__...`).
-pub const BOOTSTRAP_PREFIX: &str = "PROVIDERS__";
 
 /// The one filter between strata's own environment and `exec`'s child
 /// (docs/security.md): unless the user asks (`--with-bootstrap`), the child

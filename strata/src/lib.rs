@@ -1,272 +1,31 @@
-#![doc = include_str!("../README.md")]
+//! The `strata` command (docs/cli.md), as a library: [`main`] runs it on
+//! the process's arguments, [`run`] on given ones (the Python package's
+//! `strata` console script runs it in process). The resolved document that
+//! `export`, `exec` and `get` of a table share ([`document`]) and the local
+//! checks of `check` ([`check`]) live here too.
 #![warn(missing_docs)]
 
-pub mod backends;
 pub mod check;
-pub mod credentials;
+mod cli;
 pub mod document;
-pub mod vaults;
 
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::ffi::OsString;
+use std::process::ExitCode;
 
-pub use strata_secrets_core::typed;
-/// The `Configuration` trait and `#[derive(Configuration)]`: see [`typed`].
-pub use strata_secrets_core::typed::Configuration;
-pub use strata_secrets_core::vault;
-pub use strata_secrets_core::workspace;
-use strata_secrets_core::workspace::{FileKind, Workspace, WorkspaceOptions};
-pub use strata_secrets_core::{
-    Answer, ConvertError, Datetime, Environment, Error, ErrorKind, Found, Location, Lookup,
-    MemoryProvider, MissingValue, Outcome, Path, PathError, Provenance, Provider, ProviderExt,
-    Resolved, Resolver, Table, Trace, TraceEntry, Value, async_trait, naming, secrecy, walk_paths,
-};
-pub use strata_secrets_env::EnvProvider;
-pub use strata_secrets_toml::{TomlProvider, set_value};
-
-/// How to open a project. Every field is optional.
-#[derive(Debug, Clone, Default)]
-pub struct Options {
-    /// The run directory; default: `DLT_PROJECT_DIR`, else the current directory.
-    pub run_dir: Option<PathBuf>,
-    /// The profile (`--profile`).
-    pub profile: Option<String>,
-    /// The global directory; default: as dlt computes it (`/var/dlt` for
-    /// root, `~/.dlt`, or `$XDG_DATA_HOME/dlt`).
-    pub global_dir: Option<PathBuf>,
-    /// The environment snapshot; default: the process environment.
-    pub env: Option<Environment>,
-    /// Where Docker/Kubernetes secret files are; default `/run/secrets`.
-    pub secrets_dir: Option<PathBuf>,
+/// Runs the command on the process's arguments.
+pub fn main() -> ExitCode {
+    cli::main(std::env::args_os())
 }
 
-/// A project opened with its default chain of providers (docs/lookups.md):
-/// environment variables, the profile's `secrets.toml` files, its
-/// `config.toml` files, then providers the program registers.
-#[derive(Debug, Clone)]
-pub struct Strata {
-    workspace: Workspace,
-    resolver: Resolver,
-    secrets: Arc<TomlProvider>,
-    config: Arc<TomlProvider>,
-    vaults: Vec<vaults::EnabledVault>,
-}
-
-impl Strata {
-    /// Opens the project and builds the default chain, vaults included:
-    /// every vault switched on by `[providers] enable_<section> = true` (in
-    /// the environment or the profile's TOML files) is configured from
-    /// `[providers.<section>]` and appended in the order of
-    /// [`backends::BACKENDS`].
-    pub async fn open(options: Options) -> Result<Self, Error> {
-        let mut strata = Self::open_local(options)?;
-        let env = strata.workspace.env().clone();
-        vaults::check_settings_keys(&env, &[&strata.secrets, &strata.config])?;
-        strata.vaults = vaults::enable_all(&mut strata.resolver, &strata.workspace).await?;
-        Ok(strata)
-    }
-
-    /// Opens the project with the local chain only (environment and TOML
-    /// files), without enabling any vault.
-    pub fn open_local(options: Options) -> Result<Self, Error> {
-        let env = options
-            .env
-            .clone()
-            .unwrap_or_else(Environment::from_process);
-        let workspace = Workspace::open(WorkspaceOptions {
-            run_dir: options.run_dir.clone(),
-            profile: options.profile.clone(),
-            global_dir: options.global_dir.clone(),
-            env: env.clone(),
-        })?;
-        let mut env_provider = EnvProvider::new(env);
-        if let Some(dir) = &options.secrets_dir {
-            env_provider = env_provider.with_secrets_dir(dir);
-        }
-        let secrets = Arc::new(TomlProvider::load(&workspace, FileKind::Secrets)?);
-        let config = Arc::new(TomlProvider::load(&workspace, FileKind::Config)?);
-        let mut resolver = Resolver::new()
-            .with_provider(Arc::new(env_provider))
-            .with_provider(secrets.clone())
-            .with_provider(config.clone());
-        resolver.set_profile(workspace.profile().map(|p| p.to_string()));
-        Ok(Self {
-            workspace,
-            resolver,
-            secrets,
-            config,
-            vaults: Vec::new(),
-        })
-    }
-
-    /// The vaults enabled in the chain.
-    pub fn vaults(&self) -> &[vaults::EnabledVault] {
-        &self.vaults
-    }
-
-    /// Adds a provider after the default chain (docs/lookups.md, step 5).
-    pub fn register(&mut self, provider: Arc<dyn Provider>) {
-        self.resolver.push(provider);
-    }
-
-    /// The opened workspace.
-    pub fn workspace(&self) -> &Workspace {
-        &self.workspace
-    }
-
-    /// The chain.
-    pub fn resolver(&self) -> &Resolver {
-        &self.resolver
-    }
-
-    /// The merged `secrets.toml` files.
-    pub fn secrets_files(&self) -> &TomlProvider {
-        &self.secrets
-    }
-
-    /// The merged `config.toml` files.
-    pub fn config_files(&self) -> &TomlProvider {
-        &self.config
-    }
-
-    /// Exact get of a dotted path (like `dlt.secrets.get` with
-    /// [`Lookup::secret`], `dlt.config.get` with [`Lookup::config`]).
-    pub async fn get(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        self.resolver
-            .get_dotted(path, lookup)
-            .await
-            .map_err(|e| self.explained(e))
-    }
-
-    /// A missing value's report, with what the workspace explains: in a
-    /// classic project, the profile files it does not read.
-    fn explained(&self, mut e: Error) -> Error {
-        let ignored = self.workspace.ignored_profile_files();
-        if let (Some(report), false) = (e.missing_report_mut(), ignored.is_empty()) {
-            let files: Vec<String> = ignored.iter().map(|f| f.display().to_string()).collect();
-            report.notes.push(format!(
-                "this is a classic project (no .dlt/.workspace), which reads no profile files: {} {} ignored; create .dlt/.workspace (or run `strata init`) to use profiles",
-                files.join(", "),
-                if files.len() == 1 { "is" } else { "are" }
-            ));
-        }
-        e
-    }
-
-    /// The active profile's working directories (workspace mode only), with
-    /// the `[workspace.settings]` that move them resolved from the chain,
-    /// each with who set it (a workspace file may not move what `workspace
-    /// clean` deletes out of the workspace).
-    pub async fn dirs(&self) -> Result<Option<workspace::Dirs>, Error> {
-        let name = self.dir_setting("name").await?.map(|s| s.value);
-        let working_dir = self.dir_setting("working_dir").await?;
-        let local_dir = self.dir_setting("local_dir").await?;
-        self.workspace.dirs(&workspace::DirSettings {
-            name,
-            working_dir,
-            local_dir,
-        })
-    }
-
-    /// `[workspace.settings] <key>` as text, and who set it.
-    async fn dir_setting(&self, key: &str) -> Result<Option<workspace::DirSetting>, Error> {
-        let sections = ["workspace".to_owned()];
-        let lookup = Lookup::config();
-        let resolved = match self
-            .resolver
-            .walk_in(&sections, Some("settings"), key, &lookup)
-            .await
-        {
-            Ok(r) => r,
-            Err(e) if e.is_missing() => return Ok(None),
-            Err(e) => return Err(e),
-        };
-        let value: String = resolved.deserialize()?;
-        Ok(Some(workspace::DirSetting {
-            value,
-            origin: self.origin_of(&resolved),
-            at: resolved.provenance().to_string(),
-        }))
-    }
-
-    /// Who set a resolved value: the user (environment, global directory,
-    /// files outside the workspace) or one of the workspace's files.
-    pub fn origin_of(&self, resolved: &Resolved) -> workspace::Origin {
-        self.workspace
-            .origin_of(resolved.provenance(), resolved.from_secret_provider())
-    }
-
-    /// A secret as a `SecretString` (exact get over secret providers, like
-    /// `dlt.secrets.get`). Read in place from the environment and the files
-    /// when they answer; the full lookup (vaults, errors) otherwise.
-    pub async fn secret(&self, path: &str) -> Result<secrecy::SecretString, Error> {
-        let lookup = Lookup::secret();
-        if let Some(s) = self
-            .resolver
-            .peek_dotted(path, &lookup)
-            .and_then(|v| v.secret_string())
-        {
-            return Ok(s);
-        }
-        self.get(path, &lookup).await?.secret_string()
-    }
-
-    /// A configuration value read as `T` (exact get over all providers,
-    /// like `dlt.config.get`). Read in place when the environment and the
-    /// files answer; the full lookup (vaults, errors) otherwise.
-    pub async fn config<T: serde_deserialize::DeserializeOwned>(
-        &self,
-        path: &str,
-    ) -> Result<T, Error> {
-        let lookup = Lookup::config();
-        if let Some(Ok(v)) = self
-            .resolver
-            .peek_dotted(path, &lookup)
-            .map(|v| v.deserialize::<T>())
-        {
-            return Ok(v);
-        }
-        self.get(path, &lookup).await?.deserialize()
-    }
-
-    /// The value of a section walk for the key at the end of `path`, read as
-    /// `T` (what dlt resolves for one field of a configuration). Read in
-    /// place when the environment and the files answer; the full walk
-    /// (vaults, errors, a secret found in `config.toml`) otherwise.
-    pub async fn walk_value<T: serde_deserialize::DeserializeOwned>(
-        &self,
-        path: &str,
-        lookup: &Lookup,
-    ) -> Result<T, Error> {
-        if let Some(Ok(v)) = self
-            .resolver
-            .peek_walk_dotted(path, lookup)
-            .map(|v| v.deserialize::<T>())
-        {
-            return Ok(v);
-        }
-        self.walk(path, lookup).await?.deserialize()
-    }
-
-    /// Resolves a typed configuration under `sections` (see [`typed`]).
-    pub async fn resolve<T: Configuration>(
-        &self,
-        sections: &[&str],
-        pipeline: Option<&str>,
-    ) -> Result<T, Error> {
-        typed::resolve::<T>(&self.resolver, sections, pipeline).await
-    }
-
-    /// Section walk for the key at the end of `path` (docs/lookups.md).
-    pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
-        self.resolver
-            .walk_dotted(path, lookup)
-            .await
-            .map_err(|e| self.explained(e))
-    }
-}
-
-/// Re-export used in public signatures.
-pub mod serde_deserialize {
-    pub use serde::de::DeserializeOwned;
+/// Runs the command on `args` (the program name first, as in
+/// `std::env::args_os`), in this process: it reads the process's
+/// environment, writes to its stdout and stderr, and ends the process
+/// itself only when the command deadline passes (`STRATA_DEADLINE`) or
+/// `exec` replaces it with the child.
+pub fn run<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    cli::main(args)
 }

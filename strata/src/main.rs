@@ -1,8 +1,6 @@
-//! `strata`: the command line. Vault backends are linked in by the cargo
-//! features of the `strata-secrets` crate (all on by default). See `docs/cli.md`.
-
-mod cli;
+//! `strata`: the command line (docs/cli.md). Vault backends are linked in
+//! by the cargo features of `strata-secrets-cli` (all on by default).
 
 fn main() -> std::process::ExitCode {
-    cli::main()
+    strata_secrets_cli::main()
 }

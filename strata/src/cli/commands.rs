@@ -2,11 +2,11 @@
 
 use super::output::{Out, warnings};
 use super::{Cli, Command, WorkspaceAction};
+use crate::check::run_local_checks;
 use serde_json::json;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_secrets::backends::BACKENDS;
-use strata_secrets::check::run_local_checks;
 use strata_secrets::naming::{env_var_name, run_secrets_file_name, toml_key};
 use strata_secrets::workspace::{FileKind, ProfileName, Workspace, WorkspaceOptions};
 use strata_secrets::{Environment, Error, ErrorKind, Lookup, Options, Path, Strata, Trace, Value};
@@ -170,7 +170,7 @@ async fn get(
         // or a secret file of one field overrides the table's)
         let base = Path::parse(path)?;
         let (value, more) =
-            strata_secrets::document::resolve_table(&strata, &base, &lookup, &resolved).await?;
+            crate::document::resolve_table(&strata, &base, &lookup, &resolved).await?;
         warnings(&more);
         print_value(out, &value, ctx.json);
     } else {
@@ -363,9 +363,9 @@ fn names(ctx: &Ctx, out: &mut Out, path: &str) -> CmdResult {
 async fn check(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let strata = Strata::open_local(ctx.options()?)?;
     let mut findings = run_local_checks(&strata).await;
-    let vaults = strata_secrets::check::vault_dry_runs(&strata).await?;
+    let vaults = crate::check::vault_dry_runs(&strata).await?;
     for v in vaults.iter().filter(|v| !v.ok) {
-        findings.push(strata_secrets::check::Finding {
+        findings.push(crate::check::Finding {
             check: "vault",
             file: None,
             message: format!("{}: {}", v.vault, v.message),

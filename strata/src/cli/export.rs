@@ -3,11 +3,11 @@
 use super::Format;
 use super::commands::{CmdResult, Ctx, usage};
 use super::output::{Out, warnings};
-use std::process::ExitCode;
-use strata_secrets::document::{
+use crate::document::{
     ChildEnvironment, Document, Scope, VariableUse, check_command_size, dotenv_quote,
     resolve_document, shell_quote, to_table, variables,
 };
+use std::process::ExitCode;
 use strata_secrets::{Error, ErrorKind, Strata};
 
 async fn document(

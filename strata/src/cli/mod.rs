@@ -15,7 +15,12 @@ use std::time::Duration;
 /// Configuration and secrets for data pipelines, read from dlt workspaces,
 /// environment variables and TOML profiles.
 #[derive(Debug, Parser)]
-#[command(name = "strata", version, about, long_about = None)]
+#[command(
+    name = "strata",
+    version,
+    about = "Configuration and secrets for data pipelines, compatible with dlt workspaces",
+    long_about = None
+)]
 #[command(
     after_help = "Exit status: 0 on success, 1 when a value is missing (or `check` finds a problem), 2 on bad usage, bad input or any other error (a failed write of the output included); `exec` exits with the command's status (126: not executable, 127: not found)."
 )]
@@ -293,12 +298,27 @@ fn watchdog(deadline: Duration) {
     }
 }
 
-/// Parses the arguments and runs the command.
-pub(crate) fn main() -> ExitCode {
+/// Parses `args` and runs the command.
+pub(crate) fn main<I, T>(args: I) -> ExitCode
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
     use clap::FromArgMatches;
-    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+    let matches = match command().try_get_matches_from(args) {
+        Ok(m) => m,
+        Err(e) => {
+            // --help and --version are successes; the rest bad usage (2)
+            let _ = e.print();
+            return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+        }
+    };
+    let cli = match Cli::from_arg_matches(&matches) {
         Ok(cli) => cli,
-        Err(e) => e.exit(),
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(2);
+        }
     };
     if let Err(e) = init_logging() {
         output::error_line(&format!("error: {e}"));

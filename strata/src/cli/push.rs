@@ -7,10 +7,10 @@
 
 use super::commands::{CmdResult, Ctx, print_value, usage};
 use super::output::Out;
+use crate::document::BOOTSTRAP_SECTION;
 use indexmap::IndexMap;
 use serde_json::json;
 use std::process::ExitCode;
-use strata_secrets::document::BOOTSTRAP_SECTION;
 use strata_secrets::naming::{normalize_vault_segment, shown};
 use strata_secrets::secrecy::{ExposeSecret, SecretString};
 use strata_secrets::vault::SECRETS_TOML_KEY;

@@ -398,7 +398,7 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
         creds.insert("region_name".into(), "us-east-1".into());
         creds.insert("endpoint_url".into(), moto.endpoint().into());
         t.insert("credentials".into(), strata_secrets::Value::Table(creds));
-        let backend = strata_secrets_aws::AwsBackend::connect(&strata_secrets_aws::AwsConfig::from_table(&t).await.unwrap())
+        let backend = strata_secrets::backends::aws::AwsBackend::connect(&strata_secrets::backends::aws::AwsConfig::from_table(&t).await.unwrap())
             .await
             .unwrap();
         use strata_secrets::vault::VaultBackend;

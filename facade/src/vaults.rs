@@ -4,7 +4,6 @@
 //! backend comes from [`crate::backends`]; nothing here names one.
 
 use crate::backends::{BACKENDS, KNOWN};
-use crate::document::BOOTSTRAP_SECTION;
 use std::sync::Arc;
 use strata_secrets_core::vault::{Descriptor, VaultProvider};
 use strata_secrets_core::workspace::{Origin, Workspace};
@@ -12,6 +11,13 @@ use strata_secrets_core::{
     Environment, Error, ErrorKind, Lookup, Path, Resolved, Resolver, Value, naming, typed,
 };
 use strata_secrets_toml::TomlProvider;
+
+/// The settings table of the vault bootstrap (`[providers]`).
+pub const BOOTSTRAP_SECTION: &str = "providers";
+
+/// The prefix of the bootstrap's variables (`PROVIDERS__ENABLE_...`,
+/// `PROVIDERS__<VAULT>__...`).
+pub const BOOTSTRAP_PREFIX: &str = "PROVIDERS__";
 
 /// An enabled vault: its backend and its provider.
 #[derive(Debug, Clone)]
@@ -61,7 +67,7 @@ pub fn not_compiled(feature: &str, section: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
-            "`providers.enable_{section}` is true, but this strata was built without the `{feature}` cargo feature (rebuild with `--features {feature}`)"
+            "`providers.enable_{section}` is true, but this strata was built without the `{feature}` cargo feature: a program that uses the library needs it in its Cargo.toml (`strata-secrets = {{ version = \"0.1\", features = [\"{feature}\"] }}`); the `strata` command has every vault (`cargo install --path strata`, or `--features {feature}` with `--no-default-features`)"
         ),
     )
 }
@@ -223,7 +229,7 @@ pub fn check_settings_keys(env: &Environment, files: &[&TomlProvider]) -> Result
     let mut names: Vec<&str> = env.iter().map(|(k, _)| k).collect();
     names.sort_unstable();
     for name in names {
-        let Some(rest) = name.strip_prefix(crate::document::BOOTSTRAP_PREFIX) else {
+        let Some(rest) = name.strip_prefix(BOOTSTRAP_PREFIX) else {
             continue;
         };
         let lower = rest.to_ascii_lowercase();

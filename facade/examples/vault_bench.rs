@@ -9,7 +9,7 @@
 //! `ready`, waits for a line on standard input, resolves, and prints
 //! `{"ms": <wall time>, "fields": 5}`.
 //!
-//! `cargo run --release -p strata-secrets --example vault_bench` (run by bench/run.py)
+//! `cargo run --release -p strata-secrets --features google --example vault_bench` (run by bench/run.py)
 
 use std::io::BufRead;
 use std::time::Instant;
