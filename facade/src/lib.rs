@@ -102,6 +102,18 @@ impl Strata {
         &self.vaults
     }
 
+    /// A chain of the enabled vaults alone, in chain order (for a program
+    /// that keeps its own environment and file providers, as a dlt
+    /// pipeline does, and asks strata only for what the vaults hold).
+    pub fn vault_resolver(&self) -> Resolver {
+        let mut resolver = Resolver::new();
+        resolver.set_profile(self.resolver.profile().map(str::to_owned));
+        for v in &self.vaults {
+            resolver.push(v.provider.clone());
+        }
+        resolver
+    }
+
     /// Adds a provider after the default chain (docs/lookups.md, step 5).
     pub fn register(&mut self, provider: Arc<dyn Provider>) {
         self.resolver.push(provider);

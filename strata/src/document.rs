@@ -151,6 +151,73 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
     Ok(doc)
 }
 
+/// A trace as JSON: each question's provider, path, name and outcome
+/// (never a value).
+pub fn trace_json(trace: &strata_secrets::Trace) -> serde_json::Value {
+    serde_json::Value::Array(
+        trace
+            .entries
+            .iter()
+            .map(|e| {
+                serde_json::json!({
+                    "provider": e.provider,
+                    "path": e.path.to_string(),
+                    "name": e.name,
+                    "outcome": e.outcome.to_string(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// What `explain --json` prints for a section walk of `path` that found
+/// `answer` (or missed it, with its report): where it was answered and
+/// every (provider, name) asked, values masked. The Python package's
+/// `explain` returns the same.
+pub fn explained_json(
+    path: &str,
+    lookup: &Lookup,
+    profile: Option<&str>,
+    answer: Result<&Resolved, &strata_secrets::MissingValue>,
+) -> serde_json::Value {
+    let kind = if lookup.secret {
+        "secret"
+    } else {
+        "configuration"
+    };
+    match answer {
+        Ok(resolved) => {
+            let p = resolved.provenance();
+            serde_json::json!({
+                "path": path,
+                "lookup": kind,
+                "pipeline": lookup.pipeline,
+                "profile": profile,
+                "found": true,
+                "answered_at": resolved.path().to_string(),
+                "provider": p.provider,
+                "name": p.name,
+                "file": p.file.as_ref().map(|f| f.display().to_string()),
+                "line": p.line,
+                "kind": resolved.expose().kind(),
+                "trace": trace_json(resolved.trace()),
+                "warnings": resolved.trace().warnings,
+            })
+        }
+        Err(report) => serde_json::json!({
+            "path": path,
+            "lookup": kind,
+            "pipeline": lookup.pipeline,
+            "profile": profile,
+            "found": false,
+            "trace": trace_json(&report.trace),
+            "warnings": report.trace.warnings,
+            "notes": report.notes,
+            "files": report.locations.iter().map(|l| serde_json::json!({"location": l.location, "present": l.present})).collect::<Vec<_>>(),
+        }),
+    }
+}
+
 /// The value of a table `resolved` at `path`, each of its leaves answered
 /// as `get` answers that leaf's own path (an environment variable or a
 /// `/run/secrets` file of one field overrides the table's), and the

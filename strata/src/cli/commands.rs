@@ -179,21 +179,6 @@ async fn get(
     Ok(ExitCode::SUCCESS)
 }
 
-fn trace_json(trace: &Trace) -> serde_json::Value {
-    json!(
-        trace
-            .entries
-            .iter()
-            .map(|e| json!({
-                "provider": e.provider,
-                "path": e.path.to_string(),
-                "name": e.name,
-                "outcome": e.outcome.to_string(),
-            }))
-            .collect::<Vec<_>>()
-    )
-}
-
 fn print_trace(out: &mut Out, trace: &Trace) {
     let width = trace
         .entries
@@ -238,21 +223,12 @@ async fn explain(
             warnings(&resolved.trace().warnings);
             let p = resolved.provenance();
             if ctx.json {
-                out.json(&json!({
-                    "path": path,
-                    "lookup": kind,
-                    "pipeline": lookup.pipeline,
-                    "profile": profile,
-                    "found": true,
-                    "answered_at": resolved.path().to_string(),
-                    "provider": p.provider,
-                    "name": p.name,
-                    "file": p.file.as_ref().map(|f| f.display().to_string()),
-                    "line": p.line,
-                    "kind": resolved.expose().kind(),
-                    "trace": trace_json(resolved.trace()),
-                    "warnings": resolved.trace().warnings,
-                }));
+                out.json(&crate::document::explained_json(
+                    path,
+                    &lookup,
+                    profile.as_deref(),
+                    Ok(&resolved),
+                ));
             } else {
                 out.line(heading);
                 print_trace(out, resolved.trace());
@@ -270,17 +246,12 @@ async fn explain(
             };
             warnings(&report.trace.warnings);
             if ctx.json {
-                out.json(&json!({
-                    "path": path,
-                    "lookup": kind,
-                    "pipeline": lookup.pipeline,
-                    "profile": profile,
-                    "found": false,
-                    "trace": trace_json(&report.trace),
-                    "warnings": report.trace.warnings,
-                    "notes": report.notes,
-                    "files": report.locations.iter().map(|l| json!({"location": l.location, "present": l.present})).collect::<Vec<_>>(),
-                }));
+                out.json(&crate::document::explained_json(
+                    path,
+                    &lookup,
+                    profile.as_deref(),
+                    Err(report),
+                ));
             } else {
                 out.raw(&report.to_string());
             }
@@ -295,7 +266,7 @@ async fn explain(
                         "lookup": kind,
                         "profile": profile,
                         "found": false,
-                        "trace": trace_json(trace),
+                        "trace": crate::document::trace_json(trace),
                         "error": e.to_string(),
                     }));
                 } else {
