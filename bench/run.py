@@ -22,7 +22,13 @@
    shows strata's requests and round trips, to compare with strata's own
    Google rows above.
 
-    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault or hashicorp
+5. python: the Python package inside dlt (needs `.venv/bin/pip install
+   ./python`): a dlt configuration resolved warm, in process, through dlt's
+   own chain and through `strata_secrets.dlt.register(chain="all")`; and the
+   Google layouts of part 3 through dlt's own provider and through
+   `register()`, requests and wall time at 20 ms per request.
+
+    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault, hashicorp or python
 
 Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 """
@@ -484,10 +490,162 @@ def hashicorp(runs):
               f"{r['requests']:>8} | {r['ms']:>7.1f} ({r['ms'] / LATENCY_MS:.1f}) |")
 
 
+# --- python: the strata-secrets package inside dlt
+
+PY_WARM = r"""
+import json, sys, timeit
+import dlt
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.container import Container
+from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
+from dlt.common.configuration.specs.config_section_context import ConfigSectionContext
+from dlt.common.typing import TSecretValue
+
+@configspec
+class Creds(CredentialsConfiguration):
+    host: str = None
+    port: int = None
+    database: str = None
+    username: str = None
+    password: TSecretValue = None
+
+@configspec
+class Source(BaseConfiguration):
+    api_key: TSecretValue = None
+    page_size: int = None
+    credentials: Creds = None
+
+mode, n = sys.argv[1], int(sys.argv[2])
+if mode == "strata":
+    import strata_secrets.dlt
+    strata_secrets.dlt.register(chain="all")
+ctx = ConfigSectionContext(pipeline_name="my_pipe", sections=("sources", "pipedrive"))
+
+def once():
+    with Container().injectable_context(ctx):
+        return resolve_configuration(Source(), sections=("sources", "pipedrive"))
+
+c = once()
+assert c.api_key and c.credentials.password and c.page_size, c
+seconds = min(timeit.repeat(once, number=n, repeat=3))
+print(json.dumps({"us": seconds / n * 1e6}))
+"""
+
+PY_VAULT = r"""
+import json, sys, time
+import strata_secrets.dlt
+from dlt.common.configuration import configspec, resolve_configuration
+from dlt.common.configuration.specs import BaseConfiguration, CredentialsConfiguration
+from dlt.common.typing import TSecretValue
+
+@configspec
+class WarehouseCredentials(CredentialsConfiguration):
+    host: TSecretValue = None
+    port: TSecretValue = None
+    database: TSecretValue = None
+    username: TSecretValue = None
+    password: TSecretValue = None
+
+@configspec
+class Warehouse(BaseConfiguration):
+    credentials: WarehouseCredentials = None
+
+strata_secrets.dlt.register()
+print("ready", flush=True)
+sys.stdin.readline()
+started = time.perf_counter()
+w = resolve_configuration(Warehouse(), sections=("destination", "warehouse"))
+ms = (time.perf_counter() - started) * 1000
+fields = sum(1 for f in ["host", "port", "database", "username", "password"] if getattr(w.credentials, f))
+print(json.dumps({"ms": ms, "fields": fields}), flush=True)
+"""
+
+
+def python_part(python, runs):
+    """The Python package in dlt: (1) a configuration resolved warm, in
+    process, through dlt's own chain and through `register(chain="all")`;
+    (2) the Google vault layouts through dlt's own provider and through
+    `register()`, at 20 ms per request."""
+    try:
+        subprocess.run([python, "-c", "import strata_secrets, googleapiclient"], check=True,
+                       stderr=subprocess.DEVNULL)
+    except subprocess.CalledProcessError:
+        raise SystemExit("the Python part needs the package and dlt's Google client: "
+                         ".venv/bin/pip install ./python -r bench/requirements.txt")
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ws = tmp / "ws"
+        (ws / ".dlt").mkdir(parents=True)
+        (ws / ".dlt" / ".workspace").write_text("")
+        (ws / ".dlt" / "secrets.toml").write_text(
+            "[sources.pipedrive]\napi_key = \"k\"\n[sources.pipedrive.credentials]\npassword = \"p\"\n"
+            "username = \"u\"\n[my_pipe.sources.pipedrive]\napi_key = \"pipe-k\"\n")
+        (ws / ".dlt" / "config.toml").write_text(
+            "[sources.pipedrive]\npage_size = 100\n[sources.pipedrive.credentials]\nhost = \"h\"\n"
+            "port = 5432\ndatabase = \"d\"\n")
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "RUNTIME__DLTHUB_TELEMETRY": "false",
+               "SOURCES__PIPEDRIVE__CREDENTIALS__HOST": "env-host"}
+        warm = {}
+        for mode in ("dlt", "strata"):
+            out = subprocess.run([python, "-c", PY_WARM, mode, "2000"], cwd=ws, env=env, capture_output=True,
+                                 text=True, check=True)
+            warm[mode] = json.loads(out.stdout.strip().splitlines()[-1])["us"]
+        print("\n## Python: a dlt configuration (2 fields + 5 credentials, pipeline scope, env override), warm")
+        print("| chain | per resolution | ratio |")
+        print("| --- | ---: | ---: |")
+        print(f"| dlt's own | {warm['dlt']:.0f} us | 1.0x |")
+        print(f"| strata (`chain=\"all\"`) | {warm['strata']:.0f} us | {warm['dlt'] / warm['strata']:.1f}x |")
+
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-test-servers",
+                    "--features", "google", "--bin", "local-secret-manager"], cwd=ROOT, check=True)
+    server_bin = ROOT / "target" / "release" / "local-secret-manager"
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        ws = tmp / "ws"
+        (ws / ".dlt").mkdir(parents=True)
+        for layout, secrets in vault_layouts():
+            files = []
+            for i, (name, text) in enumerate(secrets.items()):
+                f = tmp / f"secret-{i}"
+                f.write_text(text)
+                files += ["--secret", f"{name}={f}"]
+            key = tmp / "key.json"
+            server = subprocess.Popen([str(server_bin), "--latency-ms", str(LATENCY_MS), "--key-out", str(key)] + files,
+                                      stdout=subprocess.PIPE, text=True)
+            try:
+                endpoint = json.loads(server.stdout.readline())["endpoint"].rstrip("/")
+                base = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "RUNTIME__DLTHUB_TELEMETRY": "false"}
+                strata_env = dict(base, PROVIDERS__ENABLE_GOOGLE_SECRETS="true",
+                                  PROVIDERS__GOOGLE_SECRETS__ENDPOINT=endpoint,
+                                  PROVIDERS__GOOGLE_SECRETS__CREDENTIALS=key.read_text(),
+                                  PROVIDERS__GOOGLE_SECRETS__ONLY_TOML_FRAGMENTS="false")
+                results = {"strata": [], "dlt": []}
+                for _ in range(runs):
+                    results["strata"].append(measured([python, "-c", PY_VAULT], strata_env, ws, endpoint))
+                    results["dlt"].append(measured([python, "-c", DLT_VAULT, endpoint, str(key), "false"],
+                                                   base, ws, endpoint))
+                row = {"layout": layout}
+                for who, rs in results.items():
+                    assert all(r[0]["fields"] == 5 for r in rs), f"{who} did not resolve all five fields"
+                    row[who] = {"ms": statistics.median(r[0]["ms"] for r in rs), "requests": rs[0][1]}
+                rows.append(row)
+            finally:
+                server.kill()
+    print(f"\n## Python: the vault layouts in dlt, Google at {LATENCY_MS} ms per request "
+          f"(median of {runs}; API requests, the token request apart)")
+    print("| vault holds | dlt's GoogleSecretsProvider | `strata_secrets.dlt.register()` | ratio |")
+    print("| --- | ---: | ---: | ---: |")
+    for r in rows:
+        print(f"| {r['layout']} | {r['dlt']['requests']} req, {r['dlt']['ms']:.0f} ms | "
+              f"{r['strata']['requests']} req, {r['strata']['ms']:.0f} ms | {r['dlt']['ms'] / r['strata']['ms']:.1f}x |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["local", "vault", "hashicorp"],
-                        help="run one part: local (cold and warm), vault (Google, against dlt) or hashicorp")
+    parser.add_argument("--only", choices=["local", "vault", "hashicorp", "python"],
+                        help="run one part: local (cold and warm), vault (Google, against dlt), hashicorp, "
+                             "or python (the package inside dlt)")
     parser.add_argument("--vault-runs", type=int, default=5)
     args = parser.parse_args()
     if args.only in (None, "local"):
@@ -496,6 +654,8 @@ def main():
         vault(sys.executable, args.vault_runs)
     if args.only in (None, "hashicorp"):
         hashicorp(args.vault_runs)
+    if args.only in (None, "python"):
+        python_part(sys.executable, args.vault_runs)
 
 
 if __name__ == "__main__":
