@@ -45,7 +45,7 @@ pub struct Descriptor {
     /// them").
     pub endpoint_keys: &'static [&'static str],
     /// The settings keys that hold explicit credentials (`token`,
-    /// `credentials.aws_secret_access_key`, ...); when none is set, the
+    /// `credentials.client_secret`, ...); when none is set, the
     /// backend uses the user's ambient ones (a variable, a file, the
     /// platform's).
     pub credential_keys: &'static [&'static str],

@@ -51,7 +51,7 @@ pub struct Version {
     pub id: String,
     /// When it was made (RFC 3339), when the vault says.
     pub created: Option<String>,
-    /// Its state in the vault's words (`enabled`, `AWSCURRENT`, ...).
+    /// Its state in the vault's words (`enabled`, `destroyed`, a staging label, ...).
     pub state: String,
 }
 
