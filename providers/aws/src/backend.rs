@@ -61,10 +61,20 @@ impl AwsBackend {
     pub async fn connect(config: &AwsConfig) -> Result<Self, Error> {
         let c = &config.credentials;
         let t = config.timeout;
-        let http = strata_secrets_http::PolicyClient::builder()
-            .timeout(t)
-            .build()
-            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
+        let mut http = strata_secrets_http::PolicyClient::builder().timeout(t);
+        if let Some(pem) = &config.ca_certificate {
+            http = http.root_certificates_pem(pem.as_bytes());
+        }
+        let http = http.build().map_err(|e| {
+            Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`providers.{}.ca_certificate` is not usable: {e}",
+                    crate::SECTION
+                ),
+            )
+            .with_provider(crate::SECTION)
+        })?;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .retry_config(aws_config::retry::RetryConfig::disabled())
             .http_client(crate::transport::PolicyHttp::new(http));

@@ -58,6 +58,10 @@ pub struct AwsSettings {
     /// Credentials, region and endpoint.
     #[config(nested)]
     pub credentials: AwsCredentials,
+    /// PEM text of CA certificates to trust besides the system's (a private
+    /// endpoint, a TLS-inspecting proxy), for the API and the SDK's
+    /// credential endpoints.
+    pub ca_certificate: Option<String>,
 }
 
 /// The default secret name prefix, as in dlt's AWS provider.
@@ -72,6 +76,8 @@ pub struct AwsConfig {
     pub secret_name_prefix: String,
     /// Credentials, region and endpoint.
     pub credentials: AwsCredentials,
+    /// PEM text of CA certificates to trust besides the system's.
+    pub ca_certificate: Option<String>,
     /// Per-attempt timeout (a strata option; dlt has none).
     pub timeout: Duration,
     /// The vault engine options.
@@ -136,6 +142,7 @@ impl AwsConfig {
         Ok(Self {
             secret_name_prefix: s.secret_name_prefix,
             credentials: c,
+            ca_certificate: s.ca_certificate.filter(|p| !p.trim().is_empty()),
             timeout: options.timeout,
             options,
         })

@@ -59,10 +59,17 @@ impl GoogleBackend {
     /// its deadline.
     pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
         let project = config.project()?;
-        let http = PolicyClient::builder()
-            .timeout(config.timeout)
-            .build()
-            .map_err(|e| e.into_error(crate::SECTION, "set up the HTTP client"))?;
+        let mut http = PolicyClient::builder().timeout(config.timeout);
+        if let Some(pem) = &config.ca_certificate {
+            http = http.root_certificates_pem(pem.as_bytes());
+        }
+        let http = http.build().map_err(|e| {
+            Error::new(
+                ErrorKind::ConfigInvalid,
+                format!("`providers.google_secrets.ca_certificate` is not usable: {e}"),
+            )
+            .with_provider(crate::SECTION)
+        })?;
         let credentials = match &config.credentials {
             Credentials::ServiceAccount(sa) => google_cloud_auth::credentials::Credentials::from(
                 crate::token::ServiceAccountTokens::new(sa, http.clone())?,

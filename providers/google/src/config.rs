@@ -57,6 +57,8 @@ pub struct GoogleConfig {
     pub credentials: Credentials,
     /// The service address (tests point it at a local server).
     pub endpoint: Option<String>,
+    /// PEM text of CA certificates to trust besides the system's.
+    pub ca_certificate: Option<String>,
     /// The version to read: `latest` or a number.
     pub version: String,
     /// Per-attempt timeout (token requests included).
@@ -136,6 +138,9 @@ pub struct GoogleSettings {
     pub project_id: Option<String>,
     /// The service address (tests point it at a local server).
     pub endpoint: Option<String>,
+    /// PEM text of CA certificates to trust besides the system's (a private
+    /// endpoint, a TLS-inspecting proxy), for the API and token endpoint.
+    pub ca_certificate: Option<String>,
     /// The version to read: `latest` or a number.
     #[config(default = "latest".to_owned())]
     pub version: String,
@@ -184,6 +189,7 @@ impl GoogleConfig {
             project_id: s.project_id.filter(|p| !p.is_empty()),
             credentials,
             endpoint: s.endpoint.filter(|e| !e.is_empty()),
+            ca_certificate: s.ca_certificate.filter(|c| !c.trim().is_empty()),
             version: s.version,
             timeout: options.timeout,
             options,

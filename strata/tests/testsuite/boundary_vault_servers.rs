@@ -189,6 +189,14 @@ async fn aim(t: Target, p: &mut Project, hostile: &HostileServer) -> Aimed {
             aimed._kv = Some(kv);
         }
     }
+    if matches!(t, Target::AwsApi | Target::AwsCredentials)
+        && let Some(ca) = hostile.ca_pem()
+    {
+        p.set_env(
+            "PROVIDERS__AWS_SECRETS__CA_CERTIFICATE",
+            &String::from_utf8_lossy(ca),
+        );
+    }
     aimed._dir = dir;
     aimed
 }
