@@ -83,8 +83,8 @@ impl VaultBackend for Counting {
         *self.map().entry(name.to_owned()).or_default() += 1;
         self.inner.fetch(name).await
     }
-    fn can_list(&self) -> bool {
-        self.inner.can_list()
+    fn capabilities(&self) -> strata_secrets_core::vault::Capabilities {
+        self.inner.capabilities()
     }
     async fn list(&self) -> Result<Vec<String>, Error> {
         self.lists.fetch_add(1, Ordering::SeqCst);

@@ -39,10 +39,12 @@
 
 mod counting;
 mod engine;
+mod faulty;
 mod provider;
 mod vault;
 
 pub use counting::Counting;
+pub use faulty::{Faulty, TestVault};
 pub use vault::{
     Fault, MemoryHarness as MemoryVaultHarness, SUITE_DEADLINE, SUITE_TIMEOUT, ServerFaults,
     VaultHarness, VaultSetup,
@@ -175,10 +177,21 @@ impl Suite {
     pub fn vault<H: VaultHarness + 'static>(mut self, harness: H) -> Self {
         let harness: Arc<dyn VaultHarness> = Arc::new(harness);
         self.serial |= harness.serial();
-        self.add_provider_cases(Arc::new(vault::AsProvider::new(harness.clone())));
+        // what the backend can do, read back from a backend it makes
+        let capabilities = self
+            .block_on(harness.make(&vault::VaultSetup::default()))
+            .capabilities();
+        self.add_provider_cases(Arc::new(vault::AsProvider::new(
+            harness.clone(),
+            capabilities,
+        )));
         let prefix = harness.descriptor().section.to_owned();
         for case in vault::CASES {
-            if !(case.applies)(harness.descriptor(), &harness.server()) {
+            if !(case.applies)(
+                &capabilities,
+                &harness.descriptor().naming,
+                &harness.server(),
+            ) {
                 continue;
             }
             let harness = harness.clone();

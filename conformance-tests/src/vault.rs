@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use strata_secrets_core::naming::{NamingRule, VaultNaming};
 use strata_secrets_core::vault::{
-    Descriptor, MEMORY_DESCRIPTOR, MemoryVault, VaultBackend, VaultOptions, VaultProvider,
+    Capabilities as VaultCapabilities, Descriptor, MEMORY_DESCRIPTOR, MemoryVault, VaultBackend,
+    VaultOptions, VaultProvider,
 };
 use strata_secrets_core::{ErrorKind, Lookup, MemoryProvider, Path, Provider, Resolver, Value};
 
@@ -114,8 +115,9 @@ pub const SUITE_DEADLINE: Duration = Duration::from_millis(1500);
 pub(crate) struct VaultCase {
     /// The case's name (an identifier).
     pub(crate) name: &'static str,
-    /// Whether it applies to this backend and server.
-    pub(crate) applies: fn(&Descriptor, &ServerFaults) -> bool,
+    /// Whether it applies to this backend (its capabilities, read back from
+    /// it, and its naming rule) and server.
+    pub(crate) applies: fn(&VaultCapabilities, &VaultNaming, &ServerFaults) -> bool,
     /// The check.
     pub(crate) run: for<'a> fn(&'a Ctx<'a>) -> BoxFuture<'a, CaseResult>,
 }
@@ -221,10 +223,11 @@ impl VaultHarness for MemoryHarness {
     }
 
     async fn make(&self, setup: &VaultSetup) -> Arc<dyn VaultBackend> {
-        let vault = MemoryVault::new();
+        let memory = MemoryVault::new();
         for (name, bytes) in &setup.secrets {
-            vault.insert_bytes(name, bytes);
+            memory.insert_bytes(name, bytes);
         }
+        let vault = crate::Faulty::new(Arc::new(memory));
         for name in &setup.forbidden {
             vault.forbid(name);
         }
@@ -245,67 +248,67 @@ impl VaultHarness for MemoryHarness {
 pub(crate) static CASES: &[VaultCase] = &[
     VaultCase {
         name: "values_round_trip",
-        applies: |_, _| true,
+        applies: |_, _, _| true,
         run: single_values,
     },
     VaultCase {
-        name: "can_list_agrees_with_the_descriptor",
-        applies: |_, _| true,
+        name: "the_backend_is_what_its_descriptor_and_capabilities_say",
+        applies: |_, _, _| true,
         run: can_list_agrees,
     },
     VaultCase {
         name: "payloads_up_to_the_size_limit",
-        applies: |_, _| true,
+        applies: |_, _, _| true,
         run: huge_payload,
     },
     VaultCase {
         name: "non_utf8_payloads_are_errors",
-        applies: |d, _| d.capabilities.binary_values,
+        applies: |c, _, _| c.binary_values,
         run: non_utf8,
     },
     VaultCase {
         name: "list_secrets_never_fetches_unlisted_names",
-        applies: |d, _| d.capabilities.list,
+        applies: |c, _, _| c.list,
         run: list_secrets,
     },
     VaultCase {
         name: "access_denied_is_nothing_plus_a_warning",
-        applies: |_, s| s.forbid,
+        applies: |_, _, s| s.forbid,
         run: denied,
     },
     VaultCase {
         name: "listing_denied_is_an_error",
-        applies: |d, s| d.capabilities.list && s.forbid_list,
+        applies: |c, _, s| c.list && s.forbid_list,
         run: list_denied,
     },
     VaultCase {
         name: "faults_fail_the_lookup_and_never_fall_through",
-        applies: |_, s| !s.faults.is_empty(),
+        applies: |_, _, s| !s.faults.is_empty(),
         run: faults,
     },
     VaultCase {
         name: "passing_failures_are_retried",
-        applies: |_, s| s.fail_next,
+        applies: |_, _, s| s.fail_next,
         run: retried,
     },
     VaultCase {
         name: "a_store_is_a_new_version_a_lookup_sees",
-        applies: |d, _| d.capabilities.store,
+        applies: |c, _, _| c.store,
         run: stores,
     },
     VaultCase {
         name: "versions_are_listed_read_and_checked_before_a_store",
-        applies: |d, _| d.capabilities.store && d.capabilities.versions,
+        applies: |c, _, _| c.store && c.versions,
         run: versions,
     },
     VaultCase {
         name: "names_compare_without_case",
-        applies: |d, _| d.naming.case_insensitive && d.capabilities.list,
+        applies: |c, n, _| n.case_insensitive && c.list,
         run: case_insensitive,
     },
     VaultCase {
         name: "request_counts_per_layout",
-        applies: |d, _| d.capabilities.list,
+        applies: |c, _, _| c.list,
         run: request_counts,
     },
 ];
@@ -519,12 +522,18 @@ fn faults<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
 fn can_list_agrees<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
     async move {
         let backend = c.harness.make(&VaultSetup::default()).await;
-        let declared = c.harness.descriptor().capabilities.list;
-        if backend.can_list() != declared {
-            return Err(format!(
-                "the backend says can_list = {}, its descriptor {declared}",
-                backend.can_list()
-            ));
+        // what it says it can do, it does; what it cannot, it says so
+        let listed = backend.list().await;
+        match (backend.capabilities().list, &listed) {
+            (true, Err(e)) => return Err(format!("it says it can list, and listing failed: {e}")),
+            (false, Ok(_)) => return Err("it says it cannot list, and listing worked".into()),
+            (false, Err(e)) if e.kind() != ErrorKind::Unsupported => {
+                return Err(format!(
+                    "it cannot list, and says so as {:?}: {e}",
+                    e.kind()
+                ));
+            }
+            _ => {}
         }
         if backend.name() != c.section() {
             return Err(format!(
@@ -807,11 +816,13 @@ fn request_counts<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
 /// read through the vault engine.
 pub(crate) struct AsProvider {
     harness: Arc<dyn VaultHarness>,
+    vault: VaultCapabilities,
 }
 
 impl AsProvider {
-    pub(crate) fn new(harness: Arc<dyn VaultHarness>) -> Self {
-        Self { harness }
+    /// Over `harness`, whose backends can do what `vault` says.
+    pub(crate) fn new(harness: Arc<dyn VaultHarness>, vault: VaultCapabilities) -> Self {
+        Self { harness, vault }
     }
 }
 
@@ -830,7 +841,7 @@ impl Harness for AsProvider {
             supports_sections: true,
             naming: NamingRule::Vault(d.naming.clone()),
             typed_values: false,
-            empty_values: d.capabilities.empty_values,
+            empty_values: self.vault.empty_values,
         }
     }
 

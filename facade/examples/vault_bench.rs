@@ -42,7 +42,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .first()
         .ok_or("no vault is enabled in the environment")?;
     // authenticate outside the measured run, as the driver does for dlt
-    let backend = vault.provider.backend();
+    let backend = vault.provider.given_backend();
     let warm_up = backend.naming().name(&Path::parse("warm_up")?)?;
     backend.fetch(&warm_up).await?;
     println!("ready");

@@ -120,7 +120,7 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
                     .provider
                     .document_paths(scope.pipeline.as_deref())
                     .await?;
-                let origin = vault.provider.backend().location();
+                let origin = vault.provider.given_backend().location();
                 for path in paths {
                     add(path.segments().to_vec(), true, origin.clone())?;
                 }

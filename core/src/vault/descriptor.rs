@@ -26,9 +26,6 @@ pub struct Descriptor {
     /// The naming rule with its default settings (what `strata names`
     /// shows).
     pub naming: VaultNaming,
-    /// What the vault can do; the conformance suite runs the cases that
-    /// apply.
-    pub capabilities: Capabilities,
     /// The keys of `[providers.<section>]`: the fields of the backend's
     /// settings configuration (`#[derive(Configuration)]`).
     pub settings: &'static [FieldSpec],
@@ -54,21 +51,6 @@ pub struct Descriptor {
     /// also reads its vendor's own variables (an address, a token) reads them
     /// from the environment snapshot given, never from the process.
     pub build: for<'a> fn(&'a Resolver, &'a Environment) -> BuildFuture<'a>,
-}
-
-/// What a vault can do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Capabilities {
-    /// Names can be listed ([`super::VaultBackend::list`]).
-    pub list: bool,
-    /// Values can be written ([`super::VaultBackend::store`], `strata push`).
-    pub store: bool,
-    /// Versions can be listed and read ([`super::VaultBackend::versions`]).
-    pub versions: bool,
-    /// An empty text can be stored.
-    pub empty_values: bool,
-    /// Bytes that are not UTF-8 can be stored (a read of them is an error).
-    pub binary_values: bool,
 }
 
 impl Descriptor {

@@ -1,6 +1,7 @@
 //! The vault document provider: the fetch plan, the cache and the error
 //! mapping every backend shares.
 
+use super::layers::{self, FetchCache};
 use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions, Version};
 use crate::error::{Error, ErrorKind};
 use crate::naming::{NameError, NamingRule};
@@ -9,20 +10,11 @@ use crate::provider::{Answer, Detail, Found, Location, Provenance, Provider, Que
 use crate::trace::Outcome;
 use crate::value::{Table, Value, parse_table_text};
 use async_trait::async_trait;
-use backon::BackoffBuilder;
 use secrecy::{ExposeSecret, SecretString};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
-use std::future::Future;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-use tokio::sync::OnceCell;
+use std::sync::Arc;
 use zeroize::Zeroize;
-
-/// The first delay between two tries of a call.
-const RETRY_MIN_DELAY: Duration = Duration::from_millis(100);
-/// The longest delay between two tries.
-const RETRY_MAX_DELAY: Duration = Duration::from_secs(4);
 
 /// A fetched secret, parsed once.
 struct Secret {
@@ -64,11 +56,19 @@ struct Plan {
 }
 
 /// Rebuilds a `secrets.toml`-like document from a vault's secrets.
+///
+/// The policies (the timeout, retries within the deadline, the request
+/// budget) are layers around the backend ([`layers::stack`]); the cache
+/// (with `max_age`) is a layer over the fetch step ([`FetchCache`]). What is
+/// here is the plan and the merge.
 pub struct VaultProvider {
+    /// The backend as given: its name, naming rule and capabilities.
+    given: Arc<dyn VaultBackend>,
+    /// The backend with the policies around it: every call goes here.
     backend: Arc<dyn VaultBackend>,
     options: VaultOptions,
-    cache: Mutex<HashMap<String, Arc<OnceCell<Cached>>>>,
-    listing: OnceCell<Arc<HashSet<String>>>,
+    cache: FetchCache<Cached>,
+    listing: FetchCache<Arc<HashSet<String>>>,
 }
 
 impl fmt::Debug for VaultProvider {
@@ -105,16 +105,17 @@ impl VaultProvider {
     /// A provider over `backend` with `options`.
     pub fn new(backend: Arc<dyn VaultBackend>, options: VaultOptions) -> Self {
         Self {
-            backend,
+            backend: layers::stack(backend.clone(), &options),
+            given: backend,
             options,
-            cache: Mutex::new(HashMap::new()),
-            listing: OnceCell::new(),
+            cache: FetchCache::new(options.max_age),
+            listing: FetchCache::new(options.max_age),
         }
     }
 
-    /// The backend.
-    pub fn backend(&self) -> &Arc<dyn VaultBackend> {
-        &self.backend
+    /// The backend as it was given, without the policies.
+    pub fn given_backend(&self) -> &Arc<dyn VaultBackend> {
+        &self.given
     }
 
     /// The options.
@@ -198,9 +199,10 @@ impl VaultProvider {
 
     async fn listing(&self) -> Result<Arc<HashSet<String>>, Error> {
         self.listing
-            .get_or_try_init(|| async {
+            .get_or_fetch("", || async {
                 let names = self
-                    .retried("list the secrets", || self.backend.list())
+                    .backend
+                    .list()
                     .await
                     .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
                 let naming = self.backend.naming();
@@ -209,100 +211,7 @@ impl VaultProvider {
                 ))
             })
             .await
-            .cloned()
-    }
-
-    /// One call to the backend, bounded by one and a half times the
-    /// timeout (a backend applies the timeout to each of its network steps
-    /// and says which one failed; this is the net under them): no answer in
-    /// time is a temporary [`ErrorKind::Unavailable`] error.
-    async fn attempt<T>(
-        &self,
-        what: &str,
-        call: impl Future<Output = Result<T, Error>>,
-    ) -> Result<T, Error> {
-        let limit = self.options.timeout.mul_f64(1.5);
-        match tokio::time::timeout(limit, call).await {
-            Ok(result) => result,
-            Err(_) => Err(Error::new(
-                ErrorKind::Unavailable,
-                format!(
-                    "{what}: no answer within {} s (the `timeout` setting)",
-                    self.options.timeout.as_secs_f64()
-                ),
-            )
-            .set_temporary(true)),
-        }
-    }
-
-    /// A call tried until it succeeds, fails for good, or the deadline
-    /// passes: temporary failures (throttling, server errors, dropped
-    /// connections, timeouts) are tried again after an exponential backoff
-    /// with jitter. An error after more than one try says how many were
-    /// made.
-    async fn retried<T, F, Fut>(&self, what: &str, mut call: F) -> Result<T, Error>
-    where
-        F: FnMut() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
-    {
-        let started = tokio::time::Instant::now();
-        let deadline = started + self.options.deadline;
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_jitter()
-            .with_min_delay(RETRY_MIN_DELAY)
-            .with_max_delay(RETRY_MAX_DELAY)
-            .without_max_times()
-            .build();
-        let mut tries = 0u32;
-        let mut last: Option<Error> = None;
-        loop {
-            tries += 1;
-            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
-            let result = match tokio::time::timeout(left, self.attempt(what, call())).await {
-                Ok(result) => result,
-                // cut short by the deadline: the failure before it says more
-                Err(_) => Err(last.take().unwrap_or_else(|| {
-                    Error::new(
-                        ErrorKind::Unavailable,
-                        format!("{what}: no answer before the deadline"),
-                    )
-                    .set_temporary(true)
-                })),
-            };
-            let e = match result {
-                Ok(v) => return Ok(v),
-                Err(e) if !e.is_temporary() => return Err(e),
-                Err(e) => e,
-            };
-            let delay = delays.next().unwrap_or(RETRY_MAX_DELAY);
-            let now = tokio::time::Instant::now();
-            if now + delay >= deadline {
-                let took = now.duration_since(started).as_secs_f64();
-                let note = if tries == 1 {
-                    format!("(1 try in {took:.1} s; the `deadline` setting allows no other)")
-                } else {
-                    format!("(gave up after {tries} tries in {took:.1} s, the `deadline` setting)")
-                };
-                return Err(e.with_note(note));
-            }
-            tracing::debug!(
-                vault = self.backend.name(),
-                what,
-                tries,
-                kind = %e.kind(),
-                "a passing failure: trying again"
-            );
-            last = Some(e);
-            tokio::time::sleep(delay).await;
-        }
-    }
-
-    fn cell(&self, name: &str) -> Arc<OnceCell<Cached>> {
-        let mut cache = match self.cache.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        cache.entry(name.to_owned()).or_default().clone()
+            .map(|(names, _)| names)
     }
 
     /// Fetches one name through the cache; one request per name even when
@@ -312,14 +221,10 @@ impl VaultProvider {
         if self.options.list_secrets && !self.listing().await?.contains(&listed_as) {
             return Ok((Cached::Missing, Outcome::Skipped("not listed".into())));
         }
-        let cell = self.cell(name);
-        let was_cached = cell.initialized();
-        let cached = cell
-            .get_or_try_init(|| async {
-                match self
-                    .retried(&format!("read `{name}`"), || self.backend.fetch(name))
-                    .await
-                {
+        let (cached, was_cached) = self
+            .cache
+            .get_or_fetch(name, || async {
+                match self.backend.fetch(name).await {
                     Ok(Fetched::Found(text)) => {
                         let doc = parse_document(text.expose_secret());
                         Ok(Cached::Found(Arc::new(Secret { text, doc })))
@@ -347,8 +252,7 @@ impl VaultProvider {
                     Err(e) => Err(e.with_provider(self.backend.name().to_owned())),
                 }
             })
-            .await?
-            .clone();
+            .await?;
         let outcome = match (&cached, was_cached) {
             (Cached::Withheld(w), _) => Outcome::Withheld(w.clone()),
             (c, true) => Outcome::Cached(matches!(c, Cached::Found(_))),
@@ -469,11 +373,10 @@ impl VaultProvider {
     /// Every version of the secret at `path`, oldest first.
     pub async fn versions(&self, path: &Path) -> Result<Vec<Version>, Error> {
         let name = self.name_of(path)?;
-        self.retried(&format!("list the versions of `{name}`"), || {
-            self.backend.versions(&name)
-        })
-        .await
-        .map_err(|e| e.with_provider(self.backend.name().to_owned()))
+        self.backend
+            .versions(&name)
+            .await
+            .map_err(|e| e.with_provider(self.backend.name().to_owned()))
     }
 
     /// Version `which` of the secret at `path` (its 1-based number in the
@@ -503,9 +406,8 @@ impl VaultProvider {
                 .with_provider(self.backend.name().to_owned())
             })?;
         let text = match self
-            .retried(&format!("read version {} of `{name}`", found.id), || {
-                self.backend.fetch_version(&name, &found.id)
-            })
+            .backend
+            .fetch_version(&name, &found.id)
             .await
             .map_err(|e| e.with_provider(self.backend.name().to_owned()))?
         {
@@ -543,16 +445,14 @@ impl VaultProvider {
             )
             .with_provider(self.backend.name().to_owned()));
         }
+        // one attempt (the retry layer repeats no store): a store that
+        // timed out may still have been made
         let version = self
-            .attempt(
-                &format!("write `{name}`"),
-                self.backend.store_after(&name, value, base),
-            )
+            .backend
+            .store_after(&name, value, base)
             .await
             .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(&name);
-        }
+        self.cache.forget(&name);
         Ok((name, version))
     }
 
@@ -564,10 +464,7 @@ impl VaultProvider {
         let where_ = self.backend.location();
         let tag = |e: Error| e.with_provider(self.backend.name().to_owned());
         if self.options.list_secrets {
-            let names = self
-                .retried("list the secrets", || self.backend.list())
-                .await
-                .map_err(tag)?;
+            let names = self.backend.list().await.map_err(tag)?;
             return Ok(format!(
                 "reached {where_}, authenticated, listed {} secret(s)",
                 names.len()
@@ -577,11 +474,7 @@ impl VaultProvider {
             .backend
             .naming()
             .name(&Path::from_valid(vec![SECRETS_TOML_KEY.into()]))?;
-        let seen = match self
-            .retried(&format!("read `{name}`"), || self.backend.fetch(&name))
-            .await
-            .map_err(tag)?
-        {
+        let seen = match self.backend.fetch(&name).await.map_err(tag)? {
             Fetched::Found(_) => "found".to_owned(),
             Fetched::NotFound => {
                 "not found (fragments and single values may still answer)".to_owned()
@@ -614,7 +507,8 @@ impl VaultProvider {
         }
         if self.options.list_secrets {
             let listed = self
-                .retried("list the secrets", || self.backend.list())
+                .backend
+                .list()
                 .await
                 .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
             for name in listed {
@@ -652,16 +546,16 @@ impl VaultProvider {
         naming
             .check_value_size(&name, value.expose_secret().len())
             .map_err(Error::from)?;
-        // one attempt: a store that timed out may still have been made, and
-        // a second one would add another version
+        // one attempt (the retry layer repeats no store): a store that
+        // timed out may still have been made, and a second one would add
+        // another version
         let version = self
-            .attempt(&format!("write `{name}`"), self.backend.store(&name, value))
+            .backend
+            .store(&name, value)
             .await
             .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
         // a later lookup must see the new value
-        if let Ok(mut cache) = self.cache.lock() {
-            cache.remove(&name);
-        }
+        self.cache.forget(&name);
         Ok((name, version))
     }
 }

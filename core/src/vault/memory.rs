@@ -1,5 +1,6 @@
 //! The in-memory vault backend: the reference the vault cases of the
-//! conformance suite are written against. It counts its calls.
+//! conformance suite are written against. It holds secrets and nothing
+//! else; faults and counts for tests are layers in the conformance crate.
 
 use super::{BuildFuture, Capabilities, Descriptor, Fetched, VaultBackend, VaultProvider, Version};
 use crate::error::{Error, ErrorKind};
@@ -7,11 +8,9 @@ use crate::naming::VaultNaming;
 use async_trait::async_trait;
 use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
 use zeroize::Zeroize;
 
 /// The memory vault's default rule: normalized segments joined with `-`,
@@ -33,13 +32,6 @@ pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
     name: "memory",
     section: "memory_vault",
     naming: MEMORY_NAMING,
-    capabilities: Capabilities {
-        list: true,
-        store: true,
-        versions: true,
-        empty_values: true,
-        binary_values: true,
-    },
     settings: &[],
     ambient_variables: &[],
     endpoint_keys: &[],
@@ -62,12 +54,6 @@ fn build_empty<'a>(
 #[derive(Default)]
 struct State {
     secrets: BTreeMap<String, Vec<Vec<u8>>>,
-    forbidden: HashSet<String>,
-    forbid_list: bool,
-    fault: Option<ErrorKind>,
-    fail_next: Vec<ErrorKind>,
-    fetches: HashMap<String, usize>,
-    latency: Duration,
 }
 
 impl Drop for State {
@@ -84,7 +70,6 @@ impl Drop for State {
 pub struct MemoryVault {
     naming: VaultNaming,
     state: Mutex<State>,
-    lists: AtomicUsize,
     list_enabled: bool,
 }
 
@@ -99,7 +84,6 @@ impl MemoryVault {
         Self {
             naming,
             state: Mutex::new(State::default()),
-            lists: AtomicUsize::new(0),
             list_enabled: true,
         }
     }
@@ -130,67 +114,6 @@ impl MemoryVault {
             .or_default()
             .push(bytes.to_vec());
     }
-
-    /// Makes every fetch of `name` fail with access denied.
-    pub fn forbid(&self, name: &str) {
-        self.state().forbidden.insert(name.to_owned());
-    }
-
-    /// Makes listing fail with access denied.
-    pub fn forbid_list(&self) {
-        self.state().forbid_list = true;
-    }
-
-    /// Makes every call fail with an error of `kind` (`None` to heal).
-    pub fn set_fault(&self, kind: Option<ErrorKind>) {
-        self.state().fault = kind;
-    }
-
-    /// Makes the next `n` calls fail with a passing error of `kind` (then
-    /// they succeed again).
-    pub fn fail_next(&self, n: usize, kind: ErrorKind) {
-        self.state().fail_next.extend(std::iter::repeat_n(kind, n));
-    }
-
-    /// Makes every fetch and list take `latency` (a tokio timer, so tests
-    /// on a paused clock measure round trips exactly).
-    pub fn set_latency(&self, latency: Duration) {
-        self.state().latency = latency;
-    }
-
-    async fn delay(&self) {
-        let latency = self.state().latency;
-        if !latency.is_zero() {
-            tokio::time::sleep(latency).await;
-        }
-    }
-
-    /// Every name fetched, with its count, sorted by name.
-    pub fn fetched_names(&self) -> Vec<(String, usize)> {
-        let mut names: Vec<_> = self
-            .state()
-            .fetches
-            .iter()
-            .map(|(k, v)| (k.clone(), *v))
-            .collect();
-        names.sort();
-        names
-    }
-
-    /// How many times `name` was fetched.
-    pub fn fetch_count(&self, name: &str) -> usize {
-        self.state().fetches.get(name).copied().unwrap_or(0)
-    }
-
-    /// How many fetches were made in all.
-    pub fn total_fetches(&self) -> usize {
-        self.state().fetches.values().sum()
-    }
-
-    /// How many times the vault was listed.
-    pub fn list_count(&self) -> usize {
-        self.lists.load(Ordering::SeqCst)
-    }
 }
 
 impl Default for MemoryVault {
@@ -218,26 +141,18 @@ impl VaultBackend for MemoryVault {
         &self.naming
     }
 
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list: self.list_enabled,
+            store: true,
+            versions: true,
+            empty_values: true,
+            binary_values: true,
+        }
+    }
+
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
-        // counted when sent: a request abandoned on its way still counts
-        *self.state().fetches.entry(name.to_owned()).or_default() += 1;
-        self.delay().await;
-        let mut state = self.state();
-        if let Some(kind) = state.fault {
-            return Err(Error::new(kind, format!("injected {kind} fault")));
-        }
-        if !state.fail_next.is_empty() {
-            let kind = state.fail_next.remove(0);
-            return Err(
-                Error::new(kind, format!("injected passing {kind} fault")).set_temporary(true)
-            );
-        }
-        if state.forbidden.contains(name) {
-            return Err(Error::new(
-                ErrorKind::PermissionDenied,
-                format!("access to `{name}` is denied"),
-            ));
-        }
+        let state = self.state();
         let Some(bytes) = state.secrets.get(name).and_then(|v| v.last()) else {
             return Ok(Fetched::NotFound);
         };
@@ -254,24 +169,11 @@ impl VaultBackend for MemoryVault {
         }
     }
 
-    fn can_list(&self) -> bool {
-        self.list_enabled
-    }
-
     async fn list(&self) -> Result<Vec<String>, Error> {
         if !self.list_enabled {
             return Err(Error::new(ErrorKind::Unsupported, "listing is disabled"));
         }
-        self.delay().await;
-        self.lists.fetch_add(1, Ordering::SeqCst);
-        let state = self.state();
-        if let Some(kind) = state.fault {
-            return Err(Error::new(kind, format!("injected {kind} fault")));
-        }
-        if state.forbid_list {
-            return Err(Error::new(ErrorKind::PermissionDenied, "listing is denied"));
-        }
-        Ok(state.secrets.keys().cloned().collect())
+        Ok(self.state().secrets.keys().cloned().collect())
     }
 
     async fn store(&self, name: &str, value: &SecretString) -> Result<String, Error> {

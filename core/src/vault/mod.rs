@@ -10,10 +10,11 @@
 
 mod descriptor;
 mod engine;
+pub mod layers;
 mod memory;
 mod settings;
 
-pub use descriptor::{BuildFuture, Capabilities, Descriptor};
+pub use descriptor::{BuildFuture, Descriptor};
 pub use engine::VaultProvider;
 
 pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
@@ -55,6 +56,23 @@ pub struct Version {
     pub state: String,
 }
 
+/// What a vault can do: the one place it is said is the backend's
+/// [`VaultBackend::capabilities`], which the engine, the commands and the
+/// conformance suite read back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    /// Names can be listed ([`VaultBackend::list`]).
+    pub list: bool,
+    /// Values can be written ([`VaultBackend::store`], `strata push`).
+    pub store: bool,
+    /// Versions can be listed and read ([`VaultBackend::versions`]).
+    pub versions: bool,
+    /// An empty text can be stored.
+    pub empty_values: bool,
+    /// Bytes that are not UTF-8 can be stored (a read of them is an error).
+    pub binary_values: bool,
+}
+
 /// A vault's client: one fetch by name, and optionally a listing.
 ///
 /// Behaviour the conformance suite checks (`strata_secrets_conformance::vault`):
@@ -79,13 +97,12 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
     /// configured (a prefix setting, say).
     fn naming(&self) -> &VaultNaming;
 
+    /// What this vault can do (the conformance suite runs the cases that
+    /// apply).
+    fn capabilities(&self) -> Capabilities;
+
     /// Fetches one secret by name.
     async fn fetch(&self, name: &str) -> Result<Fetched, Error>;
-
-    /// Whether [`VaultBackend::list`] is supported.
-    fn can_list(&self) -> bool {
-        false
-    }
 
     /// Every secret name in the vault.
     async fn list(&self) -> Result<Vec<String>, Error> {
@@ -173,6 +190,11 @@ pub struct VaultOptions {
     /// connection, a timeout) is tried again, with exponential backoff and
     /// jitter, until it succeeds or this much time has passed.
     pub deadline: Duration,
+    /// How long a fetched value (or miss) may be served from the cache;
+    /// `None`: for the provider's life, as dlt does.
+    pub max_age: Option<Duration>,
+    /// How many requests a minute the provider may send; more is an error.
+    pub max_requests: Option<u32>,
 }
 
 /// The default of [`VaultOptions::timeout`].
@@ -191,6 +213,8 @@ impl Default for VaultOptions {
             prefetch_single_values: false,
             timeout: DEFAULT_TIMEOUT,
             deadline: DEFAULT_DEADLINE,
+            max_age: None,
+            max_requests: None,
         }
     }
 }

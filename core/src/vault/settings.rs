@@ -36,6 +36,11 @@ pub struct CommonSettings {
     pub timeout: Option<f64>,
     /// Seconds one call may take with its retries.
     pub deadline: Option<f64>,
+    /// Seconds a fetched value (or miss) may be served from the cache;
+    /// unset: the provider's life, as dlt.
+    pub max_age: Option<f64>,
+    /// Requests a minute this vault may be sent; more is an error.
+    pub max_requests: Option<u32>,
 }
 
 impl CommonSettings {
@@ -47,6 +52,22 @@ impl CommonSettings {
             None => super::DEFAULT_DEADLINE.max(timeout),
             Some(secs) => seconds(section, "deadline", secs)?,
         };
+        let max_age = match self.max_age {
+            None => None,
+            Some(secs) => Some(seconds(section, "max_age", secs)?),
+        };
+        let max_requests = match self.max_requests {
+            None => None,
+            Some(0) => {
+                return Err(Error::new(
+                    ErrorKind::ConfigInvalid,
+                    format!("`providers.{section}.max_requests` must be at least 1 (a minute's requests)"),
+                )
+                .with_path(format!("providers.{section}.max_requests"))
+                .with_provider(section.to_owned()));
+            }
+            Some(n) => Some(n),
+        };
         Ok(VaultOptions {
             only_secrets: self.only_secrets,
             only_toml_fragments: self.only_toml_fragments,
@@ -54,6 +75,8 @@ impl CommonSettings {
             prefetch_single_values: self.prefetch_single_values,
             timeout,
             deadline,
+            max_age,
+            max_requests,
         })
     }
 
@@ -181,7 +204,9 @@ mod tests {
                 "list_secrets",
                 "prefetch_single_values",
                 "timeout",
-                "deadline"
+                "deadline",
+                "max_age",
+                "max_requests"
             ]
         );
     }

@@ -10,7 +10,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
 
 /// Secrets Manager's names (with dlt's default prefix, which the
@@ -173,8 +173,14 @@ impl VaultBackend for AwsBackend {
         Ok(Fetched::NotFound)
     }
 
-    fn can_list(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list: true,
+            store: true,
+            versions: true,
+            empty_values: false,
+            binary_values: true,
+        }
     }
 
     async fn list(&self) -> Result<Vec<String>, Error> {

@@ -21,7 +21,7 @@ pub use error::READ_PERMISSION;
 
 use std::sync::Arc;
 use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
 use strata_secrets_core::{Environment, Resolver};
 
 /// The AWS Secrets Manager backend, as the facade registers it:
@@ -31,13 +31,6 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "aws",
     section: SECTION,
     naming: NAMING,
-    capabilities: Capabilities {
-        list: true,
-        store: true,
-        versions: true,
-        empty_values: false,
-        binary_values: true,
-    },
     settings: <AwsSettings as Configuration>::FIELDS,
     ambient_variables: &[
         "AWS_ACCESS_KEY_ID",

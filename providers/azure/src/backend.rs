@@ -13,7 +13,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
 
@@ -276,8 +276,14 @@ impl VaultBackend for AzureBackend {
         })
     }
 
-    fn can_list(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list: true,
+            store: true,
+            versions: true,
+            empty_values: true,
+            binary_values: false,
+        }
     }
 
     async fn list(&self) -> Result<Vec<String>, Error> {

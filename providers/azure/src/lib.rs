@@ -21,7 +21,7 @@ pub use error::READER_ROLE;
 
 use std::sync::Arc;
 use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
 use strata_secrets_core::{Environment, Resolver};
 
 /// The Azure Key Vault backend, as the facade registers it:
@@ -31,13 +31,6 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "azure",
     section: SECTION,
     naming: NAMING,
-    capabilities: Capabilities {
-        list: true,
-        store: true,
-        versions: true,
-        empty_values: true,
-        binary_values: false,
-    },
     settings: <AzureSettings as Configuration>::FIELDS,
     ambient_variables: &[
         "AZURE_CLIENT_SECRET",

@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use std::borrow::Cow;
 use std::fmt;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
 
@@ -168,8 +168,14 @@ impl VaultBackend for GoogleBackend {
         self.access(name, &self.version).await
     }
 
-    fn can_list(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list: true,
+            store: true,
+            versions: true,
+            empty_values: true,
+            binary_values: true,
+        }
     }
 
     async fn list(&self) -> Result<Vec<String>, Error> {

@@ -29,7 +29,7 @@ pub use error::ACCESSOR_ROLE;
 
 use std::sync::Arc;
 use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
 use strata_secrets_core::{Environment, Resolver};
 
 /// The Google Secret Manager backend, as the facade registers it:
@@ -39,13 +39,6 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "google",
     section: SECTION,
     naming: NAMING,
-    capabilities: Capabilities {
-        list: true,
-        store: true,
-        versions: true,
-        empty_values: true,
-        binary_values: true,
-    },
     settings: <GoogleSettings as Configuration>::FIELDS,
     ambient_variables: &["GOOGLE_APPLICATION_CREDENTIALS"],
     endpoint_keys: &["endpoint"],

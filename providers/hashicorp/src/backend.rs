@@ -14,7 +14,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
 
@@ -502,8 +502,14 @@ impl VaultBackend for HashicorpBackend {
         self.read(name, None).await
     }
 
-    fn can_list(&self) -> bool {
-        true
+    fn capabilities(&self) -> Capabilities {
+        Capabilities {
+            list: true,
+            store: true,
+            versions: true,
+            empty_values: true,
+            binary_values: false,
+        }
     }
 
     /// Walks `LIST <mount>/metadata/<path_prefix>/` and every folder below

@@ -33,7 +33,7 @@ pub use config::{
 
 use std::sync::Arc;
 use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Capabilities, Descriptor, VaultProvider};
+use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
 use strata_secrets_core::{Environment, Resolver};
 
 /// The HashiCorp Vault / OpenBao backend, as the facade registers it:
@@ -43,13 +43,6 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
     name: "hashicorp",
     section: SECTION,
     naming: NAMING,
-    capabilities: Capabilities {
-        list: true,
-        store: true,
-        versions: true,
-        empty_values: true,
-        binary_values: false,
-    },
     settings: <HashicorpSettings as Configuration>::FIELDS,
     ambient_variables: &["VAULT_TOKEN"],
     endpoint_keys: &["url"],

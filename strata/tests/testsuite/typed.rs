@@ -321,7 +321,7 @@ const FIELDS: [(&str, &str); 5] = [
 /// A chain of env (empty) and TOML (none) plus a memory vault with
 /// `latency` per request.
 fn with_vault(
-    vault: &std::sync::Arc<strata_secrets::vault::MemoryVault>,
+    vault: &std::sync::Arc<strata_secrets_conformance::TestVault>,
     options: strata_secrets::vault::VaultOptions,
 ) -> (Project, Strata) {
     let p = Project::workspace();
@@ -418,8 +418,8 @@ async fn vault_fields_are_fetched_together_and_never_more_names_than_dlt_asks() 
     assert_eq!((vault.list_count(), vault.total_fetches()), (1, 5));
 }
 
-fn single_values_vault() -> std::sync::Arc<strata_secrets::vault::MemoryVault> {
-    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+fn single_values_vault() -> std::sync::Arc<strata_secrets_conformance::TestVault> {
+    let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
     for (k, v) in FIELDS {
         vault.insert(&format!("destination-warehouse-credentials-{k}"), v);
     }
@@ -477,7 +477,7 @@ async fn prefetching_asks_nothing_more_when_a_document_answers() {
         [("dlt_secrets_toml", 1, 1), ("destination-warehouse", 2, 3)]
     {
         for prefetch in [false, true] {
-            let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+            let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
             vault.insert(name, &format!("[destination.warehouse.credentials]\n{doc}"));
             vault.set_latency(LATENCY);
             let options = strata_secrets::vault::VaultOptions {
@@ -521,7 +521,7 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
     // fields fetched alongside are the price of prefetching (dlt stops at
     // the native value: four names)
     let native_in_vault = |prefetch: bool| async move {
-        let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+        let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
         vault.insert(
             "destination-warehouse-credentials",
             "postgresql://loader:canary-pw@db.internal:5433/dwh",
@@ -571,7 +571,7 @@ async fn vault_documents_answer_every_field_in_one_or_two_rounds() {
         .map(|(k, v)| format!("{k} = \"{v}\"\n"))
         .collect();
     // the whole secrets.toml in one secret: one request
-    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
     vault.insert(
         "dlt_secrets_toml",
         &format!("[destination.warehouse.credentials]\n{doc}"),
@@ -581,7 +581,7 @@ async fn vault_documents_answer_every_field_in_one_or_two_rounds() {
     assert_eq!(rounds(&s).await, 1);
     assert_eq!(vault.total_fetches(), 1);
     // a fragment: dlt_secrets_toml, then both fragments in one round
-    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
     vault.insert(
         "destination-warehouse",
         &format!("[destination.warehouse.credentials]\n{doc}"),
@@ -601,7 +601,7 @@ struct Mixed {
 
 #[tokio::test]
 async fn an_only_secrets_vault_is_asked_for_secret_fields_only() {
-    let vault = std::sync::Arc::new(strata_secrets::vault::MemoryVault::new());
+    let vault = std::sync::Arc::new(strata_secrets_conformance::TestVault::new());
     vault.insert("sources-crm-token", "canary-token");
     vault.insert("sources-crm-region", "eu");
     let options = strata_secrets::vault::VaultOptions {
