@@ -53,6 +53,14 @@ pub(crate) static CASES: &[EngineCase] = &[
         run: cached,
     },
     EngineCase {
+        name: "max_age_serves_a_rotated_secret_once_the_cached_one_is_that_old",
+        run: max_age,
+    },
+    EngineCase {
+        name: "max_requests_stops_a_lookup_loop_with_an_error_naming_vault_and_budget",
+        run: max_requests,
+    },
+    EngineCase {
         name: "single_flight_under_100_concurrent_lookups",
         run: single_flight,
     },
@@ -582,6 +590,148 @@ fn timeout<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
             return Err(format!("a 0.2 s timeout took {:?}", started.elapsed()));
         }
         Ok(())
+    }
+    .boxed()
+}
+
+/// Runs `f` on a runtime of its own whose clock is paused: time moves only
+/// when the case advances it (or every task waits on a timer), so a case
+/// about minutes takes milliseconds and counts exactly.
+fn paused<F>(f: F) -> CaseResult
+where
+    F: std::future::Future<Output = CaseResult> + Send + 'static,
+{
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .start_paused(true)
+            .build()
+            .map_err(|e| format!("no paused runtime: {e}"))?;
+        runtime.block_on(f)
+    })
+    .join()
+    .map_err(|_| "the paused case panicked".to_owned())?
+}
+
+fn max_age<'a>(_: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        paused(async {
+            let vault = std::sync::Arc::new(crate::TestVault::new());
+            vault.insert("dlt_secrets_toml", "[sources.a]\nkey = \"one\"\n");
+            let options = VaultOptions {
+                max_age: Some(Duration::from_secs(30)),
+                ..VaultOptions::default()
+            };
+            let p = std::sync::Arc::new(strata_secrets_core::vault::VaultProvider::new(
+                vault.clone(),
+                options,
+            ));
+            let r = chain(p.clone());
+            let read = |r| async move { text(r, "sources.a.key", &Lookup::secret()).await };
+            if read(&r).await? != Some("one".into()) {
+                return Err("the first value".into());
+            }
+            // rotated in the vault
+            vault.insert("dlt_secrets_toml", "[sources.a]\nkey = \"two\"\n");
+            tokio::time::advance(Duration::from_secs(29)).await;
+            if read(&r).await? != Some("one".into()) || vault.total_fetches() != 1 {
+                return Err(format!(
+                    "younger than max_age: the cached value, no fetch ({} fetches)",
+                    vault.total_fetches()
+                ));
+            }
+            tokio::time::advance(Duration::from_secs(1)).await;
+            // stale: every lookup at once shares one fetch
+            let all = futures::future::join_all((0..20).map(|_| read(&r))).await;
+            if all
+                .iter()
+                .any(|v| v.as_ref().ok() != Some(&Some("two".into())))
+            {
+                return Err(format!("after max_age: the rotated value for all: {all:?}"));
+            }
+            if vault.total_fetches() != 2 {
+                return Err(format!(
+                    "one fetch for the 20 lookups, not {}",
+                    vault.total_fetches() - 1
+                ));
+            }
+            // without max_age: read once for the process's life
+            let once = std::sync::Arc::new(crate::TestVault::new());
+            once.insert("dlt_secrets_toml", "[sources.a]\nkey = \"one\"\n");
+            let r = chain(std::sync::Arc::new(
+                strata_secrets_core::vault::VaultProvider::new(
+                    once.clone(),
+                    VaultOptions::default(),
+                ),
+            ));
+            read(&r).await?;
+            once.insert("dlt_secrets_toml", "[sources.a]\nkey = \"two\"\n");
+            tokio::time::advance(Duration::from_secs(10 * 24 * 3600)).await;
+            if read(&r).await? != Some("one".into()) || once.total_fetches() != 1 {
+                return Err("without max_age a value is read once".into());
+            }
+            Ok(())
+        })
+    }
+    .boxed()
+}
+
+fn max_requests<'a>(_: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
+    async move {
+        paused(async {
+            let vault = std::sync::Arc::new(crate::TestVault::new());
+            let options = VaultOptions {
+                max_requests: Some(5),
+                ..open()
+            };
+            let p = std::sync::Arc::new(strata_secrets_core::vault::VaultProvider::new(
+                vault.clone(),
+                options,
+            ));
+            let r = chain(p);
+            // a loop over paths the vault does not hold: each misses after
+            // dlt_secrets_toml (cached) and its own single value
+            let mut error = None;
+            for i in 0..50 {
+                match r
+                    .get(&crate::path(&format!("x{i}.key")), &Lookup::secret())
+                    .await
+                {
+                    Ok(_) => return Err("nothing is stored".into()),
+                    Err(e) if e.is_missing() => {}
+                    Err(e) => {
+                        error = Some(e);
+                        break;
+                    }
+                }
+            }
+            let Some(e) = error else {
+                return Err("50 lookups of 2 names each stayed within a budget of 5".into());
+            };
+            if e.kind() != ErrorKind::RateLimited {
+                return Err(format!("over budget is rate limited: {e}"));
+            }
+            let text = e.to_string();
+            if !text.contains("memory_vault")
+                || !text.contains("max_requests")
+                || !text.contains('5')
+            {
+                return Err(format!("the error names the vault and the budget: {text}"));
+            }
+            if vault.total_fetches() != 5 {
+                return Err(format!(
+                    "the vault got {} requests, not the budget's 5",
+                    vault.total_fetches()
+                ));
+            }
+            // a minute later the budget is there again
+            tokio::time::advance(Duration::from_secs(60)).await;
+            match r.get(&crate::path("y.key"), &Lookup::secret()).await {
+                Err(e) if e.is_missing() => {}
+                other => return Err(format!("a minute later: {:?}", other.map(|_| ()))),
+            }
+            Ok(())
+        })
     }
     .boxed()
 }

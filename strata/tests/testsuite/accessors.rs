@@ -6,8 +6,8 @@ use crate::common::Project;
 use std::sync::Arc;
 use strata_secrets::secrecy::ExposeSecret;
 use strata_secrets::vault::{VaultOptions, VaultProvider};
-use strata_secrets_conformance::TestVault as MemoryVault;
 use strata_secrets::{ErrorKind, Lookup, Strata};
+use strata_secrets_conformance::TestVault as MemoryVault;
 
 fn open(p: &Project, env: &[(&str, &str)]) -> Strata {
     Strata::open_local(p.options(env)).unwrap()
