@@ -4,6 +4,9 @@
 pub mod backends;
 pub mod credentials;
 pub mod vaults;
+mod watch;
+
+pub use watch::Change;
 
 use std::path::PathBuf;
 use std::sync::Arc;

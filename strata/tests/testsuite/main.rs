@@ -20,5 +20,6 @@ mod hashicorp_e2e;
 mod help;
 mod leaks;
 mod readme;
+mod runtime;
 mod typed;
 mod vault_hardening;
