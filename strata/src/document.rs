@@ -449,15 +449,66 @@ pub enum VariableUse {
     /// A child's environment (`exec`): one variable at most
     /// [`MAX_VARIABLE_LEN`] bytes.
     Child,
+    /// A child's environment where long values go to files (`exec
+    /// --files`): no length limit here, the hand-off decides.
+    ChildWithFiles,
+}
+
+/// Which variables to make, and how.
+#[derive(Debug, Clone, Copy)]
+pub struct VariableOptions<'a> {
+    /// Values under `pipeline.` are also given under their unscoped names.
+    pub pipeline: Option<&'a str>,
+    /// Secrets as they are (else masked).
+    pub reveal: bool,
+    /// What the variables are for.
+    pub used: VariableUse,
+    /// Only keys under these sections (after the pipeline's are unscoped);
+    /// empty: every key.
+    pub only: &'a [Path],
+}
+
+impl Default for VariableOptions<'_> {
+    fn default() -> Self {
+        VariableOptions {
+            pipeline: None,
+            reveal: false,
+            used: VariableUse::Shell,
+            only: &[],
+        }
+    }
+}
+
+/// One variable: its key, the entry that holds its value, and the text.
+#[derive(Debug)]
+pub struct Variable<'d> {
+    /// The path the variable is named for (unscoped for a pipeline's).
+    pub path: Path,
+    /// The document entry it comes from.
+    pub entry: &'d Entry,
+    /// The value as text (masked unless revealed).
+    pub text: String,
 }
 
 /// The variables of a document, and the keys left out.
 #[derive(Debug, Default)]
-pub struct Variables {
-    /// Name and value, in document order.
-    pub vars: IndexMap<String, String>,
+pub struct Variables<'d> {
+    /// By name, in document order.
+    pub vars: IndexMap<String, Variable<'d>>,
     /// A warning for each key that makes no variable (a top-level key).
     pub skipped: Vec<String>,
+}
+
+impl Variables<'_> {
+    /// Each name with its text.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.vars.iter().map(|(k, v)| (k.as_str(), v.text.as_str()))
+    }
+}
+
+/// Whether `path` is `section` or under it.
+fn under(path: &Path, section: &Path) -> bool {
+    path.segments().starts_with(section.segments())
 }
 
 /// The one rule for which keys become environment variables and under which
@@ -473,16 +524,15 @@ pub struct Variables {
 /// - a value holding a NUL, one too long for a variable (`Child`), or one
 ///   python-dotenv cannot read back (`Dotenv`) is an error naming the key.
 ///
-/// Each value is what `get` answers for its key. With `pipeline`, values
+/// Each value is what `get` answers for its key. With a pipeline, values
 /// under `pipeline.` are also given under their unscoped names, overriding
 /// (as dlt's pipeline-scoped lookups do). Secrets are masked unless
-/// `reveal`.
-pub fn variables(
-    doc: &Document,
-    pipeline: Option<&str>,
-    reveal: bool,
-    used: VariableUse,
-) -> Result<Variables, Error> {
+/// revealed. With `only`, keys outside those sections make no variable
+/// (and are not checked).
+pub fn variables<'d>(
+    doc: &'d Document,
+    opts: &VariableOptions<'_>,
+) -> Result<Variables<'d>, Error> {
     let mut out = Variables::default();
     let mut from: IndexMap<String, (&Path, &str)> = IndexMap::with_capacity(doc.entries.len());
     // (the path the variable is named for, the entry it holds, a scoped override)
@@ -490,7 +540,7 @@ pub fn variables(
     for e in &doc.entries {
         candidates.push((e.path.clone(), e, false));
     }
-    if let Some(p) = pipeline {
+    if let Some(p) = opts.pipeline {
         for e in doc
             .entries
             .iter()
@@ -501,22 +551,25 @@ pub fn variables(
             }
         }
     }
+    if !opts.only.is_empty() {
+        candidates.retain(|(path, _, _)| opts.only.iter().any(|s| under(path, s)));
+    }
     let mut overridden: IndexMap<String, (&Path, &str)> = IndexMap::new();
-    for (path, e, scoped) in &candidates {
+    for (path, e, scoped) in candidates {
         if path.len() < 2 {
             if !scoped {
                 out.skipped.push(format!(
                     "the top-level key `{}` ({}) makes no environment variable: only keys under a section do (read it with `strata get`)",
-                    toml_key(path),
+                    toml_key(&path),
                     e.origin
                 ));
             }
             continue;
         }
-        let name = env_var_name(path);
+        let name = env_var_name(&path);
         if !is_env_name(&name) {
             return Err(refused(
-                path,
+                &path,
                 &e.origin,
                 &format!(
                     "has no portable environment variable name (it would be `{}`; names are [A-Z][A-Z0-9_]*): rename the key, or read it with `strata get`",
@@ -526,12 +579,12 @@ pub fn variables(
         }
         if is_protected(&name) {
             return Err(refused(
-                path,
+                &path,
                 &e.origin,
                 &format!("would set {name}, which changes how the command runs: rename the key"),
             ));
         }
-        let seen = if *scoped { &mut overridden } else { &mut from };
+        let seen = if scoped { &mut overridden } else { &mut from };
         if let Some((other, other_origin)) = seen.get(&name) {
             return Err(Error::new(
                 ErrorKind::ConfigInvalid,
@@ -545,7 +598,7 @@ pub fn variables(
             .with_path(&e.path));
         }
         seen.insert(name.clone(), (&e.path, &e.origin));
-        let text = if reveal || !e.from_secret_provider() {
+        let text = if opts.reveal || !e.from_secret_provider() {
             e.expose().to_text()
         } else {
             MASK.to_owned()
@@ -557,7 +610,7 @@ pub fn variables(
                 "holds a NUL character, which no environment variable can carry",
             ));
         }
-        match used {
+        match opts.used {
             VariableUse::Child if name.len() + text.len() + 2 > MAX_VARIABLE_LEN => {
                 return Err(refused(
                     &e.path,
@@ -577,7 +630,14 @@ pub fn variables(
             }
             _ => {}
         }
-        out.vars.insert(name, text);
+        out.vars.insert(
+            name,
+            Variable {
+                path,
+                entry: e,
+                text,
+            },
+        );
     }
     Ok(out)
 }

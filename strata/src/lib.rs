@@ -8,6 +8,7 @@
 pub mod check;
 mod cli;
 pub mod document;
+pub mod redact;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -1,5 +1,6 @@
 //! The commands that read: get, explain, names, check, profile, workspace.
 
+use super::exec::Exec;
 use super::output::{Out, warnings};
 use super::{Cli, Command, WorkspaceAction};
 use crate::check::run_local_checks;
@@ -77,7 +78,22 @@ impl Ctx {
     }
 }
 
-pub(crate) async fn dispatch(cli: Cli, out: &mut Out) -> CmdResult {
+/// Runs the command; `exec` may leave a child to supervise.
+pub(crate) async fn dispatch(cli: Cli, out: &mut Out) -> Result<Exec, Error> {
+    if let Command::Exec(args) = cli.command {
+        let ctx = Ctx {
+            workspace: cli.workspace,
+            profile: cli.profile,
+            global_dir: cli.global_dir,
+            json: cli.json,
+            env: Environment::from_process(),
+        };
+        return super::exec::exec(&ctx, args).await;
+    }
+    run(cli, out).await.map(Exec::Done)
+}
+
+async fn run(cli: Cli, out: &mut Out) -> CmdResult {
     let ctx = Ctx {
         workspace: cli.workspace,
         profile: cli.profile,
@@ -112,11 +128,7 @@ pub(crate) async fn dispatch(cli: Cli, out: &mut Out) -> CmdResult {
             with_bootstrap,
             pipeline,
         } => super::export::export(&ctx, out, format, reveal, with_bootstrap, pipeline).await,
-        Command::Exec {
-            pipeline,
-            with_bootstrap,
-            command,
-        } => super::export::exec(&ctx, out, pipeline, with_bootstrap, &command).await,
+        Command::Exec(_) => Err(usage("exec runs through dispatch")),
         Command::Check => check(&ctx, out).await,
         Command::Push {
             vault,

@@ -1,11 +1,11 @@
-//! export and exec: the resolved document, for people and for programs.
+//! export: the resolved document, for people and for programs.
 
 use super::Format;
-use super::commands::{CmdResult, Ctx, usage};
+use super::commands::{CmdResult, Ctx};
 use super::output::{Out, warnings};
 use crate::document::{
-    ChildEnvironment, Document, Scope, VariableUse, check_command_size, dotenv_quote,
-    resolve_document, shell_quote, to_table, variables,
+    Document, Scope, VariableOptions, VariableUse, dotenv_quote, resolve_document, shell_quote,
+    to_table, variables,
 };
 use std::process::ExitCode;
 use strata_secrets::{Error, ErrorKind, Strata};
@@ -48,70 +48,29 @@ pub(crate) async fn export(
         }
         Format::Json => out.json(&to_table(&doc, reveal).to_json()),
         Format::Env => {
-            let vars = variables(&doc, None, reveal, VariableUse::Shell)?;
+            let opts = VariableOptions {
+                reveal,
+                used: VariableUse::Shell,
+                ..VariableOptions::default()
+            };
+            let vars = variables(&doc, &opts)?;
             warnings(&vars.skipped);
-            for (name, value) in vars.vars {
-                out.line(format!("export {name}={}", shell_quote(&value)));
+            for (name, value) in vars.pairs() {
+                out.line(format!("export {name}={}", shell_quote(value)));
             }
         }
         Format::Dotenv => {
-            let vars = variables(&doc, None, reveal, VariableUse::Dotenv)?;
+            let opts = VariableOptions {
+                reveal,
+                used: VariableUse::Dotenv,
+                ..VariableOptions::default()
+            };
+            let vars = variables(&doc, &opts)?;
             warnings(&vars.skipped);
-            for (name, value) in vars.vars {
-                out.line(format!("{name}={}", dotenv_quote(&value)));
+            for (name, value) in vars.pairs() {
+                out.line(format!("{name}={}", dotenv_quote(value)));
             }
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) async fn exec(
-    ctx: &Ctx,
-    _out: &mut Out,
-    pipeline: Option<String>,
-    with_bootstrap: bool,
-    command: &[String],
-) -> CmdResult {
-    let Some((program, args)) = command.split_first() else {
-        return Err(usage("exec needs a command after --"));
-    };
-    let (strata, doc) = document(ctx, with_bootstrap, pipeline.clone()).await?;
-    let vars = variables(&doc, pipeline.as_deref(), true, VariableUse::Child)?;
-    warnings(&vars.skipped);
-    let filter = ChildEnvironment::new(&strata, with_bootstrap);
-    let mut env: Vec<(std::ffi::OsString, std::ffi::OsString)> = std::env::vars_os()
-        .filter(|(name, _)| filter.keeps(name) && !vars.vars.contains_key(&*name.to_string_lossy()))
-        .collect();
-    env.extend(vars.vars.into_iter().map(|(k, v)| (k.into(), v.into())));
-    check_command_size(
-        command.iter().map(std::ffi::OsStr::new),
-        env.iter().map(|(k, v)| (k.as_os_str(), v.as_os_str())),
-    )?;
-    let mut cmd = std::process::Command::new(program);
-    cmd.args(args).env_clear().envs(env);
-    // as a shell does: 127 when the command is not found, 126 when it
-    // cannot be run
-    let failed = |e: std::io::Error| {
-        let code = if e.kind() == std::io::ErrorKind::NotFound {
-            127
-        } else {
-            126
-        };
-        super::output::error_line(&format!("error: cannot run `{program}`: {e}"));
-        Ok(ExitCode::from(code))
-    };
-    #[cfg(unix)]
-    {
-        use std::os::unix::process::CommandExt;
-        failed(cmd.exec())
-    }
-    #[cfg(not(unix))]
-    {
-        match cmd.status() {
-            Ok(status) => Ok(ExitCode::from(
-                u8::try_from(status.code().unwrap_or(2).clamp(0, 255)).unwrap_or(2),
-            )),
-            Err(e) => failed(e),
-        }
-    }
 }

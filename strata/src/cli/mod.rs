@@ -1,10 +1,13 @@
 //! The command line of `strata` (see `docs/cli.md`).
 
 mod commands;
+mod exec;
 mod export;
 mod files;
+mod handoff;
 mod output;
 mod push;
+mod supervise;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use output::Out;
@@ -117,17 +120,7 @@ enum Command {
         pipeline: Option<String>,
     },
     /// Run CMD with the resolved values as environment variables
-    Exec {
-        /// Also give values under PIPELINE. by their unscoped names
-        #[arg(long, value_name = "P")]
-        pipeline: Option<String>,
-        /// Also hand the [providers] vault bootstrap settings (vault credentials) to CMD
-        #[arg(long)]
-        with_bootstrap: bool,
-        /// The command and its arguments, after --
-        #[arg(required = true, last = true, value_name = "CMD")]
-        command: Vec<String>,
-    },
+    Exec(exec::ExecArgs),
     /// Check secrets files (git, permissions, placeholders, vault scope) and dry-run each enabled vault
     Check,
     /// Store the profile's secrets files as a new version of the vault's dlt_secrets_toml, after showing what changes
@@ -277,16 +270,24 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
     }
 }
 
+/// Set once the command's own work is done and a supervised `exec` runs
+/// the child: the deadline no longer applies.
+static DISARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// The command deadline as a hard bound (docs/security.md): the command
 /// itself stops at `deadline` when its work yields, and this timer ends the
 /// process half a second later when it does not (a client blocked in a
 /// read, a blocking thread), whatever it is doing. `exec` replaces the
-/// process, and the timer with it, before running the command.
+/// process, and the timer with it, before running the command; a
+/// supervised `exec` disarms it once the values are resolved.
 fn watchdog(deadline: Duration) {
     let spawned = std::thread::Builder::new()
         .name("strata-deadline".to_owned())
         .spawn(move || {
             std::thread::sleep(deadline + Duration::from_millis(500));
+            if DISARMED.load(std::sync::atomic::Ordering::SeqCst) {
+                return;
+            }
             output::error_line(&format!(
                 "error: the command did not finish within {} s (STRATA_DEADLINE)",
                 deadline.as_secs_f64()
@@ -342,7 +343,7 @@ where
     let json = cli.json;
     let mut out = Out::default();
     let result = runtime.block_on(async {
-        match tokio::time::timeout(deadline, commands::dispatch(cli, &mut out)).await {
+        let next = match tokio::time::timeout(deadline, commands::dispatch(cli, &mut out)).await {
             Ok(result) => result,
             Err(_) => Err(strata_secrets::Error::new(
                 strata_secrets::ErrorKind::Unavailable,
@@ -351,6 +352,15 @@ where
                     deadline.as_secs_f64()
                 ),
             )),
+        };
+        match next {
+            Ok(exec::Exec::Done(code)) => Ok(code),
+            Ok(exec::Exec::Supervised(run)) => {
+                // the values are resolved: the child runs as long as it runs
+                DISARMED.store(true, std::sync::atomic::Ordering::SeqCst);
+                run.run().await
+            }
+            Err(e) => Err(e),
         }
     });
     // tasks still running (a DNS lookup on a blocking thread, a hung

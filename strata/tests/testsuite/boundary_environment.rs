@@ -32,22 +32,38 @@ fn exec_withholds_the_bootstrap_and_ambient_credentials() {
         ".dlt/secrets.toml",
         "[sources.pipedrive]\napi_key = \"from-file\"\n",
     );
-    let r = p.run(&["exec", "--", "env", "-0"]);
-    assert_eq!(r.code(), 0, "{}", r.stderr());
-    let env = child_env(&r.0.stdout);
-    for k in env.keys() {
+    // in place, and as the parent of the command (the same rule)
+    for mode in [
+        &[][..],
+        &["--redact"][..],
+        &["--files"][..],
+        &["--watch"][..],
+    ] {
+        let mut args = vec!["exec"];
+        args.extend_from_slice(mode);
+        args.extend(["--", "env", "-0"]);
+        let r = p.run(&args);
+        assert_eq!(r.code(), 0, "{mode:?}: {}", r.stderr());
+        let env = child_env(&r.0.stdout);
+        for k in env.keys() {
+            assert!(
+                !k.to_ascii_uppercase().starts_with("PROVIDERS__"),
+                "{mode:?}: {k} reached the child"
+            );
+        }
         assert!(
-            !k.to_ascii_uppercase().starts_with("PROVIDERS__"),
-            "{k} reached the child"
+            !env.contains_key("VAULT_TOKEN"),
+            "{mode:?}: the token reached the child"
         );
+        assert_eq!(env["UNRELATED"], "kept");
+        assert_eq!(env["VAULT_ADDR"], bao.address());
+        let expected = if mode == ["--redact"] {
+            "***"
+        } else {
+            "from-file"
+        };
+        assert_eq!(env["SOURCES__PIPEDRIVE__API_KEY"], expected, "{mode:?}");
     }
-    assert!(
-        !env.contains_key("VAULT_TOKEN"),
-        "the token reached the child"
-    );
-    assert_eq!(env["UNRELATED"], "kept");
-    assert_eq!(env["VAULT_ADDR"], bao.address());
-    assert_eq!(env["SOURCES__PIPEDRIVE__API_KEY"], "from-file");
     let r = p.run(&["exec", "--with-bootstrap", "--", "env", "-0"]);
     let env = child_env(&r.ok().0.stdout);
     assert_eq!(env["VAULT_TOKEN"], bao.root_token());

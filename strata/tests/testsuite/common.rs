@@ -101,6 +101,28 @@ impl Project {
         Run(cmd.output().expect("the strata binary runs"))
     }
 
+    /// Starts `strata ARGS` as [`Project::run`] runs it, with stdout and
+    /// stderr piped, and returns at once.
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_strata"));
+        cmd.env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("HOME", self.path().join("home"))
+            .env("STRATA_GLOBAL_DIR", self.path().join("global"))
+            .env("STRATA_SECRETS_DIR", self.path().join("run-secrets"))
+            .arg("--workspace")
+            .arg(self.path())
+            .args(args)
+            .current_dir(self.path())
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        for (k, v) in &self.env {
+            cmd.env(k, v);
+        }
+        cmd.spawn().expect("the strata binary runs")
+    }
+
     /// Runs `strata ARGS` as [`Project::run`] does, with its stdout going
     /// to `stdout` (a closed pipe, `/dev/full`).
     pub fn run_to(&self, args: &[&str], stdout: std::process::Stdio) -> Run {

@@ -14,6 +14,7 @@ mod boundary_local_users;
 mod boundary_vault_servers;
 mod cli;
 mod dlt_compat;
+mod exec_runtime;
 mod google_e2e;
 mod hardening;
 mod hashicorp_e2e;
