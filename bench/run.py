@@ -28,7 +28,12 @@
    Google layouts of part 3 through dlt's own provider and through
    `register()`, requests and wall time at 20 ms per request.
 
-    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault, hashicorp or python
+6. redact: `strata exec --redact -- cat FILE` against `cat FILE` on the same
+   200 MB log (21 secrets, one line in a thousand holds one), MB/s; and
+   the latency one line takes from a child's write to the reader, through
+   `exec --redact` and straight through a pipe (500 lines, 2 ms apart).
+
+    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault, hashicorp, python or redact
 
 Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 """
@@ -641,11 +646,87 @@ def python_part(python, runs):
               f"{r['strata']['requests']} req, {r['strata']['ms']:.0f} ms | {r['dlt']['ms'] / r['strata']['ms']:.1f}x |")
 
 
+REDACT_WRITER = r"""
+import sys, time
+n, gap = int(sys.argv[1]), float(sys.argv[2])
+for i in range(n):
+    sys.stdout.write(f"{time.monotonic_ns()} line {i}: rows loaded, nothing secret here\n")
+    sys.stdout.flush()
+    time.sleep(gap)
+"""
+
+
+def line_latencies_us(cmd, env, cwd):
+    """Microseconds from each line's write (its monotonic stamp) to its read here."""
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, bufsize=0)
+    out = []
+    for line in proc.stdout:
+        now = time.monotonic_ns()
+        out.append((now - int(line.split(b" ", 1)[0])) / 1000)
+    proc.wait()
+    return out
+
+
+def redact_part(python):
+    import random
+    import string
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-cli"], cwd=ROOT, check=True)
+    strata_bin = str(ROOT / "target" / "release" / "strata")
+    rng = random.Random(7)
+    secrets = ["".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24)) for _ in range(20)]
+    key = "-----BEGIN PRIVATE KEY-----\n" + "".join(
+        "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(64)) + "\n" for _ in range(25)
+    ) + "-----END PRIVATE KEY-----\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        ws = Path(tmp)
+        (ws / ".dlt").mkdir()
+        toml = "".join(f'[sources.s{i}]\napi_key = "{s}"\n' for i, s in enumerate(secrets))
+        toml += "[destination.bigquery.credentials]\nprivate_key = " + json.dumps(key) + "\n"
+        (ws / ".dlt" / "secrets.toml").write_text(toml)
+        data = ws / "log.txt"
+        print("redact: writing 200 MB of log...", file=sys.stderr)
+        line = "2026-12-07 10:00:00 INFO loaded 1000 rows into table events_%d from page %d\n"
+        with open(data, "w") as f:
+            written, i = 0, 0
+            while written < 200 * 1024 * 1024:
+                text = line % (i, i) if i % 1000 else f"token={secrets[i // 1000 % 20]} used\n"
+                f.write(text)
+                written += len(text)
+                i += 1
+        size_mb = data.stat().st_size / 1e6
+        env = {"PATH": os.environ.get("PATH", ""), "HOME": tmp, "STRATA_GLOBAL_DIR": str(ws / "no-global")}
+        plain, redacted = [], []
+        for _ in range(3):
+            for cmd, into in ((["cat", str(data)], plain), ([strata_bin, "exec", "--redact", "--", "cat", str(data)], redacted)):
+                started = time.perf_counter()
+                subprocess.run(cmd, env=env, cwd=ws, stdout=subprocess.DEVNULL, check=True)
+                into.append(time.perf_counter() - started)
+        check = subprocess.run([strata_bin, "exec", "--redact", "--", "cat", str(data)], env=env, cwd=ws,
+                               capture_output=True, check=True).stdout
+        leaked = sum(check.count(s.encode()) for s in secrets)
+        masked = check.count(b"token=*** used")
+        print("redact: line latency...", file=sys.stderr)
+        writer = [python, "-c", REDACT_WRITER, "500", "0.002"]
+        direct = line_latencies_us(writer, env, ws)
+        through = line_latencies_us([strata_bin, "exec", "--redact", "--"] + writer, env, ws)
+    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(len(xs) * p))]
+    print()
+    print(f"exec --redact, {size_mb:.0f} MB log, {len(secrets) + 1} secrets ({masked} lines masked, {leaked} leaked)")
+    print(f"  cat:                 {size_mb / statistics.median(plain):8.0f} MB/s")
+    print(f"  exec --redact + cat: {size_mb / statistics.median(redacted):8.0f} MB/s "
+          f"({statistics.median(redacted) / statistics.median(plain):.1f}x the time)")
+    print("line latency, write to read (us)    median     p99")
+    print(f"  pipe:                          {statistics.median(direct):8.0f} {q(direct, 0.99):7.0f}")
+    print(f"  exec --redact:                 {statistics.median(through):8.0f} {q(through, 0.99):7.0f}")
+    print(f"  added by the filter:           {statistics.median(through) - statistics.median(direct):8.0f} "
+          f"{q(through, 0.99) - q(direct, 0.99):7.0f}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["local", "vault", "hashicorp", "python"],
+    parser.add_argument("--only", choices=["local", "vault", "hashicorp", "python", "redact"],
                         help="run one part: local (cold and warm), vault (Google, against dlt), hashicorp, "
-                             "or python (the package inside dlt)")
+                             "python (the package inside dlt), or redact (exec --redact against cat)")
     parser.add_argument("--vault-runs", type=int, default=5)
     args = parser.parse_args()
     if args.only in (None, "local"):
@@ -656,6 +737,8 @@ def main():
         hashicorp(args.vault_runs)
     if args.only in (None, "python"):
         python_part(sys.executable, args.vault_runs)
+    if args.only in (None, "redact"):
+        redact_part(sys.executable)
 
 
 if __name__ == "__main__":

@@ -112,9 +112,29 @@ impl Strata {
         let mut resolver = Resolver::new();
         resolver.set_profile(self.resolver.profile().map(str::to_owned));
         for v in &self.vaults {
+            if let Some(leases) = &v.leases {
+                resolver.push(leases.clone());
+            }
             resolver.push(v.provider.clone());
         }
         resolver
+    }
+
+    /// Revokes every leased credential this `Strata` holds (docs/runtime.md)
+    /// and stops renewing them; a later lookup leases anew. Dropping the
+    /// last clone of a `Strata` inside a runtime revokes them too, in a
+    /// task spawned there: call this to wait for it.
+    pub async fn close(&self) {
+        for v in &self.vaults {
+            if let Some(leases) = &v.leases {
+                leases.release().await;
+            }
+        }
+    }
+
+    /// Whether a vault's settings map paths to leased credentials.
+    pub fn has_leases(&self) -> bool {
+        self.vaults.iter().any(|v| v.leases.is_some())
     }
 
     /// Adds a provider after the default chain (docs/lookups.md, step 5).

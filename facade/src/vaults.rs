@@ -5,7 +5,7 @@
 
 use crate::backends::{BACKENDS, KNOWN};
 use std::sync::Arc;
-use strata_secrets_core::vault::{Descriptor, VaultProvider};
+use strata_secrets_core::vault::{Descriptor, LeaseProvider, VaultProvider};
 use strata_secrets_core::workspace::{Origin, Workspace};
 use strata_secrets_core::{
     Environment, Error, ErrorKind, Lookup, Path, Resolved, Resolver, Value, naming, typed,
@@ -26,6 +26,9 @@ pub struct EnabledVault {
     pub descriptor: &'static Descriptor,
     /// The provider in the chain.
     pub provider: Arc<VaultProvider>,
+    /// Its leased credentials, in the chain just before it, when its
+    /// settings map paths to roles.
+    pub leases: Option<Arc<LeaseProvider>>,
 }
 
 /// The backend compiled in under its short `name` or its `section`.
@@ -310,12 +313,17 @@ pub async fn enable_all(
     let mut out = Vec::new();
     for descriptor in enabled_backends(resolver).await? {
         let provider = Arc::new(build(descriptor, resolver, workspace).await?);
+        let leases = provider.leases().cloned().map(Arc::new);
         out.push(EnabledVault {
             descriptor,
             provider,
+            leases,
         });
     }
     for v in &out {
+        if let Some(leases) = &v.leases {
+            resolver.push(leases.clone());
+        }
         resolver.push(v.provider.clone());
     }
     Ok(out)

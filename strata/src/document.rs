@@ -124,6 +124,11 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
                 for path in paths {
                     add(path.segments().to_vec(), true, origin.clone())?;
                 }
+                if let Some(leases) = &vault.leases {
+                    for path in leases.paths().await? {
+                        add(path.segments().to_vec(), true, format!("{origin}, leased"))?;
+                    }
+                }
             }
         }
     }

@@ -256,6 +256,47 @@ impl OpenBao {
             .to_owned()
     }
 
+    /// Enables the database secrets engine at `database/` (once), connects
+    /// it to `pg` as its superuser, and makes the role `role` whose
+    /// credentials are PostgreSQL logins valid until their lease ends
+    /// (`default_ttl` and `max_ttl`, as `"6s"` or `"1m"`).
+    pub fn database_role(
+        &self,
+        pg: &crate::postgres::Postgres,
+        role: &str,
+        default_ttl: &str,
+        max_ttl: &str,
+    ) {
+        let _ = self.api(
+            "POST",
+            "/v1/sys/mounts/database",
+            Some(&self.root),
+            Some(&json!({"type": "database"})),
+        );
+        self.root(
+            "POST",
+            "/v1/database/config/pg",
+            Some(json!({
+                "plugin_name": "postgresql-database-plugin",
+                "connection_url": pg.vault_connection_url(),
+                "allowed_roles": "*",
+                "username": crate::postgres::SUPERUSER,
+                "password": pg.password(),
+                "verify_connection": true,
+            })),
+        );
+        self.root(
+            "POST",
+            &format!("/v1/database/roles/{role}"),
+            Some(json!({
+                "db_name": "pg",
+                "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"],
+                "default_ttl": default_ttl,
+                "max_ttl": max_ttl,
+            })),
+        );
+    }
+
     /// Revokes `token`.
     pub fn revoke(&self, token: &str) {
         self.root(

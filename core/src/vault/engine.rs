@@ -2,6 +2,7 @@
 //! mapping every backend shares.
 
 use super::layers::{self, FetchCache};
+use super::leases::LeaseProvider;
 use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions, Version};
 use crate::error::{Error, ErrorKind};
 use crate::naming::{NameError, NamingRule};
@@ -69,6 +70,9 @@ pub struct VaultProvider {
     options: VaultOptions,
     cache: FetchCache<Cached>,
     listing: FetchCache<Arc<HashSet<String>>>,
+    /// The vault's leased credentials, when its settings map paths to
+    /// roles: a provider of its own, placed before this one in the chain.
+    leases: Option<LeaseProvider>,
 }
 
 impl fmt::Debug for VaultProvider {
@@ -110,7 +114,19 @@ impl VaultProvider {
             options,
             cache: FetchCache::new(options.max_age),
             listing: FetchCache::new(options.max_age),
+            leases: None,
         }
+    }
+
+    /// This provider with leased credentials beside it.
+    pub fn with_leases(mut self, leases: LeaseProvider) -> Self {
+        self.leases = Some(leases);
+        self
+    }
+
+    /// The vault's leased credentials, if its settings map any.
+    pub fn leases(&self) -> Option<&LeaseProvider> {
+        self.leases.as_ref()
     }
 
     /// The backend as it was given, without the policies.

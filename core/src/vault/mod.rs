@@ -11,11 +11,13 @@
 mod descriptor;
 mod engine;
 pub mod layers;
+pub mod leases;
 mod memory;
 mod settings;
 
 pub use descriptor::{BuildFuture, Descriptor};
 pub use engine::VaultProvider;
+pub use leases::{Lease, LeaseProvider, LeaseSource};
 
 pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
 pub use settings::{CommonSettings, MAX_SECONDS, settings_from_table};

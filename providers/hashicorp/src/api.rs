@@ -261,6 +261,102 @@ impl Api {
     }
 }
 
+/// A call at a path the backend is given (a dynamic secrets role, the
+/// lease endpoints): `vaultrs` has a request type per engine, and a lease
+/// mapping may name any engine's role.
+struct AtPath {
+    path: String,
+    method: rustify::enums::RequestMethod,
+    body: Option<Json>,
+}
+
+impl Endpoint for AtPath {
+    type Response = Json;
+    const REQUEST_BODY_TYPE: rustify::enums::RequestType = rustify::enums::RequestType::JSON;
+    const RESPONSE_BODY_TYPE: rustify::enums::ResponseType = rustify::enums::ResponseType::JSON;
+
+    fn path(&self) -> String {
+        self.path.clone()
+    }
+
+    fn method(&self) -> rustify::enums::RequestMethod {
+        self.method.clone()
+    }
+
+    fn body(&self) -> Result<Option<Vec<u8>>, RestError> {
+        Ok(self.body.as_ref().map(|b| b.to_string().into_bytes()))
+    }
+}
+
+/// A lease the server made: its id, TTL in seconds, whether it renews,
+/// and the credentials.
+pub(crate) struct Leased {
+    pub(crate) lease_id: String,
+    pub(crate) lease_duration: u32,
+    pub(crate) renewable: bool,
+    pub(crate) data: Map<String, Json>,
+}
+
+impl Api {
+    /// The whole reply of `endpoint`, envelope included.
+    async fn envelope(&self, endpoint: AtPath) -> Result<EndpointResult<Json>, ClientError> {
+        endpoint
+            .with_middleware(&self.middle)
+            .exec(&self.http)
+            .await
+            .map_err(parse_err)?
+            .wrap::<EndpointResult<_>>()
+            .map_err(ClientError::from)
+    }
+
+    /// Reads `path` (a dynamic secrets role, `database/creds/loader`): new
+    /// credentials and their lease.
+    pub(crate) async fn read_leased(&self, path: &str) -> Result<Leased, ClientError> {
+        let reply = self
+            .envelope(AtPath {
+                path: path.to_owned(),
+                method: rustify::enums::RequestMethod::GET,
+                body: None,
+            })
+            .await?;
+        let Some(Json::Object(data)) = reply.data else {
+            return Err(ClientError::ResponseDataEmptyError);
+        };
+        Ok(Leased {
+            lease_id: reply.lease_id,
+            lease_duration: reply.lease_duration,
+            renewable: reply.renewable,
+            data,
+        })
+    }
+
+    /// `sys/leases/renew`: the TTL granted, in seconds.
+    pub(crate) async fn renew_lease(&self, id: &str, increment: u64) -> Result<u32, ClientError> {
+        let reply = self
+            .envelope(AtPath {
+                path: "sys/leases/renew".to_owned(),
+                method: rustify::enums::RequestMethod::PUT,
+                body: Some(serde_json::json!({"lease_id": id, "increment": increment})),
+            })
+            .await?;
+        Ok(reply.lease_duration)
+    }
+
+    /// `sys/leases/revoke`.
+    pub(crate) async fn revoke_lease(&self, id: &str) -> Result<(), ClientError> {
+        AtPath {
+            path: "sys/leases/revoke".to_owned(),
+            method: rustify::enums::RequestMethod::PUT,
+            body: Some(serde_json::json!({"lease_id": id})),
+        }
+        .with_middleware(&self.middle)
+        .exec(&self.http)
+        .await
+        .map_err(parse_err)?;
+        Ok(())
+    }
+}
+
 /// A request builder's error: every field the builders need is set above,
 /// so this does not happen; it is an error, not a panic, all the same.
 fn built<E>(_: E) -> ClientError {

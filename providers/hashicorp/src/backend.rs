@@ -6,6 +6,7 @@ use crate::api::Api;
 use crate::config::{Auth, HashicorpConfig, JwtSource, SECTION, TokenSource};
 use crate::error::{Call, Failure, classify};
 use async_trait::async_trait;
+use secrecy::SecretBox;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value as Json};
 use std::borrow::Cow;
@@ -14,8 +15,10 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
-use strata_secrets_core::{Error, ErrorKind};
+use strata_secrets_core::vault::{
+    Capabilities, Fetched, Lease, LeaseSource, VaultBackend, Version,
+};
+use strata_secrets_core::{Error, ErrorKind, Table, Value};
 use strata_secrets_http::PolicyClient;
 
 /// KV v2 names (with the default mount and path prefix, which the `mount`
@@ -637,6 +640,88 @@ impl VaultBackend for HashicorpBackend {
 
     fn access_hint(&self) -> String {
         format!("a policy of the token `read` on `{}*`", self.naming.prefix)
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
+
+/// Leased credentials (docs/runtime.md): a role's path read with the
+/// token, renewed and revoked at `sys/leases/*`, each call as every other
+/// (timeout, a refused token logged in again once).
+#[async_trait]
+impl LeaseSource for HashicorpBackend {
+    async fn lease(&self, role: &str) -> Result<Lease, Error> {
+        let call = Call::new("lease", role, "read", role.to_owned());
+        let path = role.to_owned();
+        let leased = self
+            .call(&call, &[], |c| {
+                let path = path.clone();
+                async move { c.read_leased(&path).await }
+            })
+            .await?
+            .map_err(|(code, errors)| {
+                Failure::Status { code, errors }.into_error(&call, &self.location)
+            })?;
+        if leased.lease_id.is_empty() {
+            return Err(Error::new(
+                ErrorKind::ConfigInvalid,
+                format!(
+                    "`{role}` on {} answered without a lease: map a dynamic secrets role (`database/creds/NAME`), not a static secret",
+                    self.location
+                ),
+            )
+            .with_provider(SECTION));
+        }
+        let data: Table = leased
+            .data
+            .into_iter()
+            .map(|(k, v)| (k, Value::from(v)))
+            .collect();
+        Ok(Lease {
+            id: leased.lease_id,
+            ttl: Duration::from_secs(u64::from(leased.lease_duration)).min(MAX_LEASE),
+            renewable: leased.renewable,
+            data: SecretBox::new(Box::new(Value::Table(data))),
+        })
+    }
+
+    async fn renew(&self, id: &str, increment: Duration) -> Result<Duration, Error> {
+        let call = Call::new(
+            "renew the lease",
+            id,
+            "update",
+            "sys/leases/renew".to_owned(),
+        );
+        let secs = increment.as_secs();
+        let ttl = self
+            .call(&call, &[], |c| {
+                let id = id.to_owned();
+                async move { c.renew_lease(&id, secs).await }
+            })
+            .await?
+            .map_err(|(code, errors)| {
+                Failure::Status { code, errors }.into_error(&call, &self.location)
+            })?;
+        Ok(Duration::from_secs(u64::from(ttl)).min(MAX_LEASE))
+    }
+
+    async fn revoke(&self, id: &str) -> Result<(), Error> {
+        let call = Call::new(
+            "revoke the lease",
+            id,
+            "update",
+            "sys/leases/revoke".to_owned(),
+        );
+        self.call(&call, &[], |c| {
+            let id = id.to_owned();
+            async move { c.revoke_lease(&id).await }
+        })
+        .await?
+        .map_err(|(code, errors)| {
+            Failure::Status { code, errors }.into_error(&call, &self.location)
+        })
     }
 
     fn location(&self) -> String {

@@ -9,7 +9,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 use strata_secrets_core::typed::{self, Configuration};
-use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
+use strata_secrets_core::vault::{CommonSettings, VaultOptions, leases, settings_from_table};
 use strata_secrets_core::{Environment, Error, ErrorKind, Path, Resolver, Table};
 
 /// The configuration section, under `providers`.
@@ -65,6 +65,9 @@ pub struct HashicorpSettings {
     /// each login; default for `kubernetes`: the pod's service-account
     /// token).
     pub jwt_path: Option<String>,
+    /// Leased credentials: a path mapped to a dynamic secrets role
+    /// (`"destination.postgres.credentials" = "database/creds/loader"`).
+    pub leases: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// Where a token comes from, in the order they are tried.
@@ -155,6 +158,8 @@ pub struct HashicorpConfig {
     pub timeout: Duration,
     /// The vault engine options.
     pub options: VaultOptions,
+    /// Paths answered by leased credentials, with their roles.
+    pub leases: Vec<(Path, String)>,
 }
 
 /// Leaves every credential out.
@@ -311,6 +316,12 @@ impl HashicorpConfig {
                 )));
             }
         };
+        let leases = s
+            .leases
+            .unwrap_or_default()
+            .iter()
+            .map(|(path, role)| leases::parse_mapping(SECTION, path, role))
+            .collect::<Result<Vec<_>, _>>()?;
         let config = Self {
             url,
             mount,
@@ -320,6 +331,7 @@ impl HashicorpConfig {
             auth,
             timeout: options.timeout,
             options,
+            leases,
         };
         config.check_prefix()?;
         Ok(config)

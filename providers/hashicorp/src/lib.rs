@@ -33,7 +33,7 @@ pub use config::{
 
 use std::sync::Arc;
 use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
+use strata_secrets_core::vault::{BuildFuture, Descriptor, LeaseProvider, VaultProvider};
 use strata_secrets_core::{Environment, Resolver};
 
 /// The HashiCorp Vault / OpenBao backend, as the facade registers it:
@@ -53,7 +53,15 @@ pub static DESCRIPTOR: Descriptor = Descriptor {
 fn build<'a>(resolver: &'a Resolver, env: &'a Environment) -> BuildFuture<'a> {
     Box::pin(async move {
         let config = HashicorpConfig::resolve(resolver, env).await?;
-        let backend = HashicorpBackend::connect(&config)?;
-        Ok(VaultProvider::new(Arc::new(backend), config.options))
+        let backend = Arc::new(HashicorpBackend::connect(&config)?);
+        let provider = VaultProvider::new(backend.clone(), config.options);
+        if config.leases.is_empty() {
+            return Ok(provider);
+        }
+        Ok(provider.with_leases(LeaseProvider::new(
+            backend,
+            format!("{SECTION} leases"),
+            config.leases,
+        )))
     })
 }

@@ -72,6 +72,9 @@ fn signal_named(name: &str) -> Result<i32, Error> {
     })
 }
 
+/// How long revoking the leases may take once the command is done.
+const CLOSE_WITHIN: Duration = Duration::from_secs(10);
+
 /// The command after the values are resolved: run in place, or supervised.
 pub(crate) enum Exec {
     /// strata replaced itself (or could not): this is the exit code.
@@ -92,7 +95,16 @@ impl Supervised {
     /// Runs the command to its end, then removes the files.
     pub(crate) async fn run(mut self) -> Result<ExitCode, Error> {
         let code = supervise(self.run, self.env, &mut self.delivery).await;
-        // files removed here, after the child is gone
+        // after the child is gone: its leases revoked, its files removed
+        if tokio::time::timeout(CLOSE_WITHIN, self.delivery.strata.close())
+            .await
+            .is_err()
+        {
+            error_line(&format!(
+                "warning: the leased credentials were not all revoked within {} s: they end with their TTL",
+                CLOSE_WITHIN.as_secs()
+            ));
+        }
         drop(self.delivery);
         code
     }
@@ -285,7 +297,9 @@ pub(crate) async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<Exec, Error> {
         .as_ref()
         .map(|d| FileSet::open(d.as_deref()))
         .transpose()?;
-    let supervised = args.redact || files.is_some() || args.watch;
+    // leased credentials are revoked when the command is done: strata
+    // stays to do it
+    let supervised = args.redact || files.is_some() || args.watch || strata.has_leases();
     let mut delivery = Delivery {
         strata: strata.clone(),
         scope: Scope {
