@@ -33,7 +33,12 @@
    the latency one line takes from a child's write to the reader, through
    `exec --redact` and straight through a pipe (500 lines, 2 ms apart).
 
-    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault, hashicorp, python or redact
+7. fleet: 200 `strata export` processes started together against OpenBao
+   behind a proxy that answers 429 above 50 requests a second: how many
+   resolve within their deadline, and the requests per process against one
+   process's plan (the difference is retries).
+
+    .venv/bin/python bench/run.py --only vault     # one part: local (cold, warm), vault, hashicorp, python, redact or fleet
 
 Prints tables of medians and ratios (dlt / strata). Nothing here is a test.
 """
@@ -646,6 +651,152 @@ def python_part(python, runs):
               f"{r['strata']['requests']} req, {r['strata']['ms']:.0f} ms | {r['dlt']['ms'] / r['strata']['ms']:.1f}x |")
 
 
+class RateLimitProxy:
+    """Forwards HTTP to `upstream` (host:port), answering 429 (Vault's
+    rate-limit reply) to what comes above `rate` requests a second (a token
+    bucket of `burst`); counts forwarded and refused requests."""
+
+    def __init__(self, upstream, rate, burst):
+        import http.client
+        import http.server
+        import socket
+        import threading
+        counts = self.counts = {"forwarded": 0, "refused": 0}
+        lock = threading.Lock()
+        bucket = {"tokens": float(burst), "at": time.monotonic()}
+
+        def admit():
+            with lock:
+                now = time.monotonic()
+                bucket["tokens"] = min(float(burst), bucket["tokens"] + (now - bucket["at"]) * rate)
+                bucket["at"] = now
+                if bucket["tokens"] >= 1:
+                    bucket["tokens"] -= 1
+                    counts["forwarded"] += 1
+                    return True
+                counts["refused"] += 1
+                return False
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                if not admit():
+                    data = b'{"errors":["request path \\"' + self.path.encode() + b'\\": rate limit quota exceeded"]}'
+                    self.send_response(429)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                conn = http.client.HTTPConnection(upstream, timeout=60)
+                conn.connect()
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                conn.request(self.command, self.path, body=body, headers=headers)
+                reply = conn.getresponse()
+                data = reply.read()
+                self.send_response(reply.status)
+                for k, v in reply.getheaders():
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length"):
+                        self.send_header(k, v)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                conn.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_LIST = forward
+
+        class Server(http.server.ThreadingHTTPServer):
+            request_queue_size = 1024
+            daemon_threads = True
+
+        self.server = Server(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def reset(self):
+        self.counts["forwarded"] = self.counts["refused"] = 0
+
+    def close(self):
+        self.server.shutdown()
+
+
+def fleet_part(processes=200, rate=50, burst=10, deadline=60):
+    """`processes` strata started together against OpenBao behind a proxy
+    that answers 429 above `rate` requests a second."""
+    bao = ROOT / ".venv" / "bin" / "bao"
+    if not bao.exists():
+        raise SystemExit("OpenBao's bao is missing: bash .ci/setup")
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "strata-secrets-cli"], cwd=ROOT, check=True)
+    strata_bin = str(ROOT / "target" / "release" / "strata")
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    addr, root = f"http://127.0.0.1:{port}", "fleet-root"
+    server = subprocess.Popen([str(bao), "server", "-dev", "-dev-no-store-token", f"-dev-root-token-id={root}",
+                               f"-dev-listen-address=127.0.0.1:{port}"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(100):
+            try:
+                bao_request(addr, root, "GET", "/v1/sys/health")
+                break
+            except OSError:
+                time.sleep(0.1)
+        doc = "[destination.warehouse.credentials]\n" + "".join(f'{f} = "{f}-value"\n' for f in FIELDS)
+        bao_request(addr, root, "POST", "/v1/secret/data/dlt/dlt_secrets_toml", {"data": {"value": doc}})
+        proxy = RateLimitProxy(f"127.0.0.1:{port}", rate, burst)
+        with tempfile.TemporaryDirectory() as tmp:
+            tmp = Path(tmp)
+            (tmp / ".dlt").mkdir()
+            env = {"PATH": os.environ.get("PATH", ""), "HOME": str(tmp), "STRATA_GLOBAL_DIR": str(tmp / "no-global"),
+                   "PROVIDERS__ENABLE_HASHICORP_VAULT": "true", "VAULT_ADDR": proxy.endpoint, "VAULT_TOKEN": root,
+                   "STRATA_DEADLINE": str(deadline)}
+            cmd = [strata_bin, "export", "--json"]
+            # one process alone: the plan of one configuration
+            proxy.reset()
+            subprocess.run(cmd, env=env, cwd=tmp, check=True, capture_output=True)
+            plan = proxy.counts["forwarded"]
+            time.sleep(1.5)
+            proxy.reset()
+            print(f"fleet: {processes} processes together...", file=sys.stderr)
+            started = time.perf_counter()
+            procs = [subprocess.Popen(cmd, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                     for _ in range(processes)]
+            done = []
+            for proc in procs:
+                out, err = proc.communicate(timeout=deadline + 30)
+                ok = proc.returncode == 0 and b"password-value" not in out and b"password" in out
+                done.append((ok, time.perf_counter() - started, err.decode(errors="replace")))
+            wall = time.perf_counter() - started
+            counts = dict(proxy.counts)
+        proxy.close()
+    finally:
+        server.kill()
+        server.wait()
+    resolved = sum(1 for ok, _, _ in done if ok)
+    last = max(t for _, t, _ in done)
+    total = counts["forwarded"] + counts["refused"]
+    print(f"\nfleet: {processes} `strata export` started together against OpenBao behind a proxy that answers 429 "
+          f"above {rate} requests/s (burst {burst}), deadline {deadline} s\n")
+    print("| resolved | last done (s) | plan (requests, alone) | requests per process | of which 429 | wall (s) |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(f"| {resolved}/{processes} | {last:.1f} | {plan} | {total / processes:.2f} | "
+          f"{counts['refused'] / processes:.2f} | {wall:.1f} |")
+    failed = [e for ok, _, e in done if not ok]
+    if failed:
+        print(f"\nfirst failure: {failed[0].strip()[:400]}")
+
+
 REDACT_WRITER = r"""
 import sys, time
 n, gap = int(sys.argv[1]), float(sys.argv[2])
@@ -724,9 +875,10 @@ def redact_part(python):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--only", choices=["local", "vault", "hashicorp", "python", "redact"],
+    parser.add_argument("--only", choices=["local", "vault", "hashicorp", "python", "redact", "fleet"],
                         help="run one part: local (cold and warm), vault (Google, against dlt), hashicorp, "
-                             "python (the package inside dlt), or redact (exec --redact against cat)")
+                             "python (the package inside dlt), redact (exec --redact against cat), or fleet "
+                             "(200 processes against one rate-limited OpenBao)")
     parser.add_argument("--vault-runs", type=int, default=5)
     args = parser.parse_args()
     if args.only in (None, "local"):
@@ -739,6 +891,8 @@ def main():
         python_part(sys.executable, args.vault_runs)
     if args.only in (None, "redact"):
         redact_part(sys.executable)
+    if args.only in (None, "fleet"):
+        fleet_part()
 
 
 if __name__ == "__main__":
