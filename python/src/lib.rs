@@ -220,7 +220,27 @@ impl OpenWith {
 #[pyclass(module = "strata_secrets", name = "Strata", frozen)]
 struct PyStrata {
     with: OpenWith,
-    opened: Mutex<(u32, Arc<Strata>)>,
+    /// The pid it was opened in, and the project (`None` once dropped).
+    opened: Mutex<(u32, Option<Arc<Strata>>)>,
+}
+
+/// The last reference to a `Strata` goes inside the runtime, so that the
+/// leases it holds are revoked by a task there (docs/runtime.md).
+impl Drop for PyStrata {
+    fn drop(&mut self) {
+        let opened = self.opened.get_mut().unwrap_or_else(|p| p.into_inner());
+        if opened.0 != std::process::id() {
+            // the parent's, with clients of the parent's runtime: left alone
+            if let Some(inherited) = opened.1.take() {
+                std::mem::forget(inherited);
+            }
+            return;
+        }
+        if let Ok(rt) = runtime() {
+            let _inside = rt.enter();
+            drop(opened.1.take());
+        }
+    }
 }
 
 impl PyStrata {
@@ -229,14 +249,16 @@ impl PyStrata {
         let pid = std::process::id();
         {
             let guard = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-            if guard.0 == pid {
-                return Ok(guard.1.clone());
+            if guard.0 == pid
+                && let Some(strata) = &guard.1
+            {
+                return Ok(strata.clone());
             }
         }
         let options = self.with.options();
         let fresh = Arc::new(block(py, async move { Strata::open(options).await })?);
         let mut guard = self.opened.lock().unwrap_or_else(|p| p.into_inner());
-        let inherited = std::mem::replace(&mut *guard, (pid, fresh.clone()));
+        let inherited = std::mem::replace(&mut *guard, (pid, Some(fresh.clone())));
         // its clients belong to the parent's runtime: left alone
         std::mem::forget(inherited);
         Ok(fresh)
@@ -249,6 +271,26 @@ fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
 
 #[pymethods]
 impl PyStrata {
+    /// Revokes the leased credentials this project holds and stops renewing
+    /// them (a later lookup leases anew); see docs/runtime.md.
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
+        let strata = self.strata(py)?;
+        block(py, async move {
+            strata.close().await;
+            Ok(())
+        })
+    }
+
+    fn __enter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __exit__(&self, py: Python<'_>, _args: &Bound<'_, pyo3::types::PyTuple>) -> PyResult<bool> {
+        self.close(py)?;
+        Ok(false)
+    }
+
     /// The active profile (`None` in a classic project).
     #[getter]
     fn profile(&self, py: Python<'_>) -> PyResult<Option<String>> {
@@ -504,7 +546,7 @@ fn open(
     let strata = block(py, async move { Strata::open(options).await })?;
     Ok(PyStrata {
         with,
-        opened: Mutex::new((std::process::id(), Arc::new(strata))),
+        opened: Mutex::new((std::process::id(), Some(Arc::new(strata)))),
     })
 }
 

@@ -139,6 +139,23 @@ class Bao:
         http_json("POST", f"{self.addr}/v1/secret/data/{path}", {"data": data},
                   {"X-Vault-Token": self.token})
 
+    def root(self, method: str, path: str, body=None) -> dict:
+        return http_json(method, f"{self.addr}/v1/{path}", body, {"X-Vault-Token": self.token})
+
+    def database_role(self, pg: "Postgres", role: str, ttl: str = "1m") -> None:
+        """The database engine connected to `pg`, with `role` making logins."""
+        self.root("POST", "sys/mounts/database", {"type": "database"})
+        self.root("POST", "database/config/pg", {
+            "plugin_name": "postgresql-database-plugin",
+            "connection_url": f"postgresql://{{{{username}}}}:{{{{password}}}}@127.0.0.1:{pg.port}/postgres",
+            "allowed_roles": "*", "username": "postgres", "password": pg.password,
+        })
+        self.root("POST", f"database/roles/{role}", {
+            "db_name": "pg", "default_ttl": ttl, "max_ttl": "10m",
+            "creation_statements": ["CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' "
+                                    "VALID UNTIL '{{expiration}}';"],
+        })
+
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(timeout=10)
@@ -149,6 +166,65 @@ def bao():
     b = Bao()
     yield b
     b.stop()
+
+
+def pg_bin() -> Path:
+    """PostgreSQL's server binaries (Debian's package, which .ci/setup installs)."""
+    if os.environ.get("STRATA_PG_BIN"):
+        return Path(os.environ["STRATA_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
+    if not found:
+        pytest.fail("PostgreSQL's initdb is missing: bash .ci/setup installs Debian's postgresql")
+    return found[-1].parent
+
+
+class Postgres:
+    """A PostgreSQL server on a free port with password logins (as the
+    `postgres` user when run as root, which PostgreSQL refuses)."""
+
+    def __init__(self) -> None:
+        self.bin = pg_bin()
+        self.port = free_port()
+        self.password = "pg-" + uuid.uuid4().hex
+        self.dir = Path(tempfile.mkdtemp(prefix="strata-pg-"))
+        self.as_user = ["runuser", "-u", "postgres", "--"] if os.getuid() == 0 else []
+        (self.dir / "pw").write_text(self.password)
+        if self.as_user:
+            subprocess.run(["chown", "-R", "postgres:", str(self.dir)], check=True)
+        data = str(self.dir / "data")
+        subprocess.run(self.as_user + [str(self.bin / "initdb"), "-D", data, "-U", "postgres",
+                                       f"--pwfile={self.dir / 'pw'}", "--auth=scram-sha-256", "--no-sync"],
+                       check=True, capture_output=True)
+        self.proc = subprocess.Popen(
+            self.as_user + [str(self.bin / "postgres"), "-D", data, "-p", str(self.port), "-k", str(self.dir),
+                            "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        while not self.logs_in("postgres", self.password):
+            if self.proc.poll() is not None or time.time() > deadline:
+                pytest.fail("PostgreSQL did not start")
+            time.sleep(0.1)
+
+    def logs_in(self, user: str, password: str) -> bool:
+        r = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(self.port), "-U", user, "-d", "postgres",
+                            "-tAw", "-c", "select current_user"],
+                           env={"PATH": os.environ.get("PATH", ""), "PGPASSWORD": password,
+                                "PGCONNECT_TIMEOUT": "5"},
+                           capture_output=True, text=True)
+        return r.returncode == 0 and r.stdout.strip() == user
+
+    def stop(self) -> None:
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "stop", "-D", str(self.dir / "data"),
+                                       "-m", "immediate", "-w"], capture_output=True)
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+
+@pytest.fixture
+def postgres():
+    pg = Postgres()
+    yield pg
+    pg.stop()
 
 
 class LocalServer:
