@@ -279,6 +279,15 @@ impl VaultNaming {
         Ok(name)
     }
 
+    /// The path a listed `name` stands for: the prefix taken off, the rest
+    /// split at the separator (`None`: not under the prefix). A segment that
+    /// holds the separator cannot be told apart; this is the path a
+    /// structured secret ([`crate::vault::Fetched::Table`]) is placed at.
+    pub fn path_of(&self, name: &str) -> Option<Path> {
+        let rest = name.strip_prefix(self.prefix.as_ref())?;
+        Path::from_segments(rest.split(self.separator).filter(|s| !s.is_empty())).ok()
+    }
+
     /// Errors when a value of `len` bytes for `what` (a path or a secret
     /// name) is over the vault's limit.
     pub fn check_value_size(&self, what: &str, len: usize) -> Result<(), NameError> {

@@ -22,6 +22,8 @@ struct Secret {
     text: SecretString,
     /// The text read as a TOML document or a JSON object, if it is one.
     doc: Option<Table>,
+    /// Fetched as a table ([`Fetched::Table`]): a table at its path.
+    structured: bool,
 }
 
 impl Drop for Secret {
@@ -243,8 +245,17 @@ impl VaultProvider {
                 match self.backend.fetch(name).await {
                     Ok(Fetched::Found(text)) => {
                         let doc = parse_document(text.expose_secret());
-                        Ok(Cached::Found(Arc::new(Secret { text, doc })))
+                        Ok(Cached::Found(Arc::new(Secret {
+                            text,
+                            doc,
+                            structured: false,
+                        })))
                     }
+                    Ok(Fetched::Table(table)) => Ok(Cached::Found(Arc::new(Secret {
+                        text: SecretString::from(Value::Table(table.clone()).to_json().to_string()),
+                        doc: Some(table),
+                        structured: true,
+                    }))),
                     Ok(Fetched::NotFound) => Ok(Cached::Missing),
                     Ok(Fetched::Withheld(why)) => Ok(Cached::Withheld(format!(
                         "{}: reading `{name}` gave nothing: {why}",
@@ -307,6 +318,11 @@ impl VaultProvider {
                 )
                 .with_provider(self.backend.name().to_owned())
             });
+        }
+        if secret.structured
+            && let Some(doc) = &secret.doc
+        {
+            return Ok(place(&item.path, Value::Table(doc.clone())));
         }
         let first = &item.path.segments()[0];
         match &secret.doc {
@@ -428,6 +444,9 @@ impl VaultProvider {
             .map_err(|e| e.with_provider(self.backend.name().to_owned()))?
         {
             Fetched::Found(text) => Some(text),
+            Fetched::Table(table) => Some(SecretString::from(
+                Value::Table(table).to_json().to_string(),
+            )),
             Fetched::NotFound | Fetched::Withheld(_) => None,
         };
         Ok((found, text))
@@ -491,7 +510,7 @@ impl VaultProvider {
             .naming()
             .name(&Path::from_valid(vec![SECRETS_TOML_KEY.into()]))?;
         let seen = match self.backend.fetch(&name).await.map_err(tag)? {
-            Fetched::Found(_) => "found".to_owned(),
+            Fetched::Found(_) | Fetched::Table(_) => "found".to_owned(),
             Fetched::NotFound => {
                 "not found (fragments and single values may still answer)".to_owned()
             }
@@ -535,18 +554,25 @@ impl VaultProvider {
         }
         let mut out = Vec::new();
         let fetched = futures::future::join_all(wanted.iter().map(|n| self.fetch(n))).await;
-        for result in fetched {
+        for (name, result) in wanted.iter().zip(fetched) {
             let (cached, _) = result?;
             let Cached::Found(secret) = cached else {
                 continue;
             };
-            if let Some(doc) = &secret.doc {
-                Value::Table(doc.clone()).for_each_leaf(&mut |segments, _| {
-                    if let Ok(p) = Path::from_segments(segments.iter().copied()) {
-                        out.push(p);
-                    }
-                });
+            let Some(doc) = &secret.doc else { continue };
+            // a structured secret holds its fields: under its own path
+            let mut doc = Value::Table(doc.clone());
+            if secret.structured
+                && let Some(path) = self.backend.naming().path_of(name)
+                && path.key() != SECRETS_TOML_KEY
+            {
+                doc = Value::Table(place(&path, doc));
             }
+            doc.for_each_leaf(&mut |segments, _| {
+                if let Ok(p) = Path::from_segments(segments.iter().copied()) {
+                    out.push(p);
+                }
+            });
         }
         Ok(out)
     }

@@ -2,7 +2,8 @@
 //! conformance suite are written against. It holds secrets and nothing
 //! else; faults and counts for tests are layers in the conformance crate.
 
-use super::{BuildFuture, Capabilities, Descriptor, Fetched, VaultBackend, VaultProvider, Version};
+use super::kit::Backend;
+use super::{Capabilities, CommonSettings, Descriptor, Fetched, VaultBackend, Version};
 use crate::error::{Error, ErrorKind};
 use crate::naming::VaultNaming;
 use async_trait::async_trait;
@@ -28,27 +29,22 @@ pub const MEMORY_NAMING: VaultNaming = VaultNaming {
 
 /// The memory vault as a backend descriptor, for tests and examples:
 /// `[providers] enable_memory_vault = true` makes an empty one.
-pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor {
-    name: "memory",
-    section: "memory_vault",
-    naming: MEMORY_NAMING,
-    settings: &[],
-    ambient_variables: &[],
-    endpoint_keys: &[],
-    credential_keys: &[],
-    build: build_empty,
-};
+pub static MEMORY_DESCRIPTOR: Descriptor = Descriptor::of::<MemoryVault>();
 
-fn build_empty<'a>(
-    _: &'a crate::resolver::Resolver,
-    _: &'a crate::environment::Environment,
-) -> BuildFuture<'a> {
-    Box::pin(async {
-        Ok(VaultProvider::new(
-            std::sync::Arc::new(MemoryVault::new()),
-            super::VaultOptions::default(),
-        ))
-    })
+#[async_trait]
+impl Backend for MemoryVault {
+    const NAME: &'static str = "memory";
+    const SECTION: &'static str = "memory_vault";
+    const NAMING: VaultNaming = MEMORY_NAMING;
+    type Settings = CommonSettings;
+
+    async fn connect(
+        _settings: CommonSettings,
+        _options: &super::VaultOptions,
+        _env: &crate::environment::Environment,
+    ) -> Result<Self, Error> {
+        Ok(MemoryVault::new())
+    }
 }
 
 #[derive(Default)]

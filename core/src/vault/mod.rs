@@ -10,6 +10,7 @@
 
 mod descriptor;
 mod engine;
+pub mod kit;
 pub mod layers;
 pub mod leases;
 mod memory;
@@ -39,6 +40,10 @@ pub const KNOWN_SECTIONS: [&str; 2] = ["sources", "destination"];
 pub enum Fetched {
     /// The secret's text (the latest, or the pinned, version).
     Found(SecretString),
+    /// A structured secret (the fields of a key-value store's entry): a
+    /// table at the secret's path (for `dlt_secrets_toml`, the document
+    /// itself). Core places it; a backend encodes nothing.
+    Table(crate::value::Table),
     /// No such secret (or no enabled version).
     NotFound,
     /// The vault would not show it, for a reason that is not a missing

@@ -43,6 +43,14 @@ pub struct CommonSettings {
     pub max_requests: Option<u32>,
 }
 
+/// The common settings are a backend's whole settings when it has no
+/// others (the memory vault).
+impl AsRef<CommonSettings> for CommonSettings {
+    fn as_ref(&self) -> &CommonSettings {
+        self
+    }
+}
+
 impl CommonSettings {
     /// The engine's options, with `section`'s settings checked (a timeout
     /// of `default_timeout` when none is set).

@@ -2,31 +2,16 @@
 
 use crate::config::AwsConfig;
 use crate::error::{Place, READ_PERMISSION, map, read_outcome};
+use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use aws_sdk_secretsmanager::Client;
 use aws_sdk_secretsmanager::error::ProvideErrorMetadata;
 use aws_sdk_secretsmanager::types::{Filter, FilterNameStringType};
 use secrecy::{ExposeSecret, SecretString};
-use std::borrow::Cow;
 use std::fmt;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use strata_secrets_core::{Error, ErrorKind};
-
-/// Secrets Manager's names (with dlt's default prefix, which the
-/// `secret_name_prefix` setting replaces): normalized segments joined with
-/// `/`, letters, digits and `/_+=.@-`, at most 512 characters; values up to
-/// 64 KiB.
-pub const NAMING: VaultNaming = VaultNaming {
-    vault: "AWS Secrets Manager",
-    prefix: Cow::Borrowed(crate::config::DEFAULT_PREFIX),
-    separator: "/",
-    replace: &[],
-    extra_chars: "/_+=.@-",
-    max_name_len: 512,
-    max_value_len: 64 * 1024,
-    case_insensitive: false,
-};
 
 /// AWS Secrets Manager, through `aws-sdk-secretsmanager`.
 pub struct AwsBackend {
@@ -58,9 +43,9 @@ impl AwsBackend {
     /// profile, a region and an endpoint where given, else the SDK's
     /// default chain. The client makes one attempt per call: the vault
     /// engine retries passing failures within its deadline.
-    pub async fn connect(config: &AwsConfig) -> Result<Self, Error> {
+    pub async fn new(config: &AwsConfig, options: &VaultOptions) -> Result<Self, Error> {
         let c = &config.credentials;
-        let t = config.timeout;
+        let t = options.timeout;
         let mut http = strata_secrets_http::PolicyClient::builder().timeout(t);
         if let Some(pem) = &config.ca_certificate {
             http = http.root_certificates_pem(pem.as_bytes());
@@ -68,12 +53,9 @@ impl AwsBackend {
         let http = http.build().map_err(|e| {
             Error::new(
                 ErrorKind::ConfigInvalid,
-                format!(
-                    "`providers.{}.ca_certificate` is not usable: {e}",
-                    crate::SECTION
-                ),
+                format!("`providers.{}.ca_certificate` is not usable: {e}", SECTION),
             )
-            .with_provider(crate::SECTION)
+            .with_provider(SECTION)
         })?;
         let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
             .retry_config(aws_config::retry::RetryConfig::disabled())
@@ -112,10 +94,10 @@ impl AwsBackend {
                 ErrorKind::ConfigInvalid,
                 format!(
                     "the AWS region could not be determined: set `providers.{}.credentials.region_name`, AWS_DEFAULT_REGION or a region in your AWS profile",
-                    crate::SECTION
+                    SECTION
                 ),
             )
-            .with_provider(crate::SECTION));
+            .with_provider(SECTION));
         };
         let who = c
             .profile_name
@@ -147,7 +129,7 @@ impl AwsBackend {
 #[async_trait]
 impl VaultBackend for AwsBackend {
     fn name(&self) -> &str {
-        crate::SECTION
+        SECTION
     }
 
     fn naming(&self) -> &VaultNaming {

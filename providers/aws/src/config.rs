@@ -1,16 +1,12 @@
 //! Bootstrap settings of the AWS backend, from `[providers.aws_secrets]`,
 //! as dlt 1.31's own AWS provider reads them.
 
-use crate::backend::NAMING;
+use crate::{NAMING, SECTION};
 use secrecy::SecretString;
 use std::fmt;
-use std::time::Duration;
-use strata_secrets_core::typed::{self, Configuration};
-use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_secrets_core::{Error, ErrorKind, Path, Resolver, Table};
-
-/// The configuration section, under `providers`.
-pub const SECTION: &str = "aws_secrets";
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::CommonSettings;
+use strata_secrets_core::{Error, ErrorKind, Path};
 
 /// `[providers.aws_secrets.credentials]`, dlt's `AwsCredentials`; every
 /// field optional. With none, the SDK's default credential chain and region.
@@ -65,9 +61,13 @@ pub struct AwsSettings {
 }
 
 /// The default secret name prefix, as in dlt's AWS provider.
-pub const DEFAULT_PREFIX: &str = "dlt/";
-/// Seconds one request may take, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_PREFIX: &str = "dlt/";
+
+impl AsRef<CommonSettings> for AwsSettings {
+    fn as_ref(&self) -> &CommonSettings {
+        &self.common
+    }
+}
 
 /// Everything the backend needs.
 #[derive(Debug, Clone)]
@@ -78,26 +78,9 @@ pub struct AwsConfig {
     pub credentials: AwsCredentials,
     /// PEM text of CA certificates to trust besides the system's.
     pub ca_certificate: Option<String>,
-    /// Per-attempt timeout (a strata option; dlt has none).
-    pub timeout: Duration,
-    /// The vault engine options.
-    pub options: VaultOptions,
 }
 
 impl AwsConfig {
-    /// Resolves `[providers.aws_secrets]` from the chain above the vault.
-    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
-        let settings: AwsSettings =
-            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
-        Self::from_settings(settings)
-    }
-
-    /// Reads settings given as one table, as if it were
-    /// `[providers.aws_secrets]` and nothing else were set.
-    pub async fn from_table(t: &Table) -> Result<Self, Error> {
-        Self::from_settings(settings_from_table(SECTION, t).await?)
-    }
-
     /// Checks the settings: keys in pairs, the endpoint a URL, the prefix
     /// and the timeout valid.
     pub fn from_settings(s: AwsSettings) -> Result<Self, Error> {
@@ -138,13 +121,10 @@ impl AwsConfig {
                     "`providers.{SECTION}.secret_name_prefix` may hold only letters, digits and /_+=.@-"
                 ))
             })?;
-        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
             secret_name_prefix: s.secret_name_prefix,
             credentials: c,
             ca_certificate: s.ca_certificate.filter(|p| !p.trim().is_empty()),
-            timeout: options.timeout,
-            options,
         })
     }
 }
@@ -162,11 +142,35 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn from_table(t: &Table) -> Result<AwsConfig, Error> {
+    use strata_secrets_core::Table;
+    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+
+    /// The configuration and the engine options, as the kit makes them.
+    #[derive(Debug)]
+    struct Made {
+        config: AwsConfig,
+        options: VaultOptions,
+    }
+
+    impl std::ops::Deref for Made {
+        type Target = AwsConfig;
+        fn deref(&self) -> &AwsConfig {
+            &self.config
+        }
+    }
+
+    fn from_table(t: &Table) -> Result<Made, Error> {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(AwsConfig::from_table(t))
+            .block_on(async {
+                let s: AwsSettings = settings_from_table(SECTION, t).await?;
+                let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
+                Ok(Made {
+                    config: AwsConfig::from_settings(s)?,
+                    options,
+                })
+            })
     }
 
     #[test]
@@ -174,7 +178,7 @@ mod tests {
         let c = from_table(&Table::default()).unwrap();
         assert_eq!(c.secret_name_prefix, "dlt/");
         assert_eq!(c.options, VaultOptions::default());
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.options.timeout, crate::DEFAULT_TIMEOUT);
         let c = from_table(&table("secret_name_prefix = \"\"\nlist_secrets = true")).unwrap();
         assert_eq!(c.secret_name_prefix, "");
         assert!(c.options.list_secrets);

@@ -13,43 +13,67 @@ mod config;
 mod error;
 mod transport;
 
-pub use backend::{AwsBackend, NAMING};
-pub use config::{
-    AwsConfig, AwsCredentials, AwsSettings, DEFAULT_PREFIX, DEFAULT_TIMEOUT, SECTION,
-};
-pub use error::READ_PERMISSION;
+pub use backend::AwsBackend;
+pub use config::{AwsConfig, AwsCredentials, AwsSettings};
 
-use std::sync::Arc;
-use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
-use strata_secrets_core::{Environment, Resolver};
+use async_trait::async_trait;
+use std::borrow::Cow;
+use std::time::Duration;
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::kit::Backend;
+use strata_secrets_core::vault::{Descriptor, VaultOptions};
+use strata_secrets_core::{Environment, Error};
+
+/// The settings table, `[providers.aws_secrets]`.
+pub(crate) const SECTION: &str = "aws_secrets";
+
+/// Secrets Manager's names (with dlt's default prefix, which the
+/// `secret_name_prefix` setting replaces): normalized segments joined with
+/// `/`, letters, digits and `/_+=.@-`, at most 512 characters; values up to
+/// 64 KiB.
+pub(crate) const NAMING: VaultNaming = VaultNaming {
+    vault: "AWS Secrets Manager",
+    prefix: Cow::Borrowed(crate::config::DEFAULT_PREFIX),
+    separator: "/",
+    replace: &[],
+    extra_chars: "/_+=.@-",
+    max_name_len: 512,
+    max_value_len: 64 * 1024,
+    case_insensitive: false,
+};
+
+/// Seconds one request may take, by default.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The AWS Secrets Manager backend, as the facade registers it:
 /// `[providers] enable_aws_secrets = true`, settings in
 /// `[providers.aws_secrets]` ([`AwsSettings`]).
-pub static DESCRIPTOR: Descriptor = Descriptor {
-    name: "aws",
-    section: SECTION,
-    naming: NAMING,
-    settings: <AwsSettings as Configuration>::FIELDS,
-    ambient_variables: &[
+pub static DESCRIPTOR: Descriptor = Descriptor::of::<AwsBackend>();
+
+#[async_trait]
+impl Backend for AwsBackend {
+    const NAME: &'static str = "aws";
+    const SECTION: &'static str = SECTION;
+    const NAMING: VaultNaming = NAMING;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+    const AMBIENT_VARIABLES: &'static [&'static str] = &[
         "AWS_ACCESS_KEY_ID",
         "AWS_SECRET_ACCESS_KEY",
         "AWS_SESSION_TOKEN",
         "AWS_CONTAINER_AUTHORIZATION_TOKEN",
-    ],
-    endpoint_keys: &["credentials.endpoint_url"],
-    credential_keys: &[
+    ];
+    const ENDPOINT_KEYS: &'static [&'static str] = &["credentials.endpoint_url"];
+    const CREDENTIAL_KEYS: &'static [&'static str] = &[
         "credentials.aws_secret_access_key",
         "credentials.aws_access_key_id",
-    ],
-    build,
-};
+    ];
+    type Settings = AwsSettings;
 
-fn build<'a>(resolver: &'a Resolver, _env: &'a Environment) -> BuildFuture<'a> {
-    Box::pin(async move {
-        let config = AwsConfig::resolve(resolver).await?;
-        let backend = AwsBackend::connect(&config).await?;
-        Ok(VaultProvider::new(Arc::new(backend), config.options))
-    })
+    async fn connect(
+        settings: AwsSettings,
+        options: &VaultOptions,
+        _env: &Environment,
+    ) -> Result<Self, Error> {
+        AwsBackend::new(&AwsConfig::from_settings(settings)?, options).await
+    }
 }

@@ -5,10 +5,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use strata_secrets_aws::{AwsBackend, AwsConfig};
+use strata_secrets_aws::AwsBackend;
 use strata_secrets_conformance::{Fault, ServerFaults, Suite, VaultHarness, VaultSetup};
-use strata_secrets_core::vault::{Descriptor, VaultBackend};
-use strata_secrets_core::{Table, Value};
+use strata_secrets_core::vault::{Descriptor, VaultBackend, kit};
+use strata_secrets_core::{Environment, Table, Value};
 use strata_secrets_test_servers::aws_proxy::AwsFaultProxy;
 use strata_secrets_test_servers::moto::MotoServer;
 
@@ -103,8 +103,9 @@ impl VaultHarness for AwsHarness {
             }
             None => {}
         }
-        let config = AwsConfig::from_table(&table).await.unwrap();
-        let backend = AwsBackend::connect(&config).await.unwrap();
+        let backend = kit::connect_with::<AwsBackend>(&table, &Environment::default())
+            .await
+            .unwrap();
         self.proxies.lock().unwrap().push(proxy);
         Arc::new(backend)
     }

@@ -2,6 +2,7 @@
 
 use crate::config::{AzureConfig, AzureCredentials, ClientSecret};
 use crate::error::{READER_ROLE, is_not_found, map};
+use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::time::{Duration as AzDuration, OffsetDateTime};
@@ -9,11 +10,10 @@ use azure_security_keyvault_secrets::models::SetSecretParameters;
 use azure_security_keyvault_secrets::{SecretClient, SecretClientOptions};
 use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
-use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
 
@@ -118,21 +118,6 @@ impl TokenCredential for ClientSecretToken {
     }
 }
 
-/// Key Vault's names: normalized segments with `_` turned into `-`, joined
-/// with `--` (the Azure configuration convention for sections), letters,
-/// digits and `-`, at most 127 characters, compared without case; values up
-/// to 25 KB.
-pub const NAMING: VaultNaming = VaultNaming {
-    vault: "Azure Key Vault",
-    prefix: Cow::Borrowed(""),
-    separator: "--",
-    replace: &[('_', '-')],
-    extra_chars: "-",
-    max_name_len: 127,
-    max_value_len: 25_000,
-    case_insensitive: true,
-};
-
 /// Azure Key Vault, through `azure_security_keyvault_secrets`.
 pub struct AzureBackend {
     client: SecretClient,
@@ -160,10 +145,10 @@ fn http_client(ca: Option<&str>, timeout: std::time::Duration) -> Result<PolicyC
             ErrorKind::ConfigInvalid,
             format!(
                 "`providers.{}.ca_certificate` is not a usable certificate: {e}",
-                crate::SECTION
+                SECTION
             ),
         )
-        .with_provider(crate::SECTION)
+        .with_provider(SECTION)
     })
 }
 
@@ -185,8 +170,8 @@ impl AzureBackend {
     /// Builds the client from the bootstrap settings. The client makes one
     /// attempt per call: the vault engine retries passing failures within
     /// its deadline.
-    pub fn connect(config: &AzureConfig) -> Result<Self, Error> {
-        let http = http_client(config.ca_certificate.as_deref(), config.timeout)?;
+    pub fn new(config: &AzureConfig, options: &VaultOptions) -> Result<Self, Error> {
+        let http = http_client(config.ca_certificate.as_deref(), options.timeout)?;
         let credential: Arc<dyn TokenCredential> = match &config.credentials {
             AzureCredentials::ClientSecret(c) => {
                 client_secret(c, &config.authority_host, http.clone())?
@@ -203,7 +188,7 @@ impl AzureBackend {
                         ErrorKind::ConfigInvalid,
                         format!("no managed identity: {e}"),
                     )
-                    .with_provider(crate::SECTION)
+                    .with_provider(SECTION)
                 })?
             }
         };
@@ -223,7 +208,7 @@ impl AzureBackend {
                     ErrorKind::ConfigInvalid,
                     format!("cannot build the Key Vault client: {e}"),
                 )
-                .with_provider(crate::SECTION)
+                .with_provider(SECTION)
             })?;
         Ok(Self {
             client,
@@ -257,7 +242,7 @@ fn name_of(id: &str) -> Option<&str> {
 #[async_trait]
 impl VaultBackend for AzureBackend {
     fn name(&self) -> &str {
-        crate::SECTION
+        SECTION
     }
 
     fn naming(&self) -> &VaultNaming {

@@ -1,14 +1,12 @@
 //! Bootstrap settings of the Azure backend, from `[providers.azure_key_vault]`.
 
+use crate::SECTION;
 use secrecy::SecretString;
 use std::fmt;
-use std::time::Duration;
-use strata_secrets_core::typed::{self, Configuration};
-use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_secrets_core::{Error, ErrorKind, Resolver, Table};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::CommonSettings;
+use strata_secrets_core::{Error, ErrorKind};
 
-/// The configuration section, under `providers`.
-pub const SECTION: &str = "azure_key_vault";
 /// Microsoft Entra ID's public-cloud authority.
 pub const PUBLIC_AUTHORITY: &str = "https://login.microsoftonline.com";
 
@@ -85,8 +83,11 @@ pub struct AzureSettings {
     pub credentials: AzureCredentialFields,
 }
 
-/// Seconds one request may take, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+impl AsRef<CommonSettings> for AzureSettings {
+    fn as_ref(&self) -> &CommonSettings {
+        &self.common
+    }
+}
 
 /// Everything the backend needs.
 #[derive(Debug, Clone)]
@@ -100,10 +101,6 @@ pub struct AzureConfig {
     /// An extra CA certificate (PEM) to trust, for private endpoints behind
     /// a TLS-inspecting proxy or a local emulator.
     pub ca_certificate: Option<String>,
-    /// Per-request timeout (token requests included).
-    pub timeout: Duration,
-    /// The vault engine options.
-    pub options: VaultOptions,
 }
 
 fn is_https_url(text: &str) -> bool {
@@ -111,19 +108,6 @@ fn is_https_url(text: &str) -> bool {
 }
 
 impl AzureConfig {
-    /// Resolves `[providers.azure_key_vault]` from the chain above the vault.
-    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
-        let settings: AzureSettings =
-            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
-        Self::from_settings(settings)
-    }
-
-    /// Reads settings given as one table, as if it were
-    /// `[providers.azure_key_vault]` and nothing else were set.
-    pub async fn from_table(t: &Table) -> Result<Self, Error> {
-        Self::from_settings(settings_from_table(SECTION, t).await?)
-    }
-
     /// Checks the settings: https URLs, the credentials all or none, the
     /// certificate a PEM, the timeout valid.
     pub fn from_settings(s: AzureSettings) -> Result<Self, Error> {
@@ -167,14 +151,11 @@ impl AzureConfig {
                 "`providers.{SECTION}.ca_certificate` must be a PEM certificate"
             )));
         }
-        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
             vault_url: s.vault_url.trim_end_matches('/').to_owned(),
             authority_host: s.authority_host.trim_end_matches('/').to_owned(),
             credentials,
             ca_certificate,
-            timeout: options.timeout,
-            options,
         })
     }
 }
@@ -192,11 +173,36 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn from_table(t: &Table) -> Result<AzureConfig, Error> {
+    use std::time::Duration;
+    use strata_secrets_core::Table;
+    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+
+    /// The configuration and the engine options, as the kit makes them.
+    #[derive(Debug)]
+    struct Made {
+        config: AzureConfig,
+        options: VaultOptions,
+    }
+
+    impl std::ops::Deref for Made {
+        type Target = AzureConfig;
+        fn deref(&self) -> &AzureConfig {
+            &self.config
+        }
+    }
+
+    fn from_table(t: &Table) -> Result<Made, Error> {
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(AzureConfig::from_table(t))
+            .block_on(async {
+                let s: AzureSettings = settings_from_table(SECTION, t).await?;
+                let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
+                Ok(Made {
+                    config: AzureConfig::from_settings(s)?,
+                    options,
+                })
+            })
     }
 
     #[test]
@@ -210,13 +216,13 @@ mod tests {
         let c = from_table(&table("vault_url = \"https://v.vault.azure.net/\"")).unwrap();
         assert_eq!(c.vault_url, "https://v.vault.azure.net");
         assert!(matches!(c.credentials, AzureCredentials::ManagedIdentity));
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.options.timeout, crate::DEFAULT_TIMEOUT);
         let c = from_table(&table(
             "vault_url = \"https://v.vault.azure.net\"\ntimeout = 2\n[credentials]\nazure_tenant_id = \"t\"\nazure_client_id = \"c\"\nazure_client_secret = \"canary\"\n",
         ))
         .unwrap();
         assert!(!format!("{c:?}").contains("canary"));
-        assert_eq!(c.timeout, Duration::from_secs(2));
+        assert_eq!(c.options.timeout, Duration::from_secs(2));
         assert!(from_table(&table("vault_url = \"http://v\"")).is_err());
         assert!(from_table(&table("vault_url = \"not a url\"")).is_err());
         let err = from_table(&table(

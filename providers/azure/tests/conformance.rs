@@ -8,12 +8,12 @@
 use secrecy::SecretString;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata_secrets_azure::{AzureBackend, AzureConfig};
+use strata_secrets_azure::AzureBackend;
 use strata_secrets_conformance::{
     CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
 };
-use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend};
-use strata_secrets_core::{ErrorKind, Table, Value};
+use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, kit};
+use strata_secrets_core::{Environment, ErrorKind, Table, Value};
 use strata_secrets_test_servers::azure::LocalKeyVault;
 
 fn section(kv: &LocalKeyVault) -> Table {
@@ -37,7 +37,9 @@ fn section(kv: &LocalKeyVault) -> Table {
 }
 
 async fn backend_for(table: &Table) -> AzureBackend {
-    AzureBackend::connect(&AzureConfig::from_table(table).await.unwrap()).unwrap()
+    kit::connect_with::<AzureBackend>(table, &Environment::default())
+        .await
+        .unwrap()
 }
 
 struct AzureHarness {

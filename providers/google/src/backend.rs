@@ -2,14 +2,14 @@
 
 use crate::config::{Credentials, GoogleConfig};
 use crate::error::{ACCESSOR_ROLE, is_not_found, map};
+use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
-use std::borrow::Cow;
 use std::fmt;
 use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, Version};
+use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
 
@@ -18,19 +18,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 
 /// The OAuth scope requested for Secret Manager.
 pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-
-/// Secret Manager's names: normalized segments joined with `-`, letters,
-/// digits, `-` and `_`, at most 255 characters; values up to 64 KiB.
-pub const NAMING: VaultNaming = VaultNaming {
-    vault: "Google Secret Manager",
-    prefix: Cow::Borrowed(""),
-    separator: "-",
-    replace: &[],
-    extra_chars: "-_",
-    max_name_len: 255,
-    max_value_len: 64 * 1024,
-    case_insensitive: false,
-};
 
 /// Secret Manager, through the official client.
 pub struct GoogleBackend {
@@ -57,9 +44,9 @@ impl GoogleBackend {
     /// Builds the client from the bootstrap settings. The client makes one
     /// attempt per call: the vault engine retries passing failures within
     /// its deadline.
-    pub async fn connect(config: &GoogleConfig) -> Result<Self, Error> {
+    pub async fn new(config: &GoogleConfig, options: &VaultOptions) -> Result<Self, Error> {
         let project = config.project()?;
-        let mut http = PolicyClient::builder().timeout(config.timeout);
+        let mut http = PolicyClient::builder().timeout(options.timeout);
         if let Some(pem) = &config.ca_certificate {
             http = http.root_certificates_pem(pem.as_bytes());
         }
@@ -68,7 +55,7 @@ impl GoogleBackend {
                 ErrorKind::ConfigInvalid,
                 format!("`providers.google_secrets.ca_certificate` is not usable: {e}"),
             )
-            .with_provider(crate::SECTION)
+            .with_provider(SECTION)
         })?;
         let credentials = match &config.credentials {
             Credentials::ServiceAccount(sa) => google_cloud_auth::credentials::Credentials::from(
@@ -84,7 +71,7 @@ impl GoogleBackend {
                                 "no Google credentials: none are set and the application default credentials cannot be used ({e}); set providers.google_secrets.credentials (PROVIDERS__GOOGLE_SECRETS__CREDENTIALS as the whole service-account JSON key, or its project_id, client_email and private_key fields), or GOOGLE_APPLICATION_CREDENTIALS to a key file"
                             ),
                         )
-                        .with_provider(crate::SECTION)
+                        .with_provider(SECTION)
                     })?
             }
         };
@@ -97,7 +84,7 @@ impl GoogleBackend {
                 ErrorKind::ConfigInvalid,
                 "`providers.google_secrets.endpoint` is not a URL".to_owned(),
             )
-            .with_provider(crate::SECTION)
+            .with_provider(SECTION)
         })?;
         let client = SecretManagerService::from_stub::<crate::transport::PolicyTransport>(
             crate::transport::PolicyTransport::new(http, endpoint, credentials),
@@ -157,7 +144,7 @@ impl GoogleBackend {
 #[async_trait]
 impl VaultBackend for GoogleBackend {
     fn name(&self) -> &str {
-        crate::SECTION
+        SECTION
     }
 
     fn naming(&self) -> &VaultNaming {

@@ -1,17 +1,15 @@
 //! Bootstrap settings of the Google backend, from `[providers.google_secrets]`.
 
+use crate::SECTION;
 use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use std::time::Duration;
-use strata_secrets_core::typed::{self, Configuration, NativeError, NativeValue};
-use strata_secrets_core::vault::{CommonSettings, VaultOptions, settings_from_table};
-use strata_secrets_core::{Error, ErrorKind, Resolver, Table, Value};
+use strata_secrets_core::typed::{Configuration, NativeError, NativeValue};
+use strata_secrets_core::vault::CommonSettings;
+use strata_secrets_core::{Error, ErrorKind, Value};
 
 /// Google's OAuth token endpoint, the default `token_uri`.
 pub const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
-/// The configuration section, under `providers`.
-pub const SECTION: &str = "google_secrets";
 
 /// Explicit service-account credentials (dlt's bootstrap fields).
 #[derive(Clone)]
@@ -61,10 +59,6 @@ pub struct GoogleConfig {
     pub ca_certificate: Option<String>,
     /// The version to read: `latest` or a number.
     pub version: String,
-    /// Per-attempt timeout (token requests included).
-    pub timeout: Duration,
-    /// The vault engine options.
-    pub options: VaultOptions,
 }
 
 /// A Google service account, as dlt's `GcpServiceAccountCredentials`;
@@ -150,23 +144,13 @@ pub struct GoogleSettings {
     pub credentials: Option<GcpServiceAccountCredentials>,
 }
 
-/// Seconds one request (or token exchange) may take, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+impl AsRef<CommonSettings> for GoogleSettings {
+    fn as_ref(&self) -> &CommonSettings {
+        &self.common
+    }
+}
 
 impl GoogleConfig {
-    /// Resolves `[providers.google_secrets]` from the chain above the vault.
-    pub async fn resolve(resolver: &Resolver) -> Result<Self, Error> {
-        let settings: GoogleSettings =
-            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
-        Self::from_settings(settings)
-    }
-
-    /// Reads settings given as one table, as if it were
-    /// `[providers.google_secrets]` and nothing else were set.
-    pub async fn from_table(t: &Table) -> Result<Self, Error> {
-        Self::from_settings(settings_from_table(SECTION, t).await?)
-    }
-
     /// Checks the settings: the version, the timeout, the service account's
     /// key and token endpoint.
     pub fn from_settings(s: GoogleSettings) -> Result<Self, Error> {
@@ -184,15 +168,12 @@ impl GoogleConfig {
             Some(c) => Credentials::ServiceAccount(service_account(c)?),
             None => Credentials::ApplicationDefault,
         };
-        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         Ok(Self {
             project_id: s.project_id.filter(|p| !p.is_empty()),
             credentials,
             endpoint: s.endpoint.filter(|e| !e.is_empty()),
             ca_certificate: s.ca_certificate.filter(|c| !c.trim().is_empty()),
             version: s.version,
-            timeout: options.timeout,
-            options,
         })
     }
 
@@ -290,7 +271,8 @@ fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_secrets_core::Value;
+    use strata_secrets_core::Table;
+    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
 
     fn table(toml_text: &str) -> Table {
         Value::from(toml_text)
@@ -306,8 +288,29 @@ mod tests {
             .block_on(f)
     }
 
-    fn from_table(t: &Table) -> Result<GoogleConfig, Error> {
-        block(GoogleConfig::from_table(t))
+    /// The configuration and the engine options, as the kit makes them.
+    #[derive(Debug)]
+    struct Made {
+        config: GoogleConfig,
+        options: VaultOptions,
+    }
+
+    impl std::ops::Deref for Made {
+        type Target = GoogleConfig;
+        fn deref(&self) -> &GoogleConfig {
+            &self.config
+        }
+    }
+
+    fn from_table(t: &Table) -> Result<Made, Error> {
+        block(async {
+            let s: GoogleSettings = settings_from_table(SECTION, t).await?;
+            let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
+            Ok(Made {
+                config: GoogleConfig::from_settings(s)?,
+                options,
+            })
+        })
     }
 
     /// A made-up PKCS#8-shaped body (DER SEQUENCE tag, random bytes).
@@ -327,20 +330,20 @@ mod tests {
         assert_eq!(
             c.options,
             VaultOptions {
-                timeout: DEFAULT_TIMEOUT,
+                timeout: crate::DEFAULT_TIMEOUT,
                 ..VaultOptions::default()
             }
         );
         assert!(matches!(c.credentials, Credentials::ApplicationDefault));
         assert_eq!(c.version, "latest");
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.options.timeout, crate::DEFAULT_TIMEOUT);
         let c = from_table(&table(
             "only_secrets = false\nlist_secrets = \"true\"\nversion = \"3\"\ntimeout = 2.5",
         ))
         .unwrap();
         assert!(!c.options.only_secrets && c.options.list_secrets && c.options.only_toml_fragments);
         assert_eq!(c.version, "3");
-        assert_eq!(c.timeout, Duration::from_millis(2500));
+        assert_eq!(c.options.timeout, std::time::Duration::from_millis(2500));
         assert!(from_table(&table("version = \"newest\"")).is_err());
         assert!(from_table(&table("list_secrets = \"maybe\"")).is_err());
         assert!(from_table(&table("timeout = 1e20")).is_err());

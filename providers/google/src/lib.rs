@@ -20,36 +20,57 @@ mod error;
 mod token;
 mod transport;
 
-pub use backend::{GoogleBackend, NAMING, SCOPE};
-pub use config::{
-    Credentials, DEFAULT_TIMEOUT, GOOGLE_TOKEN_URI, GcpServiceAccountCredentials, GoogleConfig,
-    GoogleSettings, SECTION, ServiceAccount,
-};
-pub use error::ACCESSOR_ROLE;
+pub use backend::GoogleBackend;
+pub use config::{GcpServiceAccountCredentials, GoogleConfig, GoogleSettings};
 
-use std::sync::Arc;
-use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Descriptor, VaultProvider};
-use strata_secrets_core::{Environment, Resolver};
+use async_trait::async_trait;
+use std::borrow::Cow;
+use std::time::Duration;
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::kit::Backend;
+use strata_secrets_core::vault::{Descriptor, VaultOptions};
+use strata_secrets_core::{Environment, Error};
+
+/// The settings table, `[providers.google_secrets]`.
+pub(crate) const SECTION: &str = "google_secrets";
+
+/// Secret Manager's names: normalized segments joined with `-`, letters,
+/// digits, `-` and `_`, at most 255 characters; values up to 64 KiB.
+pub(crate) const NAMING: VaultNaming = VaultNaming {
+    vault: "Google Secret Manager",
+    prefix: Cow::Borrowed(""),
+    separator: "-",
+    replace: &[],
+    extra_chars: "-_",
+    max_name_len: 255,
+    max_value_len: 64 * 1024,
+    case_insensitive: false,
+};
+
+/// Seconds one request (or token exchange) may take, by default.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The Google Secret Manager backend, as the facade registers it:
 /// `[providers] enable_google_secrets = true`, settings in
 /// `[providers.google_secrets]` ([`GoogleSettings`]).
-pub static DESCRIPTOR: Descriptor = Descriptor {
-    name: "google",
-    section: SECTION,
-    naming: NAMING,
-    settings: <GoogleSettings as Configuration>::FIELDS,
-    ambient_variables: &["GOOGLE_APPLICATION_CREDENTIALS"],
-    endpoint_keys: &["endpoint"],
-    credential_keys: &["credentials.private_key", "credentials"],
-    build,
-};
+pub static DESCRIPTOR: Descriptor = Descriptor::of::<GoogleBackend>();
 
-fn build<'a>(resolver: &'a Resolver, _env: &'a Environment) -> BuildFuture<'a> {
-    Box::pin(async move {
-        let config = GoogleConfig::resolve(resolver).await?;
-        let backend = GoogleBackend::connect(&config).await?;
-        Ok(VaultProvider::new(Arc::new(backend), config.options))
-    })
+#[async_trait]
+impl Backend for GoogleBackend {
+    const NAME: &'static str = "google";
+    const SECTION: &'static str = SECTION;
+    const NAMING: VaultNaming = NAMING;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+    const AMBIENT_VARIABLES: &'static [&'static str] = &["GOOGLE_APPLICATION_CREDENTIALS"];
+    const ENDPOINT_KEYS: &'static [&'static str] = &["endpoint"];
+    const CREDENTIAL_KEYS: &'static [&'static str] = &["credentials.private_key", "credentials"];
+    type Settings = GoogleSettings;
+
+    async fn connect(
+        settings: GoogleSettings,
+        options: &VaultOptions,
+        _env: &Environment,
+    ) -> Result<Self, Error> {
+        GoogleBackend::new(&GoogleConfig::from_settings(settings)?, options).await
+    }
 }

@@ -11,9 +11,11 @@ use std::time::Duration;
 use strata_secrets_conformance::{
     CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
 };
-use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
-use strata_secrets_core::{ErrorKind, Path, ProviderExt, Table, Value};
-use strata_secrets_google::{GoogleBackend, GoogleConfig};
+use strata_secrets_core::vault::{
+    Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider, kit,
+};
+use strata_secrets_core::{Environment, ErrorKind, Path, ProviderExt, Table, Value};
+use strata_secrets_google::GoogleBackend;
 use strata_secrets_test_servers::google::{LocalSecretManager, TestServiceAccount};
 
 /// The `[providers.google_secrets]` table for a local server, as dlt's
@@ -41,7 +43,7 @@ fn section(server: &LocalSecretManager) -> Table {
 }
 
 async fn backend_for(table: &Table) -> GoogleBackend {
-    GoogleBackend::connect(&GoogleConfig::from_table(table).await.unwrap())
+    kit::connect_with::<GoogleBackend>(table, &Environment::default())
         .await
         .unwrap()
 }

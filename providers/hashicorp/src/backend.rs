@@ -3,41 +3,23 @@
 //! a refused token.
 
 use crate::api::Api;
-use crate::config::{Auth, HashicorpConfig, JwtSource, SECTION, TokenSource};
+use crate::config::{Auth, HashicorpConfig, JwtSource, TokenSource};
 use crate::error::{Call, Failure, classify};
+use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use secrecy::SecretBox;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value as Json};
-use std::borrow::Cow;
 use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{
-    Capabilities, Fetched, Lease, LeaseSource, VaultBackend, Version,
+    Capabilities, Fetched, Lease, LeaseSource, VaultBackend, VaultOptions, Version,
 };
 use strata_secrets_core::{Error, ErrorKind, Table, Value};
 use strata_secrets_http::PolicyClient;
-
-/// KV v2 names (with the default mount and path prefix, which the `mount`
-/// and `path_prefix` settings replace): `<mount>/data/<path_prefix>/`
-/// followed by the normalized segments joined with `/`, as the API path of
-/// the secret, so a name is also the path a policy grants; at most 512
-/// characters (Vault sets no limit; this one keeps names sane); values up
-/// to 512 KiB (Vault's default request size limit is 32 MiB; KV
-/// documents suggest staying far below).
-pub const NAMING: VaultNaming = VaultNaming {
-    vault: "HashiCorp Vault",
-    prefix: Cow::Borrowed("secret/data/dlt/"),
-    separator: "/",
-    replace: &[],
-    extra_chars: "/_-.",
-    max_name_len: 512,
-    max_value_len: 512 * 1024,
-    case_insensitive: false,
-};
 
 /// How long a token given as is (not from a login) is used before the
 /// backend looks up its time to live, to renew it if it can.
@@ -71,6 +53,8 @@ struct Session {
 pub struct HashicorpBackend {
     naming: VaultNaming,
     config: HashicorpConfig,
+    /// One request's timeout (the `timeout` setting).
+    timeout: Duration,
     http: PolicyClient,
     location: String,
     session: tokio::sync::Mutex<Option<Session>>,
@@ -93,7 +77,7 @@ fn auth_error(message: String) -> Error {
 impl HashicorpBackend {
     /// A backend over the checked settings. No request is made until the
     /// first call (logins happen then, once).
-    pub fn connect(config: &HashicorpConfig) -> Result<Self, Error> {
+    pub fn new(config: &HashicorpConfig, options: &VaultOptions) -> Result<Self, Error> {
         let mut location = config.url.as_str().trim_end_matches('/').to_owned();
         if let Some(ns) = &config.namespace {
             location.push_str(&format!(" namespace {ns}"));
@@ -102,17 +86,23 @@ impl HashicorpBackend {
         Ok(Self {
             naming: NAMING.with_prefix(config.name_prefix()),
             config: config.clone(),
-            http: Self::http_client(config)?,
+            timeout: options.timeout,
+            http: Self::http_client(config, options.timeout)?,
             location,
             session: tokio::sync::Mutex::new(None),
             logins: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
+    /// The paths mapped to leased credentials, with their roles.
+    pub(crate) fn lease_mappings(&self) -> Vec<(strata_secrets_core::Path, String)> {
+        self.config.leases.clone()
+    }
+
     /// The policy's HTTP client (docs/security.md), trusting the CA file of
     /// the settings for `https` addresses; the file is read now.
-    fn http_client(c: &HashicorpConfig) -> Result<PolicyClient, Error> {
-        let mut builder = PolicyClient::builder().timeout(c.timeout);
+    fn http_client(c: &HashicorpConfig, timeout: Duration) -> Result<PolicyClient, Error> {
+        let mut builder = PolicyClient::builder().timeout(timeout);
         if let Some(path) = &c.ca_cert {
             let pem = strata_secrets_core::fs::read_regular(path)
                 .map_err(|e| {
@@ -191,7 +181,7 @@ impl HashicorpBackend {
             .logins
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             + 1;
-        let timeout = self.config.timeout;
+        let timeout = self.timeout;
         match &self.config.auth {
             Auth::Token(source) => {
                 let token = match source {
@@ -307,7 +297,7 @@ impl HashicorpBackend {
     /// Renews the session's token (looking up a given token's lease
     /// first); when that fails, logs in again.
     async fn renew(&self, s: Session) -> Result<Session, Error> {
-        let timeout = self.config.timeout;
+        let timeout = self.timeout;
         if !s.lease_known {
             match timed(timeout, s.client.lookup_self()).await {
                 Ok(info) if info.renewable == Some(true) && info.ttl > 0 => {}
@@ -373,7 +363,7 @@ impl HashicorpBackend {
         F: Fn(Arc<Api>) -> Fut,
         Fut: Future<Output = Result<T, vaultrs::error::ClientError>>,
     {
-        let timeout = self.config.timeout;
+        let timeout = self.timeout;
         let mut session = self.session().await?;
         let mut retried = false;
         loop {
@@ -423,28 +413,16 @@ impl HashicorpBackend {
             })
     }
 
-    /// The text a secret's data stands for: one field `value` holding text
-    /// is that text; any other map is a table at the secret's path (sent as
-    /// a JSON document holding the path, so the engine places it there).
-    fn text_of(&self, name: &str, data: Map<String, Json>) -> Result<SecretString, Error> {
+    /// What a secret's data stands for: one field `value` holding text is
+    /// that text; any other map is a table (core places it at the secret's
+    /// path).
+    fn fetched_of(data: Map<String, Json>) -> Fetched {
         if data.len() == 1
             && let Some(Json::String(text)) = data.get("value")
         {
-            return Ok(SecretString::from(text.clone()));
+            return Fetched::Found(SecretString::from(text.clone()));
         }
-        let relative = name
-            .strip_prefix(self.naming.prefix.as_ref())
-            .unwrap_or(name);
-        let segments: Vec<&str> = relative.split('/').filter(|s| !s.is_empty()).collect();
-        let mut node = Json::Object(data);
-        if segments.last() != Some(&strata_secrets_core::vault::SECRETS_TOML_KEY) {
-            for segment in segments.iter().rev() {
-                let mut m = Map::new();
-                m.insert((*segment).to_owned(), node);
-                node = Json::Object(m);
-            }
-        }
-        Ok(SecretString::from(node.to_string()))
+        Fetched::Table(data.into_iter().map(|(k, v)| (k, Value::from(v))).collect())
     }
 
     async fn read(&self, name: &str, version: Option<u64>) -> Result<Fetched, Error> {
@@ -458,7 +436,7 @@ impl HashicorpBackend {
             })
             .await?;
         match data {
-            Ok(Some(data)) => Ok(Fetched::Found(self.text_of(name, data)?)),
+            Ok(Some(data)) => Ok(Self::fetched_of(data)),
             Err((_, errors)) if errors.iter().any(|e| e.contains("no handler for route")) => {
                 Err(Error::new(
                     ErrorKind::ConfigInvalid,

@@ -3,23 +3,18 @@
 //! (`VAULT_ADDR`, `VAULT_NAMESPACE`, `VAULT_TOKEN`, `VAULT_CACERT`) as
 //! fallbacks, read from the environment snapshot strata was given.
 
-use crate::backend::NAMING;
+use crate::{NAMING, SECTION};
 use secrecy::SecretString;
 use std::fmt;
 use std::path::PathBuf;
-use std::time::Duration;
-use strata_secrets_core::typed::{self, Configuration};
-use strata_secrets_core::vault::{CommonSettings, VaultOptions, leases, settings_from_table};
-use strata_secrets_core::{Environment, Error, ErrorKind, Path, Resolver, Table};
+use strata_secrets_core::typed::Configuration;
+use strata_secrets_core::vault::{CommonSettings, leases};
+use strata_secrets_core::{Environment, Error, ErrorKind, Path};
 
-/// The configuration section, under `providers`.
-pub const SECTION: &str = "hashicorp_vault";
 /// The KV v2 mount, by default (the dev server's, and the usual one).
 pub const DEFAULT_MOUNT: &str = "secret";
 /// The path under the mount that holds strata's secrets, by default.
 pub const DEFAULT_PATH_PREFIX: &str = "dlt";
-/// Seconds one request may take, by default.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Where Kubernetes mounts a pod's service-account token.
 pub const KUBERNETES_TOKEN_PATH: &str = "/var/run/secrets/kubernetes.io/serviceaccount/token";
 
@@ -154,10 +149,6 @@ pub struct HashicorpConfig {
     pub ca_cert: Option<PathBuf>,
     /// How to authenticate.
     pub auth: Auth,
-    /// Per-request timeout.
-    pub timeout: Duration,
-    /// The vault engine options.
-    pub options: VaultOptions,
     /// Paths answered by leased credentials, with their roles.
     pub leases: Vec<(Path, String)>,
 }
@@ -214,22 +205,13 @@ fn kv_path(key: &str, value: &str) -> Result<String, Error> {
     Ok(trimmed.to_owned())
 }
 
+impl AsRef<CommonSettings> for HashicorpSettings {
+    fn as_ref(&self) -> &CommonSettings {
+        &self.common
+    }
+}
+
 impl HashicorpConfig {
-    /// Resolves `[providers.hashicorp_vault]` from the chain above the
-    /// vault, with `env` for the vendor's variables.
-    pub async fn resolve(resolver: &Resolver, env: &Environment) -> Result<Self, Error> {
-        let settings: HashicorpSettings =
-            typed::resolve_embedded(resolver, &["providers"], SECTION, None).await?;
-        Self::from_settings(settings, env)
-    }
-
-    /// Reads settings given as one table, as if it were
-    /// `[providers.hashicorp_vault]` and nothing else were set, with `env`
-    /// for the vendor's variables.
-    pub async fn from_table(t: &Table, env: &Environment) -> Result<Self, Error> {
-        Self::from_settings(settings_from_table(SECTION, t).await?, env)
-    }
-
     /// Checks the settings: the URL, the paths, the auth method and what it
     /// needs, the timeout.
     pub fn from_settings(s: HashicorpSettings, env: &Environment) -> Result<Self, Error> {
@@ -251,7 +233,6 @@ impl HashicorpConfig {
                 "`providers.{SECTION}.url` may not hold credentials: use the auth settings"
             )));
         }
-        let options = s.common.options(SECTION, DEFAULT_TIMEOUT)?;
         let mount = kv_path("mount", &s.mount)?;
         let path_prefix = kv_path("path_prefix", &s.path_prefix)?;
         let namespace = setting_or_var(s.namespace, env, "VAULT_NAMESPACE")?
@@ -329,8 +310,6 @@ impl HashicorpConfig {
             namespace,
             ca_cert,
             auth,
-            timeout: options.timeout,
-            options,
             leases,
         };
         config.check_prefix()?;
@@ -406,12 +385,38 @@ mod tests {
             .unwrap_or_default()
     }
 
-    fn from(text: &str, env: &[(&str, &str)]) -> Result<HashicorpConfig, Error> {
+    use strata_secrets_core::Table;
+    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+
+    /// The configuration and the engine options, as the kit makes them.
+    #[derive(Debug)]
+    struct Made {
+        config: HashicorpConfig,
+        options: VaultOptions,
+    }
+
+    impl std::ops::Deref for Made {
+        type Target = HashicorpConfig;
+        fn deref(&self) -> &HashicorpConfig {
+            &self.config
+        }
+    }
+
+    async fn made(t: &Table, env: &Environment) -> Result<Made, Error> {
+        let s: HashicorpSettings = settings_from_table(SECTION, t).await?;
+        let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
+        Ok(Made {
+            config: HashicorpConfig::from_settings(s, env)?,
+            options,
+        })
+    }
+
+    fn from(text: &str, env: &[(&str, &str)]) -> Result<Made, Error> {
         let env = Environment::from_pairs(env.iter().copied());
         tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(HashicorpConfig::from_table(&table(text), &env))
+            .block_on(made(&table(text), &env))
     }
 
     #[test]
@@ -424,7 +429,7 @@ mod tests {
         assert_eq!(c.mount, "secret");
         assert_eq!(c.path_prefix, "dlt");
         assert_eq!(c.name_prefix(), "secret/data/dlt/");
-        assert_eq!(c.timeout, DEFAULT_TIMEOUT);
+        assert_eq!(c.options.timeout, crate::DEFAULT_TIMEOUT);
         assert!(
             matches!(&c.auth, Auth::Token(TokenSource::File(p)) if p == std::path::Path::new("/home/u/.vault-token"))
         );
@@ -491,7 +496,7 @@ mod tests {
         let e = tokio::runtime::Builder::new_current_thread()
             .build()
             .unwrap()
-            .block_on(HashicorpConfig::from_table(&Table::default(), &env))
+            .block_on(made(&Table::default(), &env))
             .unwrap_err();
         assert!(e.to_string().contains("VAULT_TOKEN"), "{e}");
     }

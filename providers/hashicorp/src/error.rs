@@ -2,7 +2,7 @@
 //! (a malformed reply may hold a secret), only statuses and the server's
 //! own error strings.
 
-use crate::config::SECTION;
+use crate::SECTION;
 use std::time::Duration;
 use strata_secrets_core::{Error, ErrorKind};
 

@@ -25,43 +25,75 @@ mod backend;
 mod config;
 mod error;
 
-pub use backend::{HashicorpBackend, NAMING};
-pub use config::{
-    Auth, DEFAULT_MOUNT, DEFAULT_PATH_PREFIX, DEFAULT_TIMEOUT, HashicorpConfig, HashicorpSettings,
-    JwtSource, KUBERNETES_TOKEN_PATH, SECTION, TokenSource,
+pub use backend::HashicorpBackend;
+pub use config::{HashicorpConfig, HashicorpSettings};
+
+use async_trait::async_trait;
+use std::borrow::Cow;
+use std::sync::Arc;
+use std::time::Duration;
+use strata_secrets_core::naming::VaultNaming;
+use strata_secrets_core::vault::kit::Backend;
+use strata_secrets_core::vault::{Descriptor, LeaseProvider, VaultOptions};
+use strata_secrets_core::{Environment, Error};
+
+/// The settings table, `[providers.hashicorp_vault]`.
+pub(crate) const SECTION: &str = "hashicorp_vault";
+
+/// KV v2 names (with the default mount and path prefix, which the `mount`
+/// and `path_prefix` settings replace): `<mount>/data/<path_prefix>/`
+/// followed by the normalized segments joined with `/`, as the API path of
+/// the secret, so a name is also the path a policy grants; at most 512
+/// characters (Vault sets no limit; this one keeps names sane); values up
+/// to 512 KiB (Vault's default request size limit is 32 MiB; KV
+/// documents suggest staying far below).
+pub(crate) const NAMING: VaultNaming = VaultNaming {
+    vault: "HashiCorp Vault",
+    prefix: Cow::Borrowed("secret/data/dlt/"),
+    separator: "/",
+    replace: &[],
+    extra_chars: "/_-.",
+    max_name_len: 512,
+    max_value_len: 512 * 1024,
+    case_insensitive: false,
 };
 
-use std::sync::Arc;
-use strata_secrets_core::typed::Configuration;
-use strata_secrets_core::vault::{BuildFuture, Descriptor, LeaseProvider, VaultProvider};
-use strata_secrets_core::{Environment, Resolver};
+/// Seconds one request may take, by default.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The HashiCorp Vault / OpenBao backend, as the facade registers it:
 /// `[providers] enable_hashicorp_vault = true`, settings in
 /// `[providers.hashicorp_vault]` ([`HashicorpSettings`]).
-pub static DESCRIPTOR: Descriptor = Descriptor {
-    name: "hashicorp",
-    section: SECTION,
-    naming: NAMING,
-    settings: <HashicorpSettings as Configuration>::FIELDS,
-    ambient_variables: &["VAULT_TOKEN"],
-    endpoint_keys: &["url"],
-    credential_keys: &["token", "secret_id", "jwt"],
-    build,
-};
+pub static DESCRIPTOR: Descriptor = Descriptor::of::<HashicorpBackend>();
 
-fn build<'a>(resolver: &'a Resolver, env: &'a Environment) -> BuildFuture<'a> {
-    Box::pin(async move {
-        let config = HashicorpConfig::resolve(resolver, env).await?;
-        let backend = Arc::new(HashicorpBackend::connect(&config)?);
-        let provider = VaultProvider::new(backend.clone(), config.options);
-        if config.leases.is_empty() {
-            return Ok(provider);
+#[async_trait]
+impl Backend for HashicorpBackend {
+    const NAME: &'static str = "hashicorp";
+    const SECTION: &'static str = SECTION;
+    const NAMING: VaultNaming = NAMING;
+    const DEFAULT_TIMEOUT: Duration = DEFAULT_TIMEOUT;
+    const AMBIENT_VARIABLES: &'static [&'static str] = &["VAULT_TOKEN"];
+    const ENDPOINT_KEYS: &'static [&'static str] = &["url"];
+    const CREDENTIAL_KEYS: &'static [&'static str] = &["token", "secret_id", "jwt"];
+    type Settings = HashicorpSettings;
+
+    async fn connect(
+        settings: HashicorpSettings,
+        options: &VaultOptions,
+        env: &Environment,
+    ) -> Result<Self, Error> {
+        HashicorpBackend::new(&HashicorpConfig::from_settings(settings, env)?, options)
+    }
+
+    fn leases(self: &Arc<Self>) -> Option<LeaseProvider> {
+        let map = self.lease_mappings();
+        if map.is_empty() {
+            return None;
         }
-        Ok(provider.with_leases(LeaseProvider::new(
-            backend,
+        Some(LeaseProvider::new(
+            self.clone(),
             format!("{SECTION} leases"),
-            config.leases,
-        )))
-    })
+            map,
+        ))
+    }
 }

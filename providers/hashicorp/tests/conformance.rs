@@ -16,9 +16,11 @@ use std::time::Duration;
 use strata_secrets_conformance::{
     CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
 };
-use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider};
+use strata_secrets_core::vault::{
+    Descriptor, Fetched, VaultBackend, VaultOptions, VaultProvider, kit,
+};
 use strata_secrets_core::{Environment, ErrorKind, Path, ProviderExt, Table, Value};
-use strata_secrets_hashicorp::{HashicorpBackend, HashicorpConfig};
+use strata_secrets_hashicorp::HashicorpBackend;
 use strata_secrets_test_servers::fault_proxy::FaultProxy;
 use strata_secrets_test_servers::openbao::OpenBao;
 
@@ -37,10 +39,9 @@ fn settings(pairs: &[(&str, Value)]) -> Table {
 }
 
 async fn backend(table: &Table) -> HashicorpBackend {
-    let config = HashicorpConfig::from_table(table, &Environment::default())
+    kit::connect_with::<HashicorpBackend>(table, &Environment::default())
         .await
-        .unwrap();
-    HashicorpBackend::connect(&config).unwrap()
+        .unwrap()
 }
 
 /// The KV path of a suite name (`secret/data/dlt/x` -> `dlt/x`).
@@ -297,10 +298,9 @@ async fn a_refused_token_is_read_again_once() -> CaseResult {
         ("VAULT_ADDR", bao.address()),
         ("HOME", home.path().display().to_string()),
     ]);
-    let config = HashicorpConfig::from_table(&Table::default(), &env)
+    let b = kit::connect_with::<HashicorpBackend>(&Table::default(), &env)
         .await
         .unwrap();
-    let b = HashicorpBackend::connect(&config).unwrap();
     check(
         matches!(
             b.fetch("secret/data/dlt/sources/a/key").await,
@@ -508,10 +508,9 @@ async fn tls_with_a_ca_file() -> CaseResult {
         "read over TLS with the CA file",
     )?;
     t.insert("ca_cert".into(), Value::from("/nonexistent/ca.pem"));
-    let config = HashicorpConfig::from_table(&t, &Environment::default())
+    let e = kit::connect_with::<HashicorpBackend>(&t, &Environment::default())
         .await
-        .unwrap();
-    let e = HashicorpBackend::connect(&config).unwrap_err();
+        .unwrap_err();
     check(
         e.kind() == ErrorKind::ConfigInvalid && e.to_string().contains("ca_cert"),
         format!("a missing CA file names the setting: {e}"),

@@ -398,9 +398,11 @@ fn strata_resolves_what_dlts_aws_provider_resolves() {
         creds.insert("region_name".into(), "us-east-1".into());
         creds.insert("endpoint_url".into(), moto.endpoint().into());
         t.insert("credentials".into(), strata_secrets::Value::Table(creds));
-        let backend = strata_secrets::backends::aws::AwsBackend::connect(&strata_secrets::backends::aws::AwsConfig::from_table(&t).await.unwrap())
-            .await
-            .unwrap();
+        let backend = strata_secrets::vault::kit::connect_with::<
+            strata_secrets::backends::aws::AwsBackend,
+        >(&t, &strata_secrets::Environment::default())
+        .await
+        .unwrap();
         use strata_secrets::vault::VaultBackend;
         for (name, text) in [
             ("dlt/dlt_secrets_toml", "[sources.pipedrive]\napi_key = \"from-toml\"\n[destination.postgres.credentials]\npassword = \"pg-toml\"\n"),
