@@ -185,7 +185,7 @@ impl Suite {
             harness.clone(),
             capabilities,
         )));
-        let prefix = harness.descriptor().section.to_owned();
+        let prefix = harness.label().to_owned();
         for case in vault::CASES {
             if !(case.applies)(
                 &capabilities,

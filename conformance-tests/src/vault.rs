@@ -104,6 +104,12 @@ pub trait VaultHarness: Send + Sync {
     fn serial(&self) -> bool {
         false
     }
+    /// The name the cases are listed under: the descriptor's section,
+    /// unless one binary runs the suite over several setups of one backend
+    /// (the `command` backend over `pass` and over a script).
+    fn label(&self) -> &str {
+        self.descriptor().section
+    }
 }
 
 /// The timeout of one call in the vault cases.
@@ -828,10 +834,10 @@ impl AsProvider {
 
 #[async_trait::async_trait]
 impl Harness for AsProvider {
-    /// Named after the backend's section, as the vault cases are.
+    /// Named after the harness's label, as the vault cases are.
     #[allow(clippy::misnamed_getters)]
     fn name(&self) -> &str {
-        self.harness.descriptor().section
+        self.harness.label()
     }
 
     fn capabilities(&self) -> Capabilities {

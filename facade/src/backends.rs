@@ -1,43 +1,38 @@
 //! The vault backends this build of strata links, in chain order (docs/vaults.md:
 //! dlt appends its vault providers in this order). This is the one place
 //! outside a backend's crate that names it: adding a backend is its crate, a
-//! cargo feature, and one line in each list below.
+//! cargo feature, and one line in the list below.
 
 use strata_secrets_core::vault::Descriptor;
 
-/// Every backend compiled in, in chain order.
-pub static BACKENDS: &[&Descriptor] = &[
-    #[cfg(feature = "google")]
-    &strata_secrets_google::DESCRIPTOR,
-    #[cfg(feature = "aws")]
-    &strata_secrets_aws::DESCRIPTOR,
-    #[cfg(feature = "azure")]
-    &strata_secrets_azure::DESCRIPTOR,
-    #[cfg(feature = "hashicorp")]
-    &strata_secrets_hashicorp::DESCRIPTOR,
-];
+/// One line per backend: its cargo feature, its settings section and its
+/// crate (re-exported under the feature's name, for its own types: a
+/// destination's service account, a backend's settings). From these come
+/// [`BACKENDS`] and [`KNOWN`].
+macro_rules! backends {
+    ($($feature:literal $alias:ident => $section:literal, $krate:ident;)*) => {
+        /// Every backend compiled in, in chain order.
+        pub static BACKENDS: &[&Descriptor] = &[
+            $(#[cfg(feature = $feature)] &$krate::DESCRIPTOR,)*
+        ];
 
-/// Every backend this crate knows, compiled in or not, in chain order: its
-/// cargo feature and its settings section. Lets a build without a backend
-/// say which feature a configuration that enables it needs (the test below
-/// keeps this list in step with the descriptors).
-pub const KNOWN: &[(&str, &str)] = &[
-    ("google", "google_secrets"),
-    ("aws", "aws_secrets"),
-    ("azure", "azure_key_vault"),
-    ("hashicorp", "hashicorp_vault"),
-];
+        /// Every backend this crate knows, compiled in or not, in chain
+        /// order: its cargo feature and its settings section, so that a
+        /// build without a backend can say which feature a configuration
+        /// that enables it needs.
+        pub const KNOWN: &[(&str, &str)] = &[$(($feature, $section),)*];
 
-/// The backends' crates, for their own types (a destination's service
-/// account, a backend's settings).
-#[cfg(feature = "aws")]
-pub use strata_secrets_aws as aws;
-#[cfg(feature = "azure")]
-pub use strata_secrets_azure as azure;
-#[cfg(feature = "google")]
-pub use strata_secrets_google as google;
-#[cfg(feature = "hashicorp")]
-pub use strata_secrets_hashicorp as hashicorp;
+        $(#[cfg(feature = $feature)] pub use $krate as $alias;)*
+    };
+}
+
+backends! {
+    "google" google => "google_secrets", strata_secrets_google;
+    "aws" aws => "aws_secrets", strata_secrets_aws;
+    "azure" azure => "azure_key_vault", strata_secrets_azure;
+    "hashicorp" hashicorp => "hashicorp_vault", strata_secrets_hashicorp;
+    "command" command => "command", strata_secrets_command;
+}
 
 #[cfg(test)]
 mod tests {

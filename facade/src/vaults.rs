@@ -165,6 +165,42 @@ pub async fn check_endpoints(
     Ok(())
 }
 
+/// The one rule for a setting that names a program to run (docs/security.md,
+/// "Files never choose how a program runs"): it comes from the user (the
+/// environment, the global directory, a secrets file), never from a
+/// workspace's `config.toml`, which a repository commits.
+pub async fn check_programs(
+    descriptor: &Descriptor,
+    resolver: &Resolver,
+    workspace: &Workspace,
+) -> Result<(), Error> {
+    for key in descriptor.program_keys {
+        let Some(found) = setting(resolver, descriptor.section, key).await? else {
+            continue;
+        };
+        if workspace.origin_of(found.provenance(), found.from_secret_provider())
+            != Origin::WorkspaceConfig
+        {
+            continue;
+        }
+        let var = format!(
+            "PROVIDERS__{}__{}",
+            descriptor.section.to_ascii_uppercase(),
+            key.to_ascii_uppercase().replace('.', "__")
+        );
+        return Err(Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "`providers.{}.{key}` comes from {}, a file of the workspace that a repository may have written, and it names a program strata would run: set it in the environment ({var}), in a secrets file (.dlt/secrets.toml) or in the global directory's config.toml instead",
+                descriptor.section,
+                found.provenance(),
+            ),
+        )
+        .with_provider(descriptor.section));
+    }
+    Ok(())
+}
+
 /// Builds the provider of `descriptor` from the chain. Settings that are
 /// incomplete are bad input (exit 2), not a missing value.
 pub async fn build(
@@ -173,6 +209,7 @@ pub async fn build(
     workspace: &Workspace,
 ) -> Result<VaultProvider, Error> {
     check_endpoints(descriptor, resolver, workspace).await?;
+    check_programs(descriptor, resolver, workspace).await?;
     (descriptor.build)(resolver, workspace.env())
         .await
         .map_err(|e| {

@@ -46,6 +46,11 @@ pub struct Descriptor {
     /// backend uses the user's ambient ones (a variable, a file, the
     /// platform's).
     pub credential_keys: &'static [&'static str],
+    /// The settings keys that name a program to run (the `command`
+    /// backend's `fetch` and `list`): a workspace's `config.toml` may not
+    /// set them (docs/security.md, "Files never choose how a program
+    /// runs").
+    pub program_keys: &'static [&'static str],
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files). A backend that
     /// also reads its vendor's own variables (an address, a token) reads them

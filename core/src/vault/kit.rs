@@ -44,6 +44,9 @@ pub trait Backend: VaultBackend + Sized + 'static {
     /// The settings keys that hold explicit credentials (see
     /// [`Descriptor::credential_keys`]).
     const CREDENTIAL_KEYS: &'static [&'static str] = &[];
+    /// The settings keys that name a program to run (see
+    /// [`Descriptor::program_keys`]).
+    const PROGRAM_KEYS: &'static [&'static str] = &[];
 
     /// The keys of `[providers.<SECTION>]`: a configuration that flattens
     /// [`CommonSettings`] (`#[config(flatten)] common: CommonSettings`) and
@@ -77,6 +80,7 @@ impl Descriptor {
             ambient_variables: B::AMBIENT_VARIABLES,
             endpoint_keys: B::ENDPOINT_KEYS,
             credential_keys: B::CREDENTIAL_KEYS,
+            program_keys: B::PROGRAM_KEYS,
             build: build::<B>,
         }
     }

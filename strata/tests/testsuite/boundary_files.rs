@@ -992,3 +992,75 @@ fn an_environment_too_large_for_a_command_says_so() {
         r.stderr()
     );
 }
+
+/// Files never choose how a program runs: the `command` backend's `fetch`
+/// and `list` name a program, so a workspace's `config.toml` (any profile's,
+/// any of the ways to write the table) may not set them; the same settings
+/// from the environment, a secrets file or the global directory run the
+/// helper. The refused program is never run.
+#[test]
+fn a_committed_command_line_runs_nothing() {
+    let helper = |marker: &std::path::Path| {
+        format!(
+            "[\"sh\", \"-c\", \"touch {}; case $0 in */api_key) echo value-of-$0;; *) exit 1;; esac\", \"{{name}}\"]\nnot_found_status = 1",
+            marker.display()
+        )
+    };
+    let tables = |line: &str| {
+        vec![
+            format!("[providers]\nenable_command = true\n[providers.command]\nfetch = {line}\n"),
+            format!(
+                "[providers]\nenable_command = true\n[providers.command]\nlist = [\"true\"]\nfetch = {line}\n"
+            ),
+            format!(
+                "[providers]\nenable_command = true\n[providers.command]\nfetch = [\"true\", \"{{name}}\"]\nlist = {line}\n"
+            ),
+            // dlt's section walk also reads `[command]` for `[providers.command]`
+            format!("[providers]\nenable_command = true\n[command]\nfetch = {line}\n"),
+        ]
+    };
+    for file in [".dlt/config.toml", ".dlt/dev.config.toml"] {
+        let p = Project::workspace();
+        let marker = p.path().join("ran");
+        for table in tables(&helper(&marker)) {
+            p.write(file, &table);
+            let r = p.run(&["get", "sources.pipedrive.api_key"]);
+            assert_eq!(r.code(), 2, "{file}: {table}: {}", r.all());
+            let err = r.stderr();
+            assert!(err.contains("names a program"), "{err}");
+            assert!(err.contains(file.trim_start_matches(".dlt/")), "{err}");
+            assert!(err.contains("PROVIDERS__COMMAND__"), "{err}");
+            assert!(!marker.exists(), "{file}: the committed program ran");
+            std::fs::remove_file(p.path().join(file)).unwrap();
+        }
+    }
+    // the user's own places run it
+    let p = Project::workspace();
+    let marker = p.path().join("ran");
+    let line = helper(&marker);
+    p.write(
+        ".dlt/secrets.toml",
+        &format!("[providers]\nenable_command = true\n[providers.command]\nfetch = {line}\nonly_toml_fragments = false\n"),
+    );
+    let r = p.run(&["get", "sources.pipedrive.api_key"]);
+    assert_eq!(r.ok().stdout(), "value-of-sources/pipedrive/api_key");
+    assert!(marker.exists());
+    std::fs::remove_file(p.path().join(".dlt/secrets.toml")).unwrap();
+    p.write(
+        "global/config.toml",
+        &format!("[providers]\nenable_command = true\n[providers.command]\nfetch = {line}\nonly_toml_fragments = false\n"),
+    );
+    let r = p.run(&["get", "sources.pipedrive.api_key"]);
+    assert_eq!(r.ok().stdout(), "value-of-sources/pipedrive/api_key");
+    std::fs::remove_file(p.path().join("global/config.toml")).unwrap();
+    let mut p = Project::at(p.path().to_path_buf(), Vec::new());
+    p.set_env("PROVIDERS__ENABLE_COMMAND", "true")
+        .set_env(
+            "PROVIDERS__COMMAND__FETCH",
+            "[\"sh\", \"-c\", \"case $0 in */api_key) echo env-$0;; *) exit 1;; esac\", \"{name}\"]",
+        )
+        .set_env("PROVIDERS__COMMAND__NOT_FOUND_STATUS", "1")
+        .set_env("PROVIDERS__COMMAND__ONLY_TOML_FRAGMENTS", "false");
+    let r = p.run(&["get", "sources.pipedrive.api_key"]);
+    assert_eq!(r.ok().stdout(), "env-sources/pipedrive/api_key");
+}
