@@ -43,6 +43,27 @@ mod faulty;
 mod provider;
 mod vault;
 
+/// A settings table written as TOML text (an empty table when the text is
+/// not TOML), for a backend's tests of its settings.
+pub fn settings_table(text: &str) -> strata_secrets_core::Table {
+    Value::from(text)
+        .to_table()
+        .map(|c| c.into_owned())
+        .unwrap_or_default()
+}
+
+/// Runs `f` to its end on a new single-thread runtime, for a synchronous
+/// test of an async call.
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(f),
+        Err(e) => panic!("no runtime for the test: {e}"),
+    }
+}
+
 pub use counting::Counting;
 pub use faulty::{Faulty, TestVault};
 pub use vault::{

@@ -11,9 +11,9 @@
 //!
 //! [`Answer::NotFound`]: crate::provider::Answer::NotFound
 
-use crate::provider::Location;
+use crate::report::{Location, Provenance};
 use crate::trace::Trace;
-use std::fmt;
+use std::fmt::{self, Write as _};
 use std::path::{Path as FsPath, PathBuf};
 
 /// What went wrong, for programs to branch on.
@@ -95,7 +95,7 @@ struct Inner {
     temporary: bool,
     source: Option<Box<dyn std::error::Error + Send + Sync>>,
     missing: Option<MissingValue>,
-    report: Option<Box<crate::typed::ConfigReport>>,
+    report: Option<Box<ConfigReport>>,
     trace: Option<Trace>,
 }
 
@@ -128,7 +128,7 @@ impl Error {
 
     /// The error of a typed configuration that could not be resolved, with
     /// its report (every missing field, every error).
-    pub fn unresolved(report: crate::typed::ConfigReport) -> Self {
+    pub fn unresolved(report: ConfigReport) -> Self {
         let mut e = Self::new(report.kind(), String::new());
         e.inner.path = Some(report.configuration.clone());
         e.inner.report = Some(Box::new(report));
@@ -136,7 +136,7 @@ impl Error {
     }
 
     /// The report of a typed configuration that could not be resolved.
-    pub fn config_report(&self) -> Option<&crate::typed::ConfigReport> {
+    pub fn config_report(&self) -> Option<&ConfigReport> {
         self.inner.report.as_deref()
     }
 
@@ -366,6 +366,101 @@ impl fmt::Display for MissingValue {
             writeln!(f, "  note: {note}")?;
         }
         Ok(())
+    }
+}
+
+/// A field that no provider holds.
+#[derive(Debug, Clone)]
+pub struct MissingField {
+    /// Its path (sections and key).
+    pub path: String,
+    /// Whether it is a secret.
+    pub secret: bool,
+    /// Every (provider, name) tried.
+    pub trace: Trace,
+    pub(crate) order: Vec<u32>,
+}
+
+/// A field that resolved, and where from.
+#[derive(Debug, Clone)]
+pub struct ResolvedField {
+    /// Its path.
+    pub path: String,
+    /// Where the value came from.
+    pub provenance: Provenance,
+    pub(crate) order: Vec<u32>,
+}
+
+/// Why a typed configuration could not be resolved: every missing field
+/// with the (provider, name) pairs tried, every error whole, what did
+/// resolve and the files read. Its `Display` is the report the CLI prints;
+/// it never holds a value. [`Error::config_report`] gives it back.
+#[derive(Debug)]
+pub struct ConfigReport {
+    /// The configuration's sections (`destination.postgres`).
+    pub configuration: String,
+    /// The active profile (`None` in a classic project).
+    pub profile: Option<String>,
+    /// Required fields no provider holds, in declaration order.
+    pub missing: Vec<MissingField>,
+    /// Fields whose value was found but is wrong (a conversion, a secret in
+    /// config.toml), each error as it was raised.
+    pub errors: Vec<Error>,
+    /// Fields that resolved, and where from.
+    pub resolved: Vec<ResolvedField>,
+    /// The files read, and probed but missing.
+    pub locations: Vec<Location>,
+}
+
+impl ConfigReport {
+    /// The kind of error the report is: the first error's, else missing.
+    pub fn kind(&self) -> ErrorKind {
+        self.errors.first().map_or(ErrorKind::Missing, Error::kind)
+    }
+}
+
+impl std::fmt::Display for ConfigReport {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut text = String::new();
+        let f = &mut text;
+        writeln!(
+            f,
+            "configuration `{}` could not be resolved: {} missing field(s), {} error(s)",
+            self.configuration,
+            self.missing.len(),
+            self.errors.len()
+        )?;
+        match &self.profile {
+            Some(p) => writeln!(f, "  profile: {p}")?,
+            None => writeln!(f, "  profile: none (classic project)")?,
+        }
+        for m in &self.missing {
+            let kind = if m.secret { "secret" } else { "value" };
+            writeln!(f, "  missing {kind} `{}`, looked up:", m.path)?;
+            for e in &m.trace.entries {
+                writeln!(f, "      {}  {}  {}", e.provider, e.name, e.outcome)?;
+            }
+            for w in &m.trace.warnings {
+                writeln!(f, "      warning: {w}")?;
+            }
+        }
+        for e in &self.errors {
+            writeln!(f, "  error: {e}")?;
+        }
+        if !self.resolved.is_empty() {
+            writeln!(f, "  resolved:")?;
+            for r in &self.resolved {
+                writeln!(f, "    `{}` from {}", r.path, r.provenance)?;
+            }
+        }
+        if !self.locations.is_empty() {
+            writeln!(f, "  files:")?;
+            for l in &self.locations {
+                let state = if l.present { "read   " } else { "missing" };
+                writeln!(f, "    {state} {}", l.location)?;
+            }
+        }
+        out.write_str(text.trim_end())
     }
 }
 

@@ -9,6 +9,7 @@ mod memory;
 pub mod naming;
 mod path;
 mod provider;
+mod report;
 mod resolver;
 mod trace;
 pub mod typed;

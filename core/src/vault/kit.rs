@@ -125,3 +125,35 @@ pub async fn provider_with<B: Backend>(
     let settings: B::Settings = settings_from_table(B::SECTION, table).await?;
     provider::<B>(settings, env).await
 }
+
+/// A backend's checked configuration with the engine options core made of
+/// its settings (see [`checked`]); reads as the configuration.
+#[derive(Debug)]
+pub struct Checked<C> {
+    /// What the backend made of its settings.
+    pub config: C,
+    /// The engine options of the common settings.
+    pub options: VaultOptions,
+}
+
+impl<C> std::ops::Deref for Checked<C> {
+    type Target = C;
+    fn deref(&self) -> &C {
+        &self.config
+    }
+}
+
+/// `B`'s settings from one table (as [`connect_with`] reads them), checked
+/// by `check` into the backend's configuration, with the engine options:
+/// for a backend's tests of its settings.
+pub async fn checked<B: Backend, C>(
+    table: &Table,
+    check: impl FnOnce(B::Settings) -> Result<C, Error>,
+) -> Result<Checked<C>, Error> {
+    let settings: B::Settings = settings_from_table(B::SECTION, table).await?;
+    let options = settings.as_ref().options(B::SECTION, B::DEFAULT_TIMEOUT)?;
+    Ok(Checked {
+        config: check(settings)?,
+        options,
+    })
+}

@@ -133,44 +133,16 @@ impl AwsConfig {
 mod tests {
     use super::*;
 
-    use strata_secrets_core::Value;
-
-    fn table(text: &str) -> Table {
-        Value::from(text)
-            .to_table()
-            .map(|c| c.into_owned())
-            .unwrap_or_default()
-    }
+    use strata_secrets_conformance::{block_on, settings_table as table};
 
     use strata_secrets_core::Table;
-    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+    use strata_secrets_core::vault::{VaultOptions, kit};
 
-    /// The configuration and the engine options, as the kit makes them.
-    #[derive(Debug)]
-    struct Made {
-        config: AwsConfig,
-        options: VaultOptions,
-    }
-
-    impl std::ops::Deref for Made {
-        type Target = AwsConfig;
-        fn deref(&self) -> &AwsConfig {
-            &self.config
-        }
-    }
-
-    fn from_table(t: &Table) -> Result<Made, Error> {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let s: AwsSettings = settings_from_table(SECTION, t).await?;
-                let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
-                Ok(Made {
-                    config: AwsConfig::from_settings(s)?,
-                    options,
-                })
-            })
+    fn from_table(t: &Table) -> Result<kit::Checked<AwsConfig>, Error> {
+        block_on(kit::checked::<crate::AwsBackend, _>(
+            t,
+            AwsConfig::from_settings,
+        ))
     }
 
     #[test]

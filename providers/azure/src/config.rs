@@ -164,45 +164,17 @@ impl AzureConfig {
 mod tests {
     use super::*;
 
-    use strata_secrets_core::Value;
-
-    fn table(text: &str) -> Table {
-        Value::from(text)
-            .to_table()
-            .map(|c| c.into_owned())
-            .unwrap_or_default()
-    }
+    use strata_secrets_conformance::{block_on, settings_table as table};
 
     use std::time::Duration;
     use strata_secrets_core::Table;
-    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+    use strata_secrets_core::vault::kit;
 
-    /// The configuration and the engine options, as the kit makes them.
-    #[derive(Debug)]
-    struct Made {
-        config: AzureConfig,
-        options: VaultOptions,
-    }
-
-    impl std::ops::Deref for Made {
-        type Target = AzureConfig;
-        fn deref(&self) -> &AzureConfig {
-            &self.config
-        }
-    }
-
-    fn from_table(t: &Table) -> Result<Made, Error> {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let s: AzureSettings = settings_from_table(SECTION, t).await?;
-                let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
-                Ok(Made {
-                    config: AzureConfig::from_settings(s)?,
-                    options,
-                })
-            })
+    fn from_table(t: &Table) -> Result<kit::Checked<AzureConfig>, Error> {
+        block_on(kit::checked::<crate::AzureBackend, _>(
+            t,
+            AzureConfig::from_settings,
+        ))
     }
 
     #[test]

@@ -16,9 +16,6 @@ use strata_secrets_http::PolicyClient;
 /// Secret Manager's address, unless `endpoint` says otherwise.
 pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 
-/// The OAuth scope requested for Secret Manager.
-pub const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
-
 /// Secret Manager, through the official client.
 pub struct GoogleBackend {
     client: SecretManagerService,

@@ -272,45 +272,15 @@ fn normalize_pem(raw: &SecretString) -> Result<SecretString, Error> {
 mod tests {
     use super::*;
     use strata_secrets_core::Table;
-    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+    use strata_secrets_core::vault::{VaultOptions, kit};
 
-    fn table(toml_text: &str) -> Table {
-        Value::from(toml_text)
-            .to_table()
-            .map(|c| c.into_owned())
-            .unwrap_or_default()
-    }
+    use strata_secrets_conformance::{block_on, settings_table as table};
 
-    fn block<F: std::future::Future>(f: F) -> F::Output {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(f)
-    }
-
-    /// The configuration and the engine options, as the kit makes them.
-    #[derive(Debug)]
-    struct Made {
-        config: GoogleConfig,
-        options: VaultOptions,
-    }
-
-    impl std::ops::Deref for Made {
-        type Target = GoogleConfig;
-        fn deref(&self) -> &GoogleConfig {
-            &self.config
-        }
-    }
-
-    fn from_table(t: &Table) -> Result<Made, Error> {
-        block(async {
-            let s: GoogleSettings = settings_from_table(SECTION, t).await?;
-            let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
-            Ok(Made {
-                config: GoogleConfig::from_settings(s)?,
-                options,
-            })
-        })
+    fn from_table(t: &Table) -> Result<kit::Checked<GoogleConfig>, Error> {
+        block_on(kit::checked::<crate::GoogleBackend, _>(
+            t,
+            GoogleConfig::from_settings,
+        ))
     }
 
     /// A made-up PKCS#8-shaped body (DER SEQUENCE tag, random bytes).

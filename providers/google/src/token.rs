@@ -9,7 +9,6 @@
 //! `private_key_id`, which dlt's bootstrap omits. The RS256 signature is
 //! rustls's (aws-lc-rs), the key a PKCS#8 PEM.
 
-use crate::backend::SCOPE;
 use crate::config::ServiceAccount;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -24,6 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
+
+/// The OAuth scope requested for Secret Manager.
+const SCOPE: &str = "https://www.googleapis.com/auth/cloud-platform";
 
 /// The grant type of RFC 7523.
 const GRANT_TYPE: &str = "urn:ietf:params:oauth:grant-type:jwt-bearer";

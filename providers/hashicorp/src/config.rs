@@ -376,47 +376,19 @@ fn token_source(setting: Option<SecretString>, env: &Environment) -> Result<Toke
 #[cfg(test)]
 mod tests {
     use super::*;
-    use strata_secrets_core::Value;
-
-    fn table(text: &str) -> Table {
-        Value::from(text)
-            .to_table()
-            .map(|c| c.into_owned())
-            .unwrap_or_default()
-    }
+    use strata_secrets_conformance::{block_on, settings_table as table};
 
     use strata_secrets_core::Table;
-    use strata_secrets_core::vault::{VaultOptions, settings_from_table};
+    use strata_secrets_core::vault::kit;
 
-    /// The configuration and the engine options, as the kit makes them.
-    #[derive(Debug)]
-    struct Made {
-        config: HashicorpConfig,
-        options: VaultOptions,
+    async fn made(t: &Table, env: &Environment) -> Result<kit::Checked<HashicorpConfig>, Error> {
+        kit::checked::<crate::HashicorpBackend, _>(t, |s| HashicorpConfig::from_settings(s, env))
+            .await
     }
 
-    impl std::ops::Deref for Made {
-        type Target = HashicorpConfig;
-        fn deref(&self) -> &HashicorpConfig {
-            &self.config
-        }
-    }
-
-    async fn made(t: &Table, env: &Environment) -> Result<Made, Error> {
-        let s: HashicorpSettings = settings_from_table(SECTION, t).await?;
-        let options = s.common.options(SECTION, crate::DEFAULT_TIMEOUT)?;
-        Ok(Made {
-            config: HashicorpConfig::from_settings(s, env)?,
-            options,
-        })
-    }
-
-    fn from(text: &str, env: &[(&str, &str)]) -> Result<Made, Error> {
+    fn from(text: &str, env: &[(&str, &str)]) -> Result<kit::Checked<HashicorpConfig>, Error> {
         let env = Environment::from_pairs(env.iter().copied());
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(made(&table(text), &env))
+        block_on(made(&table(text), &env))
     }
 
     #[test]
@@ -493,11 +465,7 @@ mod tests {
                 std::ffi::OsString::from_vec(vec![0x78, 0xff]),
             ),
         ]);
-        let e = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(made(&Table::default(), &env))
-            .unwrap_err();
+        let e = block_on(made(&Table::default(), &env)).unwrap_err();
         assert!(e.to_string().contains("VAULT_TOKEN"), "{e}");
     }
 

@@ -1,82 +1,17 @@
 //! The commands that read: get, explain, names, check, profile, workspace.
 
+use super::ctx::{CmdResult, Ctx, usage};
 use super::exec::Exec;
-use super::output::{Out, warnings};
+use super::output::{Out, print_value, warnings};
 use super::{Cli, Command, WorkspaceAction};
 use crate::check::run_local_checks;
 use serde_json::json;
-use std::path::PathBuf;
+
 use std::process::ExitCode;
 use strata_secrets::backends::BACKENDS;
 use strata_secrets::naming::{env_var_name, run_secrets_file_name, toml_key};
-use strata_secrets::workspace::{FileKind, ProfileName, Workspace, WorkspaceOptions};
-use strata_secrets::{Environment, Error, ErrorKind, Lookup, Options, Path, Strata, Trace, Value};
-
-/// Where Docker/Kubernetes secret files are read from (default /run/secrets).
-const SECRETS_DIR_ENV: &str = "STRATA_SECRETS_DIR";
-
-pub(crate) type CmdResult = Result<ExitCode, Error>;
-
-pub(crate) fn usage(message: impl Into<String>) -> Error {
-    Error::new(ErrorKind::ConfigInvalid, message)
-}
-
-pub(crate) fn exit_code(e: &Error) -> ExitCode {
-    if e.is_missing() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::from(2)
-    }
-}
-
-/// What every command shares: the global options and the environment.
-pub(crate) struct Ctx {
-    pub(crate) workspace: Option<PathBuf>,
-    pub(crate) profile: Option<String>,
-    pub(crate) global_dir: Option<PathBuf>,
-    pub(crate) json: bool,
-    pub(crate) env: Environment,
-}
-
-impl Ctx {
-    pub(crate) fn options(&self) -> Result<Options, Error> {
-        Ok(Options {
-            run_dir: self.workspace.clone(),
-            profile: self.profile.clone(),
-            global_dir: self.global_dir.clone(),
-            env: Some(self.env.clone()),
-            secrets_dir: self.secrets_dir_setting()?,
-        })
-    }
-
-    fn secrets_dir_setting(&self) -> Result<Option<PathBuf>, Error> {
-        Ok(self
-            .env
-            .get_non_empty_checked(SECRETS_DIR_ENV)?
-            .map(PathBuf::from))
-    }
-
-    /// Opens the project with its vaults.
-    pub(crate) async fn open(&self) -> Result<Strata, Error> {
-        Strata::open(self.options()?).await
-    }
-
-    /// The workspace alone, without reading any TOML file.
-    pub(crate) fn open_workspace(&self) -> Result<Workspace, Error> {
-        Workspace::open(WorkspaceOptions {
-            run_dir: self.workspace.clone(),
-            profile: self.profile.clone(),
-            global_dir: self.global_dir.clone(),
-            env: self.env.clone(),
-        })
-    }
-
-    fn secrets_dir(&self) -> Result<PathBuf, Error> {
-        Ok(self
-            .secrets_dir_setting()?
-            .unwrap_or_else(|| PathBuf::from(strata_secrets_env::DEFAULT_SECRETS_DIR)))
-    }
-}
+use strata_secrets::workspace::{FileKind, ProfileName};
+use strata_secrets::{Environment, Error, Lookup, Path, Strata, Trace, Value};
 
 /// Runs the command; `exec` may leave a child to supervise.
 pub(crate) async fn dispatch(cli: Cli, out: &mut Out) -> Result<Exec, Error> {
@@ -148,22 +83,6 @@ async fn run(cli: Cli, out: &mut Out) -> CmdResult {
 
 fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
     Lookup { secret, pipeline }
-}
-
-/// A value as `get` prints it: a string raw, a table as TOML, anything
-/// else as its text and a newline.
-pub(crate) fn print_value(out: &mut Out, value: &Value, json: bool) {
-    if json {
-        out.line(value.to_json());
-        return;
-    }
-    match value {
-        Value::String(s) => out.raw(s),
-        Value::Table(_) => {
-            out.raw(&toml::to_string(&value.to_toml()).unwrap_or_else(|_| value.to_text()))
-        }
-        other => out.line(other.to_text()),
-    }
 }
 
 async fn get(

@@ -3,7 +3,7 @@
 //! replaces itself with the command; with any of them it stays the parent
 //! (`supervise`).
 
-use super::commands::{Ctx, usage};
+use super::ctx::{Ctx, usage};
 use super::handoff::{FileSet, split};
 use super::output::{error_line, warnings};
 use super::supervise::{Rebuild, Run, supervise};

@@ -1,7 +1,7 @@
 //! export: the resolved document, for people and for programs.
 
 use super::Format;
-use super::commands::{CmdResult, Ctx};
+use super::ctx::{CmdResult, Ctx};
 use super::output::{Out, warnings};
 use crate::document::{
     Document, Scope, VariableOptions, VariableUse, dotenv_quote, resolve_document, shell_quote,

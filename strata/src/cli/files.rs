@@ -5,7 +5,7 @@
 //! done; nothing strata did not write is rewritten (`init` appends to
 //! `.gitignore`).
 
-use super::commands::{CmdResult, Ctx, usage};
+use super::ctx::{CmdResult, Ctx, usage};
 use super::output::{Out, warnings};
 use serde_json::json;
 use std::path::{Path as FsPath, PathBuf};

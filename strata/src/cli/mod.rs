@@ -1,6 +1,7 @@
 //! The command line of `strata` (see `docs/cli.md`).
 
 mod commands;
+mod ctx;
 mod exec;
 mod export;
 mod files;
@@ -374,7 +375,7 @@ where
         Ok(code) => code,
         Err(e) => {
             output::report_error(&e, json);
-            commands::exit_code(&e)
+            ctx::exit_code(&e)
         }
     }
 }

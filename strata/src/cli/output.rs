@@ -7,6 +7,7 @@ use serde_json::json;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
+use strata_secrets::Value;
 
 /// The command's standard output, written when it is done.
 #[derive(Default)]
@@ -83,5 +84,21 @@ pub(crate) fn report_error(e: &strata_secrets::Error, json: bool) {
         error_line(&report.to_string());
     } else {
         error_line(&format!("error: {}", e.to_string().trim_end()));
+    }
+}
+
+/// A value as `get` prints it: a string raw, a table as TOML, anything
+/// else as its text and a newline.
+pub(crate) fn print_value(out: &mut Out, value: &Value, json: bool) {
+    if json {
+        out.line(value.to_json());
+        return;
+    }
+    match value {
+        Value::String(s) => out.raw(s),
+        Value::Table(_) => {
+            out.raw(&toml::to_string(&value.to_toml()).unwrap_or_else(|_| value.to_text()))
+        }
+        other => out.line(other.to_text()),
     }
 }

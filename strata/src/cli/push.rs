@@ -5,8 +5,9 @@
 //! own secrets files only (never the global directory's personal ones), and
 //! stores a new version only if nobody stored one since it looked.
 
-use super::commands::{CmdResult, Ctx, print_value, usage};
+use super::ctx::{CmdResult, Ctx, usage};
 use super::output::Out;
+use super::output::print_value;
 use crate::document::BOOTSTRAP_SECTION;
 use indexmap::IndexMap;
 use serde_json::json;
