@@ -81,7 +81,22 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// The strata error. See the module docs.
+/// Every error strata returns: a kind to match on ([`Error::kind`]), a
+/// message that names the path, file and provider involved and what to do,
+/// and never a value. A missing value carries its report
+/// ([`Error::missing_report`]: every provider and name asked), a typed
+/// configuration that could not be resolved its own
+/// ([`Error::config_report`]).
+///
+/// `Display` and `Debug` both print the readable report, so a `main` that
+/// returns `Result<(), strata::Error>` prints it as is; `{:#?}` shows the
+/// fields.
+///
+/// ```
+/// use strata_secrets_core::{Error, ErrorKind};
+/// let e = Error::new(ErrorKind::ConfigInvalid, "`providers.x.timeout` must be a number of seconds");
+/// assert_eq!(format!("{e:?}"), "Error(ConfigInvalid): `providers.x.timeout` must be a number of seconds");
+/// ```
 pub struct Error {
     inner: Box<Inner>,
 }
@@ -260,6 +275,9 @@ impl fmt::Display for Error {
 
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if !f.alternate() {
+            return write!(f, "Error({:?}): {self}", self.inner.kind);
+        }
         f.debug_struct("Error")
             .field("kind", &self.inner.kind)
             .field("message", &self.inner.message)
@@ -477,5 +495,38 @@ mod tests {
         assert_eq!(e.provider(), Some("secrets.toml"));
         assert!(!e.is_temporary());
         assert!(Error::new(ErrorKind::Unavailable, "down").is_temporary());
+    }
+
+    /// What `main() -> Result<(), Error>` prints: the report a person reads,
+    /// not the fields (`{:#?}` still has them).
+    #[test]
+    fn debug_is_the_readable_report() {
+        let mut trace = Trace::default();
+        let path = crate::path::Path::parse("destination.pg.credentials.password").unwrap();
+        for provider in ["environment", "secrets.toml", "google_secrets"] {
+            trace.push(
+                provider,
+                &path,
+                "NAME".into(),
+                crate::trace::Outcome::NotFound,
+            );
+        }
+        let e = Error::missing(MissingValue {
+            path: path.to_string(),
+            secret: true,
+            pipeline: None,
+            profile: Some("dev".into()),
+            trace,
+            locations: Vec::new(),
+            notes: Vec::new(),
+        });
+        let debug = format!("{e:?}");
+        assert!(
+            debug.starts_with("Error(Missing): missing secret"),
+            "{debug}"
+        );
+        assert!(debug.contains("looked up, in order"), "{debug}");
+        assert!(!debug.contains("TraceEntry"), "{debug}");
+        assert!(format!("{e:#?}").contains("TraceEntry"));
     }
 }

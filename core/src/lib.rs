@@ -13,6 +13,8 @@ mod report;
 mod resolver;
 mod trace;
 pub mod typed;
+#[doc(hidden)]
+pub use typed as __typed;
 mod value;
 pub mod vault;
 pub mod workspace;

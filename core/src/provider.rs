@@ -169,6 +169,56 @@ pub struct Detail {
 ///   answer is final for the provider's life.
 /// - `Debug` of the provider and of every value it returns prints no value.
 /// - concurrent lookups are safe and agree.
+///
+/// A provider of values held in a map (a program's own settings store, say):
+///
+/// ```
+/// use std::collections::BTreeMap;
+/// use std::sync::Arc;
+/// use strata_secrets_core::naming::NamingRule;
+/// use strata_secrets_core::{
+///     Answer, Detail, Error, Found, Lookup, Path, Provenance, Provider, Query, Resolver, Value,
+///     async_trait,
+/// };
+///
+/// struct Settings(BTreeMap<String, String>);
+///
+/// impl std::fmt::Debug for Settings {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         write!(f, "Settings({} keys)", self.0.len()) // never a value
+///     }
+/// }
+///
+/// #[async_trait]
+/// impl Provider for Settings {
+///     fn name(&self) -> &str { "settings" }
+///     fn may_hold_secrets(&self) -> bool { true }
+///     fn naming(&self) -> NamingRule { NamingRule::Toml } // `sources.x.api_key`
+///
+///     async fn lookup(&self, q: &Query<'_>, _: &mut Vec<Detail>) -> Result<Answer, Error> {
+///         let name = self.native_name(&q.full_path()?)?;
+///         Ok(match self.0.get(&name) {
+///             Some(v) => Answer::Found(Found {
+///                 value: Value::from(v.as_str()),
+///                 provenance: Provenance { provider: "settings".into(), name, file: None, line: None },
+///             }),
+///             None => Answer::NotFound,
+///         })
+///     }
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let store = Settings(BTreeMap::from([("sources.x.api_key".to_owned(), "k".to_owned())]));
+/// let resolver = Resolver::new().with_provider(Arc::new(store));
+/// let r = resolver.get(&Path::parse("sources.x.api_key")?, &Lookup::secret()).await?;
+/// assert_eq!(r.provenance().to_string(), "settings `sources.x.api_key`");
+/// # Ok::<(), Error>(()) }).unwrap();
+/// ```
+///
+/// In a program, `Strata::register` adds it after the default chain. Its
+/// tests run the shared suite (`strata-secrets-conformance`):
+/// `Suite::new().provider(harness).run()`, where the harness makes a
+/// provider holding what each case asks for (see that crate's docs).
 #[async_trait]
 pub trait Provider: Send + Sync + fmt::Debug {
     /// Short name shown in traces and errors (`environment`, `secrets.toml`).

@@ -22,7 +22,7 @@
 //!   native form is looked up as a secret (as dlt does);
 //! - `native`: the configuration also reads from one value (a connection
 //!   string, a JSON key) through its `NativeValue` implementation;
-//! - `crate = "path"`: where the `typed` module is (default `::strata_secrets`;
+//! - `crate = "path"`: the crate that re-exports the `typed` module as `__typed` (default `::strata_secrets`;
 //!   a vault backend that depends on `strata-secrets-core` only writes
 //!   `crate = "strata_secrets_core"`).
 
@@ -159,7 +159,7 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         credentials,
         native,
     } = struct_attrs(input)?;
-    let typed = quote!(#krate::typed);
+    let typed = quote!(#krate::__typed);
     let mut locals = Vec::new();
     let mut futures = Vec::new();
     let mut finish = Vec::new();

@@ -11,16 +11,22 @@ pub use watch::Change;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-pub use strata_secrets_core::typed;
-/// The `Configuration` trait and `#[derive(Configuration)]`: see [`typed`].
-pub use strata_secrets_core::typed::Configuration;
+/// What `#[derive(Configuration)]` expands to refers to this path; not an
+/// API of its own (the items are re-exported below, one path each).
+#[doc(hidden)]
+pub use strata_secrets_core::typed as __typed;
+use strata_secrets_core::typed;
+pub use strata_secrets_core::typed::{
+    ConfigReport, Configuration, MissingField, NativeError, NativeValue, ResolvedField,
+};
 pub use strata_secrets_core::vault;
 pub use strata_secrets_core::workspace;
 use strata_secrets_core::workspace::{FileKind, Workspace, WorkspaceOptions};
 pub use strata_secrets_core::{
-    Answer, ConvertError, Datetime, Environment, Error, ErrorKind, Found, Location, Lookup,
-    MemoryProvider, MissingValue, Outcome, Path, PathError, Provenance, Provider, ProviderExt,
-    Resolved, Resolver, Table, Trace, TraceEntry, Value, async_trait, naming, secrecy, walk_paths,
+    Answer, ConvertError, Datetime, Detail, Environment, Error, ErrorKind, Found, Location, Lookup,
+    MemoryProvider, MissingValue, Outcome, Path, PathError, Peek, Provenance, Provider,
+    ProviderExt, Query, Resolved, Resolver, Table, Trace, TraceEntry, Value, ValueRef, async_trait,
+    naming, secrecy, walk_paths,
 };
 pub use strata_secrets_env::EnvProvider;
 pub use strata_secrets_toml::{TomlProvider, set_value};
@@ -138,6 +144,35 @@ impl Strata {
     }
 
     /// Adds a provider after the default chain (docs/lookups.md, step 5).
+    /// Everything an implementation needs is re-exported here:
+    ///
+    /// ```
+    /// use strata_secrets::naming::NamingRule;
+    /// use strata_secrets::{Answer, Detail, Error, Provider, Query, async_trait};
+    ///
+    /// #[derive(Debug)]
+    /// struct Nothing;
+    ///
+    /// #[async_trait]
+    /// impl Provider for Nothing {
+    ///     fn name(&self) -> &str { "nothing" }
+    ///     fn may_hold_secrets(&self) -> bool { false }
+    ///     fn naming(&self) -> NamingRule { NamingRule::Toml }
+    ///     async fn lookup(&self, _: &Query<'_>, _: &mut Vec<Detail>) -> Result<Answer, Error> {
+    ///         Ok(Answer::NotFound)
+    ///     }
+    /// }
+    ///
+    /// let mut strata = strata_secrets::Strata::open_local(strata_secrets::Options {
+    ///     run_dir: Some(std::env::temp_dir()),
+    ///     env: Some(strata_secrets::Environment::default()),
+    ///     ..Default::default()
+    /// })?;
+    /// strata.register(std::sync::Arc::new(Nothing));
+    /// # Ok::<(), Error>(())
+    /// ```
+    ///
+    /// A fuller example (values, provenance) is on [`Provider`].
     pub fn register(&mut self, provider: Arc<dyn Provider>) {
         self.resolver.push(provider);
     }
