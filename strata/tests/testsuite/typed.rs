@@ -708,3 +708,52 @@ fn a_credentials_configuration_never_takes_its_native_value_from_config_toml() {
     let w: WithNative = block(s.resolve(&["destination", "postgres"], None)).unwrap();
     assert_eq!(w.credentials.host, "db");
 }
+
+/// The README's credentials example: a table whose keys are spread over
+/// config.toml, secrets.toml, the environment and a pipeline's override
+/// resolves field by field, with each field's provenance; `walk` of the
+/// table answers with one provider's table only, as the README says.
+#[test]
+fn credentials_spread_over_providers_resolve_field_by_field() {
+    #[derive(Configuration)]
+    #[config(credentials)]
+    struct PostgresCredentials {
+        host: String,
+        #[config(default = 5432)]
+        port: u16,
+        username: String,
+        password: SecretString,
+        database: String,
+    }
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        "[destination.postgres.credentials]\nhost = \"db.internal\"\nusername = \"loader\"\ndatabase = \"dwh\"\n\
+         [my_pipe.destination.postgres.credentials]\ndatabase = \"dwh_pipe\"\n",
+    );
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\npassword = \"pw-from-secrets\"\n",
+    );
+    let s = open(&p, &[("DESTINATION__POSTGRES__CREDENTIALS__PORT", "6543")]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let c: PostgresCredentials = rt
+        .block_on(s.resolve(&["destination", "postgres", "credentials"], Some("my_pipe")))
+        .unwrap();
+    assert_eq!(c.host, "db.internal");
+    assert_eq!(c.port, 6543);
+    assert_eq!(c.username, "loader");
+    assert_eq!(c.password.expose_secret(), "pw-from-secrets");
+    assert_eq!(c.database, "dwh_pipe", "the pipeline's override");
+    // a walk of the table: the first provider's table alone
+    let walked = rt
+        .block_on(s.walk(
+            "destination.postgres.credentials",
+            &strata_secrets::Lookup::secret(),
+        ))
+        .unwrap();
+    let keys: Vec<&String> = walked.expose().as_table().unwrap().keys().collect();
+    assert_eq!(keys, ["password"], "{keys:?}");
+}
