@@ -428,6 +428,8 @@ pub struct ConfigReport {
     pub resolved: Vec<ResolvedField>,
     /// The files read, and probed but missing.
     pub locations: Vec<Location>,
+    /// Hints: a key beside a missing field that looks like a typo of it.
+    pub notes: Vec<String>,
 }
 
 impl ConfigReport {
@@ -464,6 +466,9 @@ impl std::fmt::Display for ConfigReport {
         }
         for e in &self.errors {
             writeln!(f, "  error: {e}")?;
+        }
+        for n in &self.notes {
+            writeln!(f, "  note: {n}")?;
         }
         if !self.resolved.is_empty() {
             writeln!(f, "  resolved:")?;

@@ -249,6 +249,55 @@ impl State {
     }
 }
 
+/// For each missing field, a key beside it in a provider's document that
+/// is one or two edits away (`usernme` for `username`): "did you mean",
+/// with where the key is written.
+fn typos(resolver: &Resolver, missing: &[MissingField]) -> Vec<String> {
+    let mut notes = Vec::new();
+    for m in missing {
+        let Ok(path) = crate::path::Path::parse(&m.path) else {
+            continue;
+        };
+        let segments = path.segments();
+        let Some((key, section)) = segments.split_last() else {
+            continue;
+        };
+        for provider in resolver.providers() {
+            let Some(doc) = provider.document() else {
+                continue;
+            };
+            let Some(table) = doc.get_path(section).and_then(Value::as_table) else {
+                continue;
+            };
+            for written in table.keys() {
+                if written == key || strsim::damerau_levenshtein(written, key) > 2 {
+                    continue;
+                }
+                // a key that is itself the path of a field is no typo
+                if missing
+                    .iter()
+                    .any(|other| other.path.ends_with(&format!(".{written}")))
+                {
+                    continue;
+                }
+                let mut at: Vec<&str> = section.iter().map(String::as_str).collect();
+                at.push(written);
+                let place = match provider.origin(&at) {
+                    Some((file, Some(line))) => format!("{}:{line}", file.display()),
+                    Some((file, None)) => file.display().to_string(),
+                    None => provider.name().to_owned(),
+                };
+                notes.push(format!(
+                    "`{}` is missing and {place} has `{}`: did you mean `{key}`?",
+                    m.path,
+                    crate::naming::toml_key_of(&at)
+                ));
+            }
+        }
+    }
+    notes
+}
+
 /// The state of one typed resolution. Plumbing of
 /// `#[derive(Configuration)]`: call [`resolve`] instead.
 #[doc(hidden)]
@@ -523,6 +572,7 @@ impl<'a> ResolveContext<'a> {
             return e;
         }
         let st = std::mem::take(&mut *st);
+        let notes = typos(self.resolver, &st.missing);
         Error::unresolved(ConfigReport {
             configuration: what.to_owned(),
             profile: self.resolver.profile().map(str::to_owned),
@@ -530,6 +580,7 @@ impl<'a> ResolveContext<'a> {
             errors: st.errors.into_iter().map(|(_, e)| e).collect(),
             resolved: st.resolved,
             locations: st.locations,
+            notes,
         })
     }
 

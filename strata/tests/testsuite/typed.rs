@@ -757,3 +757,38 @@ fn credentials_spread_over_providers_resolve_field_by_field() {
     let keys: Vec<&String> = walked.expose().as_table().unwrap().keys().collect();
     assert_eq!(keys, ["password"], "{keys:?}");
 }
+
+/// A key one typo away from a missing field is named in the report, with
+/// its file and line: "did you mean".
+#[test]
+fn a_typo_beside_a_missing_field_is_pointed_out() {
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        "[destination.postgres.credentials]\nhost = \"h\"\nusernme = \"loader\"\ndatabase = \"d\"\n",
+    );
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\npassword = \"pw\"\n",
+    );
+    let s = open(&p, &[]);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let e = rt
+        .block_on(s.resolve::<PgCredentials>(&["destination", "postgres", "credentials"], None))
+        .unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("missing value `destination.postgres.credentials.username`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "config.toml:3 has `destination.postgres.credentials.usernme`: did you mean `username`?"
+        ),
+        "{text}"
+    );
+    // a key far from every field is no typo
+    assert!(!text.contains("`host`?"), "{text}");
+}
