@@ -98,7 +98,16 @@ pub struct CommandSettings {
     /// Drop one line break at the end of the output.
     #[config(default = true)]
     pub trim_newline: bool,
+    /// How many commands may run at once (a password manager's agent, such
+    /// as GnuPG's, can fail when hundreds of clients ask together).
+    #[config(default = DEFAULT_PARALLEL)]
+    pub parallel: i64,
 }
+
+/// Commands run at once unless `parallel` says otherwise.
+const DEFAULT_PARALLEL: i64 = 8;
+/// The most `parallel` may be.
+const MAX_PARALLEL: i64 = 256;
 
 impl AsRef<CommonSettings> for CommandSettings {
     fn as_ref(&self) -> &CommonSettings {
@@ -116,6 +125,8 @@ pub struct CommandBackend {
     naming: VaultNaming,
     timeout: Duration,
     env: Vec<(OsString, OsString)>,
+    /// One permit per command running.
+    running: tokio::sync::Semaphore,
 }
 
 impl fmt::Debug for CommandBackend {
@@ -202,7 +213,16 @@ impl Backend for CommandBackend {
                     })
             })
             .transpose()?;
+        let parallel = usize::try_from(s.parallel)
+            .ok()
+            .filter(|n| (1..=MAX_PARALLEL as usize).contains(n))
+            .ok_or_else(|| {
+                invalid(format!(
+                    "`providers.{SECTION}.parallel` must be from 1 to {MAX_PARALLEL}: how many commands may run at once"
+                ))
+            })?;
         Ok(CommandBackend {
+            running: tokio::sync::Semaphore::new(parallel),
             fetch,
             list,
             not_found_status,
@@ -284,6 +304,8 @@ impl CommandBackend {
         let Some((program, args)) = argv.split_first() else {
             return Err(invalid(format!("`providers.{SECTION}.{key}` is empty")));
         };
+        // never closed, so acquiring fails only if it were; then run anyway
+        let _permit = self.running.acquire().await.ok();
         let mut cmd = tokio::process::Command::new(program);
         cmd.args(args)
             .env_clear()

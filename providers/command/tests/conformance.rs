@@ -206,6 +206,8 @@ case "$(cat "$dir/mode" 2>/dev/null)" in
   fail) printf 'helper: the store is unreachable\033[31m (red)\n' >&2; exit 7 ;;
   flood) while :; do printf 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx'; done ;;
   crash) kill -9 $$ ;;
+  count) mkdir -p "$dir/running"; : > "$dir/running/$$"
+         ls "$dir/running" | wc -l >> "$dir/seen"; sleep 0.2; rm -f "$dir/running/$$" ;;
 esac
 file="$dir/secrets/$(printf '%s' "$name" | sed 's|/|%2F|g')"
 case "$op" in
@@ -259,8 +261,12 @@ impl Scripted {
     }
 
     async fn backend(&self, timeout: f64) -> CommandBackend {
+        self.backend_with(self.table(timeout)).await
+    }
+
+    async fn backend_with(&self, table: Table) -> CommandBackend {
         let env = Environment::from_pairs([("PATH", std::env::var("PATH").unwrap_or_default())]);
-        kit::connect_with::<CommandBackend>(&self.table(timeout), &env)
+        kit::connect_with::<CommandBackend>(&table, &env)
             .await
             .unwrap()
     }
@@ -400,6 +406,41 @@ async fn arguments_are_never_read_by_a_shell() -> CaseResult {
     check(!marker.exists(), "a shell read the arguments")
 }
 
+/// The most helpers the `count` mode saw running at once.
+async fn most_at_once(parallel: Option<i64>, lookups: usize) -> Result<usize, String> {
+    let s = Scripted::new(&VaultSetup::with(&[("sources/a", "x")]));
+    s.set_mode("count");
+    let mut table = s.table(20.0);
+    if let Some(n) = parallel {
+        table.insert("parallel".into(), Value::Integer(n));
+    }
+    let b = s.backend_with(table).await;
+    let fetches = (0..lookups).map(|_| b.fetch("sources/a"));
+    for got in futures::future::join_all(fetches).await {
+        got.map_err(|e| e.to_string())?;
+    }
+    let seen = std::fs::read_to_string(s.path().join("seen")).map_err(|e| e.to_string())?;
+    let counts: Vec<usize> = seen.lines().filter_map(|l| l.trim().parse().ok()).collect();
+    check(
+        counts.len() == lookups,
+        format!("{} helpers ran", counts.len()),
+    )?;
+    Ok(counts.into_iter().max().unwrap_or(0))
+}
+
+async fn at_most_parallel_commands_run_at_once() -> CaseResult {
+    let most = most_at_once(Some(3), 24).await?;
+    check(
+        (2..=3).contains(&most),
+        format!("with parallel = 3, {most} ran at once"),
+    )?;
+    let most = most_at_once(None, 24).await?;
+    check(
+        (2..=8).contains(&most),
+        format!("by default, {most} ran at once (at most 8)"),
+    )
+}
+
 async fn settings_are_checked() -> CaseResult {
     let env = Environment::default();
     for (table, wanted) in [
@@ -425,6 +466,13 @@ async fn settings_are_checked() -> CaseResult {
                 ("not_found_status", Value::Integer(0)),
             ]),
             "not_found_status",
+        ),
+        (
+            settings(&[
+                ("fetch", array(&["x", "{name}"])),
+                ("parallel", Value::Integer(0)),
+            ]),
+            "parallel",
         ),
         (Table::default(), "fetch"),
     ] {
@@ -467,6 +515,10 @@ fn main() -> std::process::ExitCode {
         .test(
             "command::arguments_are_never_read_by_a_shell",
             arguments_are_never_read_by_a_shell,
+        )
+        .test(
+            "command::at_most_parallel_commands_run_at_once",
+            at_most_parallel_commands_run_at_once,
         )
         .test("command::settings_are_checked", settings_are_checked)
         .run()
