@@ -7,6 +7,7 @@ use crate::typed::Configuration;
 use crate::typed::{NativeError, NativeValue};
 use crate::value::Value;
 use secrecy::SecretString;
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Database credentials; natively `driver://user:password@host:port/database`.
@@ -25,9 +26,11 @@ pub struct ConnectionStringCredentials {
     pub port: Option<u16>,
     /// Database.
     pub database: String,
+    /// The options after `?` (`sslmode = "require"`), as dlt keeps them.
+    pub query: Option<BTreeMap<String, String>>,
 }
 
-/// Leaves the password out.
+/// Leaves the password out, and the query's values (only its keys show).
 impl fmt::Debug for ConnectionStringCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ConnectionStringCredentials")
@@ -36,36 +39,25 @@ impl fmt::Debug for ConnectionStringCredentials {
             .field("host", &self.host)
             .field("port", &self.port)
             .field("database", &self.database)
+            .field(
+                "query",
+                &self.query.as_ref().map(|q| q.keys().collect::<Vec<_>>()),
+            )
             .finish_non_exhaustive()
     }
 }
 
 /// Decodes `%XX` escapes (invalid escapes are kept as written).
-pub fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(b)) => {
-                out.push(b);
-                i += 3;
-            }
-            (b, _) => {
-                out.push(b);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+fn percent_decode(s: &str) -> String {
+    percent_encoding::percent_decode_str(s)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl ConnectionStringCredentials {
-    /// Parses `driver://user:password@host:port/database` (percent-encoded
-    /// parts decoded). Errors say what is wrong, never the string.
+    /// Parses `driver://user:password@host:port/database?key=value&...`
+    /// (percent-encoded parts decoded; the query kept as `query`). Errors
+    /// say what is wrong, never the string.
     pub fn parse(text: &str) -> Result<Self, NativeError> {
         let (driver, rest) = text
             .split_once("://")
@@ -75,8 +67,16 @@ impl ConnectionStringCredentials {
             Some((u, p)) => (u, Some(SecretString::from(percent_decode(p)))),
             None => (auth, None),
         };
+        let (location, query) = match location.split_once('?') {
+            Some((l, q)) => (l, Some(q)),
+            None => (location, None),
+        };
         let (hostport, database) = location.split_once('/').unwrap_or((location, ""));
-        let database = database.split('?').next().unwrap_or("");
+        let query = query.filter(|q| !q.is_empty()).map(|q| {
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect::<BTreeMap<_, _>>()
+        });
         let (host, port) = match hostport.rsplit_once(':') {
             Some((h, p)) => (
                 h,
@@ -97,16 +97,17 @@ impl ConnectionStringCredentials {
             host: host.to_owned(),
             port,
             database: percent_decode(database),
+            query,
         })
     }
 }
 
+/// Any string is meant as a connection string (as dlt reads it): one it
+/// cannot parse is an error about that value, not a reason to look for the
+/// fields one by one.
 impl NativeValue for ConnectionStringCredentials {
     fn from_native(value: &Value) -> Option<Result<Self, NativeError>> {
-        value
-            .as_str()
-            .filter(|s| s.contains("://"))
-            .map(Self::parse)
+        value.as_str().map(Self::parse)
     }
 }
 
@@ -125,9 +126,37 @@ mod tests {
             (c.host.as_str(), c.port, c.database.as_str()),
             ("h", Some(5433), "db")
         );
+        let q = c.query.unwrap();
+        assert_eq!(q.get("ssl").map(String::as_str), Some("1"));
         let no_port = ConnectionStringCredentials::parse("mysql://u@h/db").unwrap();
-        assert!(no_port.password.is_none() && no_port.port.is_none());
-        for bad in ["canary", "pg://canary@h:xx/db", "pg://:canary@h/db"] {
+        assert!(no_port.password.is_none() && no_port.port.is_none() && no_port.query.is_none());
+        let opts = ConnectionStringCredentials::parse(
+            "postgresql://u:canary@h/db?sslmode=require&connect_timeout=5&application_name=a%20b",
+        )
+        .unwrap();
+        let q = opts.query.as_ref().unwrap();
+        assert_eq!(
+            (
+                q["sslmode"].as_str(),
+                q["connect_timeout"].as_str(),
+                q["application_name"].as_str()
+            ),
+            ("require", "5", "a b")
+        );
+        assert_eq!(opts.database, "db");
+        let no_db =
+            ConnectionStringCredentials::parse("postgresql://u@h:5432?sslmode=disable").unwrap();
+        assert_eq!(
+            (no_db.host.as_str(), no_db.port, no_db.database.as_str()),
+            ("h", Some(5432), "")
+        );
+        assert_eq!(no_db.query.unwrap()["sslmode"], "disable");
+        for bad in [
+            "canary",
+            "postgresql//canary@h/db",
+            "pg://canary@h:xx/db",
+            "pg://:canary@h/db",
+        ] {
             let e = ConnectionStringCredentials::parse(bad).unwrap_err();
             assert!(!e.to_string().contains("canary"), "{e}");
         }

@@ -129,6 +129,11 @@ pub trait Configuration: Sized + Send {
     /// its `CredentialsConfiguration`.
     const CREDENTIALS: bool = false;
 
+    /// Whether [`Configuration::from_native`] reads a native form (a
+    /// connection string); a single value set for a configuration without
+    /// one is ignored, with a warning and a note in the report.
+    const NATIVE: bool = false;
+
     /// The fields, in declaration order: the configuration's keys as data
     /// (see [`keys`]).
     const FIELDS: &'static [FieldSpec] = &[];
@@ -238,6 +243,8 @@ struct State {
     errors: Vec<(Vec<u32>, Error)>,
     resolved: Vec<ResolvedField>,
     locations: Vec<Location>,
+    /// What a reader should know though nothing failed (a value ignored).
+    notes: Vec<String>,
 }
 
 impl State {
@@ -520,7 +527,12 @@ impl<'a> ResolveContext<'a> {
     ) -> Option<Option<T>> {
         match probe {
             Ok(r) => {
-                let parsed = T::from_native(r.expose())?;
+                let Some(parsed) = T::from_native(r.expose()) else {
+                    if !T::NATIVE && r.expose().as_table().is_none() {
+                        self.ignored::<T>(scope, field, &r);
+                    }
+                    return None;
+                };
                 Some(match parsed {
                     Ok(v) => {
                         self.found(scope, field, &r);
@@ -551,6 +563,24 @@ impl<'a> ResolveContext<'a> {
         }
     }
 
+    /// A single value set where a configuration without a native form sits:
+    /// dlt ignores it too, but silently; here it is a warning and a note.
+    fn ignored<T: Configuration>(&self, scope: &Scope, field: &Field<'_>, r: &crate::Resolved) {
+        let path = scope.path_of(field.key);
+        let what = std::any::type_name::<T>();
+        let keys: Vec<&str> = T::FIELDS.iter().map(|f| f.key).collect();
+        tracing::warn!(
+            path = %path,
+            from = %r.provenance(),
+            "a single value is set for `{path}`, but {what} has no native form: the value is ignored"
+        );
+        self.state().notes.push(format!(
+            "`{path}` from {} is a single value, but {what} has no native form (such as a connection string): it was ignored; set its fields instead ({})",
+            r.provenance(),
+            keys.join(", ")
+        ));
+    }
+
     /// Takes in what `other` recorded (fields looked up alongside).
     fn absorb(&self, other: &ResolveContext<'_>) {
         let theirs = std::mem::take(&mut *other.state());
@@ -558,6 +588,7 @@ impl<'a> ResolveContext<'a> {
         st.missing.extend(theirs.missing);
         st.errors.extend(theirs.errors);
         st.resolved.extend(theirs.resolved);
+        st.notes.extend(theirs.notes);
         if st.locations.is_empty() {
             st.locations = theirs.locations;
         }
@@ -572,7 +603,8 @@ impl<'a> ResolveContext<'a> {
             return e;
         }
         let st = std::mem::take(&mut *st);
-        let notes = typos(self.resolver, &st.missing);
+        let mut notes = st.notes;
+        notes.extend(typos(self.resolver, &st.missing));
         Error::unresolved(ConfigReport {
             configuration: what.to_owned(),
             profile: self.resolver.profile().map(str::to_owned),
@@ -606,6 +638,17 @@ pub async fn resolve<T: Configuration>(
     sections: &[&str],
     pipeline: Option<&str>,
 ) -> Result<T, Error> {
+    Ok(resolve_explained(resolver, sections, pipeline).await?.0)
+}
+
+/// As [`resolve`], with what the resolution read: each field and where
+/// its value came from (file and line, variable or vault), and notes such
+/// as a value that was ignored.
+pub async fn resolve_explained<T: Configuration>(
+    resolver: &Resolver,
+    sections: &[&str],
+    pipeline: Option<&str>,
+) -> Result<(T, Resolution), Error> {
     let scope = Scope {
         sections: sections.iter().map(|s| (*s).to_owned()).collect(),
         ..Scope::default()
@@ -628,26 +671,64 @@ pub async fn resolve_embedded<T: Configuration>(
         config_section: Some(key.to_owned()),
         order: Vec::new(),
     };
-    resolve_in(resolver, &scope, pipeline).await
+    Ok(resolve_in(resolver, &scope, pipeline).await?.0)
+}
+
+/// What a successful resolution read: every field that resolved and where
+/// from, in declaration order, and notes. Its `Display` lists them; it
+/// never holds a value.
+#[derive(Debug, Clone, Default)]
+pub struct Resolution {
+    /// The configuration's sections (`destination.postgres`).
+    pub configuration: String,
+    /// Fields that resolved, and where from (a field left at its default
+    /// is not listed).
+    pub resolved: Vec<ResolvedField>,
+    /// What to know though nothing failed: a value that was ignored.
+    pub notes: Vec<String>,
+}
+
+impl std::fmt::Display for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "configuration `{}` resolved:", self.configuration)?;
+        for r in &self.resolved {
+            writeln!(f, "  `{}` from {}", r.path, r.provenance)?;
+        }
+        for n in &self.notes {
+            writeln!(f, "  note: {n}")?;
+        }
+        Ok(())
+    }
 }
 
 async fn resolve_in<T: Configuration>(
     resolver: &Resolver,
     scope: &Scope,
     pipeline: Option<&str>,
-) -> Result<T, Error> {
+) -> Result<(T, Resolution), Error> {
     let ctx = ResolveContext::new(resolver, pipeline);
     let value = T::resolve_under(&ctx, scope).await;
+    let mut what = scope.sections.clone();
+    what.extend(scope.config_section.clone());
+    let what = what.join(".");
     let clean = {
         let st = ctx.state();
         st.missing.is_empty() && st.errors.is_empty()
     };
     match value {
-        Some(v) if clean => Ok(v),
-        _ => {
-            let mut what = scope.sections.clone();
-            what.extend(scope.config_section.clone());
-            Err(ctx.report(&what.join(".")))
+        Some(v) if clean => {
+            let mut st = ctx.state();
+            st.sort();
+            let st = std::mem::take(&mut *st);
+            Ok((
+                v,
+                Resolution {
+                    configuration: what,
+                    resolved: st.resolved,
+                    notes: st.notes,
+                },
+            ))
         }
+        _ => Err(ctx.report(&what)),
     }
 }

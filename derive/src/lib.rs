@@ -249,6 +249,8 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         impl #typed::Configuration for #name {
             const CREDENTIALS: bool = #credentials;
 
+            const NATIVE: bool = #native;
+
             const FIELDS: &'static [#typed::FieldSpec] = &[#(#specs),*];
 
             async fn resolve_under(

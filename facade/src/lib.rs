@@ -17,7 +17,7 @@ use std::sync::Arc;
 pub use strata_secrets_core::typed as __typed;
 use strata_secrets_core::typed;
 pub use strata_secrets_core::typed::{
-    ConfigReport, Configuration, MissingField, NativeError, NativeValue, ResolvedField,
+    ConfigReport, Configuration, MissingField, NativeError, NativeValue, Resolution, ResolvedField,
 };
 pub use strata_secrets_core::vault;
 pub use strata_secrets_core::workspace;
@@ -316,13 +316,56 @@ impl Strata {
         self.walk(path, lookup).await?.deserialize()
     }
 
-    /// Resolves a typed configuration under `sections` (see [`typed`]).
+    /// Resolves a typed configuration under `sections`, scoped by
+    /// `pipeline` (see [`Configuration`]). A failure is one error whose
+    /// [`Error::config_report`] lists every missing field with what was
+    /// tried, and what did resolve.
     pub async fn resolve<T: Configuration>(
         &self,
         sections: &[&str],
         pipeline: Option<&str>,
     ) -> Result<T, Error> {
         typed::resolve::<T>(&self.resolver, sections, pipeline).await
+    }
+
+    /// As [`Strata::resolve`], with where each field came from (the
+    /// [`Resolution`] prints as a list: file and line, variable, vault) and
+    /// notes, such as a single value set for a configuration that has no
+    /// native form.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use strata_secrets::{Configuration, Environment, Options, Strata};
+    ///
+    /// #[derive(Configuration, Debug)]
+    /// struct Loader {
+    ///     workers: u32,
+    ///     dataset: String,
+    /// }
+    ///
+    /// let dir = tempfile::tempdir().unwrap();
+    /// std::fs::create_dir(dir.path().join(".dlt")).unwrap();
+    /// std::fs::write(dir.path().join(".dlt/config.toml"), "[load]\nworkers = 4\n").unwrap();
+    /// let strata = Strata::open_local(Options {
+    ///     run_dir: Some(dir.path().into()),
+    ///     global_dir: Some(dir.path().join("global")),
+    ///     env: Some(Environment::from_pairs([("LOAD__DATASET", "raw")])),
+    ///     ..Options::default()
+    /// })
+    /// .unwrap();
+    /// let (loader, how) = strata.resolve_explained::<Loader>(&["load"], None).await.unwrap();
+    /// assert_eq!((loader.workers, loader.dataset.as_str()), (4, "raw"));
+    /// let text = how.to_string();
+    /// assert!(text.contains("`load.workers` from") && text.contains("config.toml:2"), "{text}");
+    /// assert!(text.contains("LOAD__DATASET"), "{text}");
+    /// # });
+    /// ```
+    pub async fn resolve_explained<T: Configuration>(
+        &self,
+        sections: &[&str],
+        pipeline: Option<&str>,
+    ) -> Result<(T, Resolution), Error> {
+        typed::resolve_explained::<T>(&self.resolver, sections, pipeline).await
     }
 
     /// Section walk for the key at the end of `path` (docs/lookups.md).

@@ -792,3 +792,120 @@ fn a_typo_beside_a_missing_field_is_pointed_out() {
     // a key far from every field is no typo
     assert!(!text.contains("`host`?"), "{text}");
 }
+
+/// A connection string keeps its options after `?` as `query` (dlt does),
+/// and a string that is no connection string is an error about that value.
+#[test]
+fn a_connection_string_keeps_its_query_and_a_malformed_one_is_named() {
+    let p = Project::workspace();
+    let s = open(
+        &p,
+        &[(
+            "DESTINATION__POSTGRES__CREDENTIALS",
+            "postgresql://loader:pw@db.local/dwh?sslmode=require&connect_timeout=5",
+        )],
+    );
+    let w: WithNative = block(s.resolve(&["destination", "postgres"], None)).unwrap();
+    let q = w.credentials.query.expect("the query is kept");
+    assert_eq!(q.get("sslmode").map(String::as_str), Some("require"));
+    assert_eq!(q.get("connect_timeout").map(String::as_str), Some("5"));
+    assert_eq!(w.credentials.database, "dwh");
+    // `://` mistyped: an error about that value and where it is set, never
+    // "missing drivername"; the value is not printed
+    for bad in [
+        "postgresql//canary@db.local/dwh",
+        "postgresql:canary@db.local",
+    ] {
+        let s = open(&p, &[("DESTINATION__POSTGRES__CREDENTIALS", bad)]);
+        let e = block(s.resolve::<WithNative>(&["destination", "postgres"], None)).unwrap_err();
+        let text = e.to_string();
+        assert_eq!(e.kind(), ErrorKind::Conversion, "{text}");
+        assert!(text.contains("not a connection string"), "{text}");
+        assert!(
+            text.contains("DESTINATION__POSTGRES__CREDENTIALS"),
+            "{text}"
+        );
+        assert!(!text.contains("drivername"), "{text}");
+        assert!(!text.contains("canary"), "{text}");
+    }
+}
+
+/// A single value set where a configuration without a native form sits is
+/// ignored (as dlt ignores it), but said: a note in the report when the
+/// resolution fails, and in the resolution when it succeeds.
+#[test]
+fn a_single_value_for_a_configuration_without_a_native_form_is_noted() {
+    let p = Project::workspace();
+    let conn = "postgresql://loader:canary@db.local/dwh";
+    let s = open(&p, &[("DESTINATION__POSTGRES__CREDENTIALS", conn)]);
+    let e = block(s.resolve::<Destination>(&["destination", "postgres"], None)).unwrap_err();
+    let text = e.to_string();
+    assert!(
+        text.contains("note: `destination.postgres.credentials` from")
+            && text.contains("has no native form")
+            && text.contains("host, port, database, username, password"),
+        "{text}"
+    );
+    assert!(!text.contains("canary"), "{text}");
+    // the fields set too: it resolves, and the resolution says so
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\nhost = \"h\"\ndatabase = \"d\"\nusername = \"u\"\npassword = \"pw\"\n",
+    );
+    let s = open(&p, &[("DESTINATION__POSTGRES__CREDENTIALS", conn)]);
+    let (d, how) =
+        block(s.resolve_explained::<Destination>(&["destination", "postgres"], None)).unwrap();
+    assert_eq!(d.credentials.host, "h");
+    assert_eq!(how.notes.len(), 1, "{how}");
+    assert!(how.to_string().contains("has no native form"), "{how}");
+    // a configuration with a native form reads it: nothing to note
+    let (_, how) =
+        block(s.resolve_explained::<WithNative>(&["destination", "postgres"], None)).unwrap();
+    assert!(how.notes.is_empty(), "{how}");
+}
+
+/// After a successful resolution, where each field came from: the file and
+/// line, the variable, in declaration order; a default is not listed.
+#[test]
+fn a_successful_resolution_says_where_each_field_came_from() {
+    let p = Project::workspace();
+    p.write(
+        ".dlt/config.toml",
+        "[destination.postgres.credentials]\nhost = \"db.internal\"\nusername = \"loader\"\n",
+    );
+    p.write(
+        ".dlt/secrets.toml",
+        "[destination.postgres.credentials]\npassword = \"pw-canary\"\n",
+    );
+    let s = open(
+        &p,
+        &[("DESTINATION__POSTGRES__CREDENTIALS__DATABASE", "dwh")],
+    );
+    let (c, how) = block(
+        s.resolve_explained::<PgCredentials>(&["destination", "postgres", "credentials"], None),
+    )
+    .unwrap();
+    assert_eq!((c.host.as_str(), c.port), ("db.internal", 5432));
+    let paths: Vec<&str> = how.resolved.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(
+        paths,
+        [
+            "destination.postgres.credentials.host",
+            "destination.postgres.credentials.database",
+            "destination.postgres.credentials.username",
+            "destination.postgres.credentials.password",
+        ]
+    );
+    let text = how.to_string();
+    assert!(text.contains("config.toml:2"), "{text}");
+    assert!(text.contains("config.toml:3"), "{text}");
+    assert!(text.contains("secrets.toml:2"), "{text}");
+    assert!(
+        text.contains("DESTINATION__POSTGRES__CREDENTIALS__DATABASE"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("pw-canary") && !text.contains("db.internal"),
+        "{text}"
+    );
+}
