@@ -115,6 +115,20 @@ impl<'a> Field<'a> {
     }
 }
 
+/// What a plain field of a derived configuration can be: a type read from
+/// one value (any `serde::Deserialize` type). A configuration is not one:
+/// mark its field `#[config(nested)]` or `#[config(flatten)]`, which the
+/// compiler's error says.
+#[diagnostic::on_unimplemented(
+    message = "a field of type `{Self}` cannot be read from one value",
+    label = "a plain field: read from one value",
+    note = "if `{Self}` is a configuration (`#[derive(Configuration)]`), mark the field `#[config(nested)]` (its own section) or `#[config(flatten)]` (this section)",
+    note = "otherwise `{Self}` needs `serde::Deserialize`"
+)]
+pub trait FieldValue: DeserializeOwned {}
+
+impl<T: DeserializeOwned> FieldValue for T {}
+
 /// A struct resolved field by field from the chain.
 ///
 /// Implementations (usually `#[derive(Configuration)]`) start every field's
@@ -404,7 +418,7 @@ impl<'a> ResolveContext<'a> {
     }
 
     /// A field read as `T` (text converted on request).
-    pub async fn field<T: DeserializeOwned>(&self, scope: &Scope, field: Field<'_>) -> Option<T> {
+    pub async fn field<T: FieldValue>(&self, scope: &Scope, field: Field<'_>) -> Option<T> {
         let r = self.walk(scope, &field).await?;
         match r.deserialize::<T>() {
             Ok(v) => Some(v),

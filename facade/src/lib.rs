@@ -17,8 +17,107 @@ use std::sync::Arc;
 pub use strata_secrets_core::typed as __typed;
 use strata_secrets_core::typed;
 pub use strata_secrets_core::typed::{
-    ConfigReport, Configuration, MissingField, NativeError, NativeValue, Resolution, ResolvedField,
+    ConfigReport, MissingField, NativeError, NativeValue, Resolution, ResolvedField,
 };
+
+/// # Deriving a configuration
+///
+/// `#[derive(Configuration)]` turns a struct with named fields into a
+/// configuration that [`Strata::resolve`] fills, each field by a section
+/// walk for its name under the sections given (as dlt resolves a
+/// configuration spec). An `Option<T>` field is optional; any other field is
+/// required, and every missing one is listed in one error.
+///
+/// Field attributes, `#[config(...)]`:
+/// - `rename = "key"`: look the field up as `key` instead of its name;
+/// - `default = EXPR`: the value when no provider holds the field;
+/// - `secret`: a secret lookup, answered only by providers that may hold
+///   secrets (implied by `SecretString` and `SecretBox<T>` fields);
+/// - `nested`: the field is a configuration of its own, resolved under a
+///   section named for the field; its native form (a connection string) is
+///   tried first when it has one;
+/// - `flatten`: the field is a configuration whose fields are looked up in
+///   this configuration's own section (options several configurations share).
+///
+/// Struct attributes, `#[config(...)]`:
+/// - `credentials`: a credentials configuration, whose native form is a
+///   secret (never taken from `config.toml`), as dlt treats credentials;
+/// - `native`: the configuration also reads from one value (a connection
+///   string, a JSON key) through its [`NativeValue`] implementation;
+///   [`credentials::ConnectionStringCredentials`] is one.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use strata_secrets::credentials::ConnectionStringCredentials;
+/// use strata_secrets::secrecy::{ExposeSecret, SecretString};
+/// use strata_secrets::{Configuration, Environment, Options, Strata};
+///
+/// #[derive(Configuration)]
+/// struct Retries {
+///     #[config(default = 3)]
+///     max_attempts: u32,
+/// }
+///
+/// #[derive(Configuration)]
+/// struct Postgres {
+///     // destination.postgres.credentials: a connection string, or its fields
+///     #[config(nested)]
+///     credentials: ConnectionStringCredentials,
+///     #[config(rename = "dataset_name")]
+///     dataset: String,
+///     #[config(default = 4)]
+///     workers: u32,
+///     // destination.postgres.max_attempts
+///     #[config(flatten)]
+///     retries: Retries,
+///     // optional, and looked up only where secrets may be
+///     api_token: Option<SecretString>,
+/// }
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// std::fs::create_dir(dir.path().join(".dlt")).unwrap();
+/// std::fs::write(
+///     dir.path().join(".dlt/config.toml"),
+///     "[destination.postgres]\ndataset_name = \"raw\"\nmax_attempts = 5\n",
+/// )
+/// .unwrap();
+/// let url = "postgresql://loader:s3cret@db.internal:5432/dwh?sslmode=require";
+/// let strata = Strata::open_local(Options {
+///     run_dir: Some(dir.path().into()),
+///     global_dir: Some(dir.path().join("global")),
+///     env: Some(Environment::from_pairs([("DESTINATION__POSTGRES__CREDENTIALS", url)])),
+///     ..Options::default()
+/// })
+/// .unwrap();
+/// let pg: Postgres = strata.resolve(&["destination", "postgres"], None).await.unwrap();
+/// assert_eq!(pg.credentials.host, "db.internal");
+/// assert_eq!(pg.credentials.password.as_ref().map(|p| p.expose_secret()), Some("s3cret"));
+/// assert_eq!(pg.credentials.query.unwrap()["sslmode"], "require");
+/// assert_eq!((pg.dataset.as_str(), pg.workers, pg.retries.max_attempts), ("raw", 4, 5));
+/// assert!(pg.api_token.is_none());
+/// # });
+/// ```
+///
+/// A field whose type is itself a configuration needs `nested` or
+/// `flatten`; without either it is read as one value, and the compiler says
+/// which attribute to add:
+///
+/// ```compile_fail,E0277
+/// #[derive(strata_secrets::Configuration)]
+/// struct Credentials {
+///     host: String,
+/// }
+///
+/// #[derive(strata_secrets::Configuration)]
+/// struct Destination {
+///     credentials: Credentials, // needs #[config(nested)]
+/// }
+/// ```
+///
+/// Implement the trait by hand only for what the derive cannot express;
+/// its plumbing (`resolve_under` and the types it takes) is not a stable API.
+#[doc(inline)]
+pub use strata_secrets_core::typed::Configuration;
 pub use strata_secrets_core::vault;
 pub use strata_secrets_core::workspace;
 use strata_secrets_core::workspace::{FileKind, Workspace, WorkspaceOptions};
@@ -31,7 +130,23 @@ pub use strata_secrets_core::{
 pub use strata_secrets_env::EnvProvider;
 pub use strata_secrets_toml::{TomlProvider, set_value};
 
-/// How to open a project. Every field is optional.
+/// How to open a project. Every field is optional: `Options::default()`
+/// opens `DLT_PROJECT_DIR` (or the current directory) with the process
+/// environment, as dlt would.
+///
+/// ```
+/// use strata_secrets::{Environment, Options};
+///
+/// // a fixed directory and profile, and an environment of its own (tests,
+/// // or a program that must not read its parent's variables)
+/// let options = Options {
+///     run_dir: Some("/srv/pipelines/orders".into()),
+///     profile: Some("prod".into()),
+///     env: Some(Environment::from_pairs([("RUNTIME__LOG_LEVEL", "INFO")])),
+///     ..Options::default()
+/// };
+/// # let _ = options;
+/// ```
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// The run directory; default: `DLT_PROJECT_DIR`, else the current directory.
@@ -47,9 +162,46 @@ pub struct Options {
     pub secrets_dir: Option<PathBuf>,
 }
 
-/// A project opened with its default chain of providers (docs/lookups.md):
-/// environment variables, the profile's `secrets.toml` files, its
-/// `config.toml` files, then providers the program registers.
+/// A project opened with its default chain of providers: environment
+/// variables, the profile's `secrets.toml` files, its `config.toml` files,
+/// then providers the program registers (and, with [`Strata::open`], the
+/// vaults the project enables).
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use strata_secrets::secrecy::ExposeSecret;
+/// use strata_secrets::{Environment, Lookup, Options, Strata};
+///
+/// let dir = tempfile::tempdir().unwrap();
+/// let dlt = dir.path().join(".dlt");
+/// std::fs::create_dir(&dlt).unwrap();
+/// std::fs::write(dlt.join(".workspace"), "").unwrap(); // a workspace: profiles apply
+/// std::fs::write(dlt.join("config.toml"), "[runtime]\nlog_level = \"WARNING\"\n").unwrap();
+/// std::fs::write(dlt.join("prod.secrets.toml"), "[sources.orders]\napi_key = \"k-prod\"\n").unwrap();
+///
+/// let strata = Strata::open_local(Options {
+///     run_dir: Some(dir.path().into()),
+///     global_dir: Some(dir.path().join("global")),
+///     profile: Some("prod".into()),
+///     env: Some(Environment::from_pairs([("RUNTIME__LOG_LEVEL", "INFO")])),
+///     ..Options::default()
+/// })
+/// .unwrap();
+/// // the environment comes first
+/// let level: String = strata.config("runtime.log_level").await.unwrap();
+/// assert_eq!(level, "INFO");
+/// // the profile's secrets file answers a secret lookup
+/// let key = strata.secret("sources.orders.api_key").await.unwrap();
+/// assert_eq!(key.expose_secret(), "k-prod");
+/// // a section walk says where its answer came from, never the value
+/// let found = strata.walk("sources.orders.api_key", &Lookup::secret()).await.unwrap();
+/// assert!(found.provenance().to_string().contains("prod.secrets.toml"));
+/// # });
+/// ```
+///
+/// The examples run on tokio (the `rt` feature, `rt-multi-thread` and
+/// `macros` for `#[tokio::main]`); the library itself needs only tokio's
+/// `time`.
 #[derive(Debug, Clone)]
 pub struct Strata {
     workspace: Workspace,

@@ -367,16 +367,14 @@ impl PyStrata {
             let resolved = strata.get(&path, &lookup).await?;
             let value = if matches!(resolved.expose(), Value::Table(_)) {
                 let base = Path::parse(&path)?;
-                strata_secrets_cli::document::resolve_table(&strata, &base, &lookup, &resolved)
-                    .await?
-                    .0
+                strata_secrets_cli::answers::table(&strata, &base, &lookup, &resolved).await?
             } else {
                 resolved.expose().clone()
             };
             Ok((
                 value,
                 resolved.provenance().to_string(),
-                strata_secrets_cli::document::trace_json(resolved.trace()),
+                strata_secrets_cli::answers::trace_json(resolved.trace()),
                 resolved.from_secret_provider(),
             ))
         })?;
@@ -403,14 +401,14 @@ impl PyStrata {
             let lookup = lookup(!config, pipeline);
             let profile = strata.workspace().profile().map(|p| p.to_string());
             match strata.walk(&path, &lookup).await {
-                Ok(r) => Ok(strata_secrets_cli::document::explained_json(
+                Ok(r) => Ok(strata_secrets_cli::answers::explained_json(
                     &path,
                     &lookup,
                     profile.as_deref(),
                     Ok(&r),
                 )),
                 Err(e) => match e.missing_report() {
-                    Some(report) => Ok(strata_secrets_cli::document::explained_json(
+                    Some(report) => Ok(strata_secrets_cli::answers::explained_json(
                         &path,
                         &lookup,
                         profile.as_deref(),
@@ -430,12 +428,7 @@ impl PyStrata {
     fn export<'py>(&self, py: Python<'py>, reveal: bool) -> PyResult<Bound<'py, PyAny>> {
         let strata = self.strata(py)?;
         let table = block(py, async move {
-            let doc = strata_secrets_cli::document::resolve_document(
-                &strata,
-                &strata_secrets_cli::document::Scope::default(),
-            )
-            .await?;
-            Ok(strata_secrets_cli::document::to_table(&doc, reveal))
+            strata_secrets_cli::answers::export(&strata, reveal).await
         })?;
         to_py(py, &table)
     }

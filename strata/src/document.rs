@@ -5,7 +5,6 @@
 //! command hands on the same values.
 
 use indexmap::IndexMap;
-use std::path::PathBuf;
 use strata_secrets::Strata;
 use strata_secrets::naming::{env_var_name, toml_key, toml_key_of};
 use strata_secrets::secrecy::{ExposeSecret, SecretBox};
@@ -39,7 +38,7 @@ impl Entry {
     }
 
     /// Whether the answering provider may hold secrets.
-    pub fn from_secret_provider(&self) -> bool {
+    pub fn is_secret_source(&self) -> bool {
         self.from_secret_provider
     }
 }
@@ -273,7 +272,7 @@ fn set_at(doc: &mut Value, segments: &[String], leaf: Value) {
 pub fn to_table(doc: &Document, reveal: bool) -> Value {
     let mut root = Value::Table(Table::default());
     for e in &doc.entries {
-        let v = if reveal || !e.from_secret_provider() {
+        let v = if reveal || !e.is_secret_source() {
             e.expose().clone()
         } else {
             Value::from(MASK)
@@ -603,7 +602,7 @@ pub fn variables<'d>(
             .with_path(&e.path));
         }
         seen.insert(name.clone(), (&e.path, &e.origin));
-        let text = if opts.reveal || !e.from_secret_provider() {
+        let text = if opts.reveal || !e.is_secret_source() {
             e.expose().to_text()
         } else {
             MASK.to_owned()
@@ -726,24 +725,6 @@ impl ChildEnvironment {
 /// `'\''`. Everything else, newlines included, is literal inside.
 pub fn shell_quote(text: &str) -> String {
     format!("'{}'", text.replace('\'', "'\\''"))
-}
-
-/// The files and vaults the document was read from, for messages.
-pub fn sources(strata: &Strata) -> Vec<PathBuf> {
-    let mut out: Vec<PathBuf> = strata
-        .secrets_files()
-        .files()
-        .into_iter()
-        .map(|f| f.to_path_buf())
-        .collect();
-    out.extend(
-        strata
-            .config_files()
-            .files()
-            .into_iter()
-            .map(|f| f.to_path_buf()),
-    );
-    out
 }
 
 #[cfg(test)]

@@ -141,6 +141,7 @@ impl Redactor {
     }
 
     /// How many patterns (forms of secrets) the filter looks for.
+    #[cfg(test)]
     pub fn patterns(&self) -> usize {
         self.sorted.len()
     }

@@ -27,7 +27,35 @@ use peek::Seen;
 use run::{Mode, Run};
 use std::sync::Arc;
 
-/// How to look a value up.
+/// How to look a value up: a secret lookup or a configuration lookup, and
+/// the pipeline that scopes it.
+///
+/// A secret lookup skips providers that may not hold secrets (`config.toml`),
+/// as `dlt.secrets` does; a pipeline-scoped one tries the names under the
+/// pipeline's name first.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// use std::sync::Arc;
+/// use strata_secrets_core::{Lookup, MemoryProvider, Path, Resolver, Value};
+///
+/// let mut config = MemoryProvider::new("config.toml", false);
+/// config.insert(&Path::parse("sources.api_key").unwrap(), Value::from("from config"));
+/// config.insert(&Path::parse("nightly.sources.page_size").unwrap(), Value::Integer(50));
+/// config.insert(&Path::parse("sources.page_size").unwrap(), Value::Integer(10));
+/// let resolver = Resolver::new().with_provider(Arc::new(config));
+///
+/// // a configuration lookup takes any provider's answer
+/// let key = resolver.get_dotted("sources.api_key", &Lookup::config()).await.unwrap();
+/// assert_eq!(key.expose(), &Value::from("from config"));
+/// // a secret lookup does not read a provider that may not hold secrets
+/// assert!(resolver.get_dotted("sources.api_key", &Lookup::secret()).await.is_err());
+/// // a pipeline's own value wins over the shared one
+/// let nightly = Lookup::config().pipeline("nightly");
+/// let page = resolver.get_dotted("sources.page_size", &nightly).await.unwrap();
+/// assert_eq!(page.expose(), &Value::Integer(50));
+/// # });
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Lookup {
     /// A secret lookup: only providers that may hold secrets answer.

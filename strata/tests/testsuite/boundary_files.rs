@@ -853,7 +853,7 @@ async fn a_committed_endpoint_never_receives_ambient_credentials() {
 #[test]
 fn a_value_too_long_for_a_variable_names_its_key() {
     let p = Project::workspace();
-    let limit = strata_secrets_cli::document::MAX_VARIABLE_LEN;
+    let limit = strata_secrets_cli::MAX_VARIABLE_LEN;
     let name = "SOURCES__BIG__KEY";
     for (len, ok) in [
         (limit - name.len() - 2, true),
