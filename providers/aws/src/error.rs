@@ -91,38 +91,59 @@ where
             .into_error(crate::SECTION, &format!("{op} `{what}`"));
     }
     let code = e.code().unwrap_or("").to_owned();
-    let message = e.message().unwrap_or("").to_owned();
-    let status = e.raw_response().map(|r| r.status().as_u16());
+    let (kind, detail) = match classify(&e, &code, place) {
+        Ok(k) => k,
+        Err(NoCredentials) => {
+            return Error::new(
+                ErrorKind::Unauthenticated,
+                format!(
+                    "{op} `{what}` failed: no AWS credentials were found; set providers.aws_secrets.credentials.aws_access_key_id and aws_secret_access_key (PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID, ...), a profile_name, or the SDK's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials)"
+                ),
+            );
+        }
+    };
+    let hint = match (kind, code.as_str()) {
+        (ErrorKind::PermissionDenied, _) if op == "list" => {
+            "; listing needs secretsmanager:ListSecrets, or set list_secrets = false".to_owned()
+        }
+        (ErrorKind::PermissionDenied, "AccessDeniedException") => {
+            format!("; grant {READ_PERMISSION}")
+        }
+        (ErrorKind::Unauthenticated, _) => {
+            "; check providers.aws_secrets.credentials (aws_access_key_id, aws_secret_access_key, aws_session_token)".to_owned()
+        }
+        _ => String::new(),
+    };
+    let temporary = matches!(kind, ErrorKind::Unavailable | ErrorKind::RateLimited);
+    Error::new(kind, format!("{op} `{what}` failed: {detail}{hint}")).set_temporary(temporary)
+}
+
+/// An SDK error that says no credentials were found (before any request).
+struct NoCredentials;
+
+/// What kind of failure an SDK error is, and what to say of it.
+fn classify<E>(
+    e: &SdkError<E, HttpResponse>,
+    code: &str,
+    place: &Place<'_>,
+) -> Result<(ErrorKind, String), NoCredentials>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     let endpoint = place.endpoint;
-    let (kind, detail) = match &e {
+    Ok(match e {
         SdkError::ServiceError(_) if !code.is_empty() => {
-            let kind = match code.as_str() {
-                "AccessDeniedException" | "UnrecognizedClientException" => {
-                    ErrorKind::PermissionDenied
-                }
-                "DecryptionFailure" => ErrorKind::PermissionDenied,
-                "ThrottlingException" | "TooManyRequestsException" | "LimitExceededException" => {
-                    ErrorKind::RateLimited
-                }
-                "InternalServiceError" | "InternalFailure" | "ServiceUnavailable" => {
-                    ErrorKind::Unavailable
-                }
-                "InvalidClientTokenId"
-                | "SignatureDoesNotMatch"
-                | "ExpiredTokenException"
-                | "MissingAuthenticationToken" => ErrorKind::Unauthenticated,
-                "InvalidParameterException" | "ValidationException" => ErrorKind::InvalidName,
-                _ => ErrorKind::Other,
-            };
+            let message = e.message().unwrap_or("");
             let detail = if message.is_empty() {
-                code.clone()
+                code.to_owned()
             } else {
                 format!("{code}: {message}")
             };
-            (kind, detail)
+            (service_error_kind(code), detail)
         }
         // an error answer without AWS's error shape (a proxy's HTML page)
         SdkError::ServiceError(_) | SdkError::ResponseError(_) => {
+            let status = e.raw_response().map(|r| r.status().as_u16());
             let kind = match status {
                 Some(429) => ErrorKind::RateLimited,
                 Some(s) if s >= 500 => ErrorKind::Unavailable,
@@ -161,34 +182,34 @@ where
             )
         }
         SdkError::ConstructionFailure(_) => {
-            let cause = causes(&e);
+            let cause = causes(e);
             if cause.to_lowercase().contains("credential") {
-                return Error::new(
-                    ErrorKind::Unauthenticated,
-                    format!(
-                        "{op} `{what}` failed: no AWS credentials were found; set providers.aws_secrets.credentials.aws_access_key_id and aws_secret_access_key (PROVIDERS__AWS_SECRETS__CREDENTIALS__AWS_ACCESS_KEY_ID, ...), a profile_name, or the SDK's own (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials)"
-                    ),
-                );
+                return Err(NoCredentials);
             }
             (
                 ErrorKind::ConfigInvalid,
                 format!("the request could not be built: {cause}"),
             )
         }
-        _ => (ErrorKind::Other, causes(&e)),
-    };
-    let hint = match (kind, code.as_str()) {
-        (ErrorKind::PermissionDenied, _) if op == "list" => {
-            "; listing needs secretsmanager:ListSecrets, or set list_secrets = false".to_owned()
+        _ => (ErrorKind::Other, causes(e)),
+    })
+}
+
+/// The kind of an error answer in AWS's error shape, by its code.
+fn service_error_kind(code: &str) -> ErrorKind {
+    match code {
+        "AccessDeniedException" | "UnrecognizedClientException" | "DecryptionFailure" => {
+            ErrorKind::PermissionDenied
         }
-        (ErrorKind::PermissionDenied, "AccessDeniedException") => {
-            format!("; grant {READ_PERMISSION}")
+        "ThrottlingException" | "TooManyRequestsException" | "LimitExceededException" => {
+            ErrorKind::RateLimited
         }
-        (ErrorKind::Unauthenticated, _) => {
-            "; check providers.aws_secrets.credentials (aws_access_key_id, aws_secret_access_key, aws_session_token)".to_owned()
-        }
-        _ => String::new(),
-    };
-    let temporary = matches!(kind, ErrorKind::Unavailable | ErrorKind::RateLimited);
-    Error::new(kind, format!("{op} `{what}` failed: {detail}{hint}")).set_temporary(temporary)
+        "InternalServiceError" | "InternalFailure" | "ServiceUnavailable" => ErrorKind::Unavailable,
+        "InvalidClientTokenId"
+        | "SignatureDoesNotMatch"
+        | "ExpiredTokenException"
+        | "MissingAuthenticationToken" => ErrorKind::Unauthenticated,
+        "InvalidParameterException" | "ValidationException" => ErrorKind::InvalidName,
+        _ => ErrorKind::Other,
+    }
 }

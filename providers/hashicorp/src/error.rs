@@ -114,57 +114,7 @@ impl Failure {
     pub(crate) fn into_error(self, call: &Call<'_>, location: &str) -> Error {
         let Call { op, name, .. } = call;
         let (kind, temporary, message) = match self {
-            Failure::Status { code, errors } => {
-                let said = if errors.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", errors.join("; ").replace('\n', " "))
-                };
-                match code {
-                    401 => (
-                        ErrorKind::Unauthenticated,
-                        false,
-                        format!("{op} `{name}` failed: the server refused the credentials{said}"),
-                    ),
-                    403 => (
-                        ErrorKind::PermissionDenied,
-                        false,
-                        format!(
-                            "{op} `{name}` failed: permission denied: the token's policies do not grant \"{}\" on `{}`",
-                            call.capability, call.policy_path
-                        ),
-                    ),
-                    429 => (
-                        ErrorKind::RateLimited,
-                        true,
-                        format!("{op} `{name}` failed: throttled by {location} (429){said}"),
-                    ),
-                    503 => (
-                        ErrorKind::Unavailable,
-                        true,
-                        format!(
-                            "{op} `{name}` failed: {location} is sealed or unavailable (503){said}"
-                        ),
-                    ),
-                    412 | 473 | 500..=599 => (
-                        ErrorKind::Unavailable,
-                        true,
-                        format!("{op} `{name}` failed: {location} answered {code}{said}"),
-                    ),
-                    404 => (
-                        ErrorKind::ConfigInvalid,
-                        false,
-                        format!(
-                            "{op} `{name}` failed: no such path on {location} (404){said}; is the mount a KV version 2 secrets engine?"
-                        ),
-                    ),
-                    _ => (
-                        ErrorKind::Other,
-                        false,
-                        format!("{op} `{name}` failed: {location} answered {code}{said}"),
-                    ),
-                }
-            }
+            Failure::Status { code, errors } => status_error(call, location, code, &errors),
             Failure::Transport { timed_out, cause } => (
                 ErrorKind::Unavailable,
                 true,
@@ -201,5 +151,63 @@ impl Failure {
         Error::new(kind, message)
             .set_temporary(temporary)
             .with_provider(SECTION)
+    }
+}
+
+/// The kind, whether to retry, and the message of an error status `code`
+/// of a failed `call` (with the server's own `errors`, one line).
+fn status_error(
+    call: &Call<'_>,
+    location: &str,
+    code: u16,
+    errors: &[String],
+) -> (ErrorKind, bool, String) {
+    let Call { op, name, .. } = call;
+    let said = if errors.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", errors.join("; ").replace('\n', " "))
+    };
+    match code {
+        401 => (
+            ErrorKind::Unauthenticated,
+            false,
+            format!("{op} `{name}` failed: the server refused the credentials{said}"),
+        ),
+        403 => (
+            ErrorKind::PermissionDenied,
+            false,
+            format!(
+                "{op} `{name}` failed: permission denied: the token's policies do not grant \"{}\" on `{}`",
+                call.capability, call.policy_path
+            ),
+        ),
+        429 => (
+            ErrorKind::RateLimited,
+            true,
+            format!("{op} `{name}` failed: throttled by {location} (429){said}"),
+        ),
+        503 => (
+            ErrorKind::Unavailable,
+            true,
+            format!("{op} `{name}` failed: {location} is sealed or unavailable (503){said}"),
+        ),
+        412 | 473 | 500..=599 => (
+            ErrorKind::Unavailable,
+            true,
+            format!("{op} `{name}` failed: {location} answered {code}{said}"),
+        ),
+        404 => (
+            ErrorKind::ConfigInvalid,
+            false,
+            format!(
+                "{op} `{name}` failed: no such path on {location} (404){said}; is the mount a KV version 2 secrets engine?"
+            ),
+        ),
+        _ => (
+            ErrorKind::Other,
+            false,
+            format!("{op} `{name}` failed: {location} answered {code}{said}"),
+        ),
     }
 }

@@ -7,10 +7,11 @@ use super::{Cli, Command, WorkspaceAction};
 use crate::check::run_local_checks;
 use serde_json::json;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use strata_secrets::backends::BACKENDS;
 use strata_secrets::naming::{env_var_name, run_secrets_file_name, toml_key};
-use strata_secrets::workspace::{FileKind, ProfileName};
+use strata_secrets::workspace::{Dirs, FileKind, ProfileName, Workspace};
 use strata_secrets::{Environment, Error, Lookup, Path, Strata, Trace, Value};
 
 /// Runs the command; `exec` may leave a child to supervise.
@@ -306,32 +307,48 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
     let ws = strata.workspace();
     let dirs = strata.dirs().await?;
     let legacy = ws.legacy_dirs();
-    let present = |p: &std::path::Path| strata_secrets_core::fs::exists_no_follow(p) && p.is_file();
+    if ctx.json {
+        out.json(&workspace_json(ws, dirs.as_ref(), &legacy));
+    } else {
+        print_workspace(out, ws, dirs.as_ref(), &legacy);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Whether a candidate file is there to read (a regular file, no link
+/// followed).
+fn is_present(p: &std::path::Path) -> bool {
+    strata_secrets_core::fs::exists_no_follow(p) && p.is_file()
+}
+
+/// `strata workspace --json`.
+fn workspace_json(ws: &Workspace, dirs: Option<&Dirs>, legacy: &[PathBuf]) -> serde_json::Value {
     let files: Vec<serde_json::Value> = [FileKind::Secrets, FileKind::Config]
         .iter()
         .flat_map(|k| ws.candidates(*k))
-        .map(|c| json!({"file": c.path.display().to_string(), "present": present(&c.path)}))
+        .map(|c| json!({"file": c.path.display().to_string(), "present": is_present(&c.path)}))
         .collect();
-    if ctx.json {
-        out.json(&json!({
-            "run_dir": ws.run_dir().display().to_string(),
-            "mode": if ws.is_workspace() { "workspace" } else { "classic" },
-            "settings_dir": ws.settings_dir().display().to_string(),
-            "global_dir": ws.global_dir().display().to_string(),
-            "profile": ws.profile().map(|p| p.to_string()),
-            "profile_source": ws.profile_source().map(|s| s.to_string()),
-            "files_profile": ws.files_profile().map(|p| p.to_string()),
-            "pinned": ws.pinned_profile(),
-            "read_only": ws.profile().is_some_and(ProfileName::is_read_only),
-            "state_dir": dirs.as_ref().map(|d| d.state.display().to_string()),
-            "state_dir_from": dirs.as_ref().map(|d| d.state_source.clone()),
-            "data_dir": dirs.as_ref().map(|d| d.data.display().to_string()),
-            "data_dir_from": dirs.as_ref().map(|d| d.data_source.clone()),
-            "legacy_dirs": legacy.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
-            "files": files,
-        }));
-        return Ok(ExitCode::SUCCESS);
-    }
+    json!({
+        "run_dir": ws.run_dir().display().to_string(),
+        "mode": if ws.is_workspace() { "workspace" } else { "classic" },
+        "settings_dir": ws.settings_dir().display().to_string(),
+        "global_dir": ws.global_dir().display().to_string(),
+        "profile": ws.profile().map(|p| p.to_string()),
+        "profile_source": ws.profile_source().map(|s| s.to_string()),
+        "files_profile": ws.files_profile().map(|p| p.to_string()),
+        "pinned": ws.pinned_profile(),
+        "read_only": ws.profile().is_some_and(ProfileName::is_read_only),
+        "state_dir": dirs.map(|d| d.state.display().to_string()),
+        "state_dir_from": dirs.map(|d| d.state_source.clone()),
+        "data_dir": dirs.map(|d| d.data.display().to_string()),
+        "data_dir_from": dirs.map(|d| d.data_source.clone()),
+        "legacy_dirs": legacy.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
+        "files": files,
+    })
+}
+
+/// `strata workspace` as text.
+fn print_workspace(out: &mut Out, ws: &Workspace, dirs: Option<&Dirs>, legacy: &[PathBuf]) {
     out.line(format!("run dir       {}", ws.run_dir().display()));
     out.line(format!(
         "mode          {}",
@@ -358,7 +375,7 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
             ));
         }
     }
-    if let Some(d) = &dirs {
+    if let Some(d) = dirs {
         out.line(format!(
             "state dir     {} ({})",
             d.state.display(),
@@ -370,7 +387,7 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
             d.data_source
         ));
     }
-    for d in &legacy {
+    for d in legacy {
         out.line(format!(
             "older layout  {} (from an earlier dlt; not cleaned)",
             d.display()
@@ -379,7 +396,7 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
     out.line("files, most specific first:");
     for kind in [FileKind::Secrets, FileKind::Config] {
         for c in ws.candidates(kind) {
-            let state = if present(&c.path) {
+            let state = if is_present(&c.path) {
                 "read   "
             } else {
                 "missing"
@@ -387,7 +404,6 @@ async fn workspace_info(ctx: &Ctx, out: &mut Out) -> CmdResult {
             out.line(format!("  {state} {}", c.path.display()));
         }
     }
-    Ok(ExitCode::SUCCESS)
 }
 
 fn profile(ctx: &Ctx, out: &mut Out, args: &[String]) -> CmdResult {

@@ -96,124 +96,14 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
             .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
             .unwrap_or_else(|| "workspace".into())
     });
-    // the settings directory: a directory of the workspace, never a link
-    let make_settings = match std::fs::symlink_metadata(&settings) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => return Err(file_error("inspect", &settings, &e)),
-        Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
-            return Err(Error::new(
-                ErrorKind::Io,
-                format!(
-                    "refusing to initialize: {} is {}, and strata writes only inside the workspace",
-                    settings.display(),
-                    if m.file_type().is_symlink() {
-                        "a symbolic link"
-                    } else {
-                        "not a directory"
-                    }
-                ),
-            )
-            .with_file(&settings));
-        }
-        Ok(_) => false,
-    };
-    let config_text = format!(
-        "# Workspace-wide configuration (all profiles). Profile files: .dlt/<profile>.config.toml\n[workspace.settings]\nname = {}\n",
-        toml::Value::String(name.clone())
-    );
-    let secrets_text =
-        "# Workspace-wide secrets (ignored by git). Profile files: .dlt/<profile>.secrets.toml\n";
-    let mut steps = Vec::new();
-    for (file, text, mode) in [
-        (".workspace", String::new(), 0o644),
-        ("config.toml", config_text, 0o644),
-        ("secrets.toml", secrets_text.to_owned(), 0o600),
-    ] {
-        let path = settings.join(file);
-        let exists = if make_settings {
-            false
-        } else {
-            check_target(&path)?
-        };
-        steps.push(if exists {
-            Step {
-                path,
-                action: "keep",
-                text: None,
-                mode,
-            }
-        } else {
-            Step {
-                path,
-                action: "create",
-                text: Some(text.into_bytes()),
-                mode,
-            }
-        });
-    }
-    // .gitignore: lines appended, the rest kept byte for byte
+    let make_settings = settings_to_create(&settings)?;
+    let mut steps = settings_steps(&settings, &name, make_settings)?;
     let gitignore = run_dir.join(".gitignore");
-    let existing = if check_target(&gitignore)? {
-        strata_secrets_core::fs::read_regular(&gitignore)?.unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let existing_text = String::from_utf8_lossy(&existing);
-    let missing: Vec<&str> = GITIGNORE_LINES
-        .iter()
-        .copied()
-        .filter(|l| !existing_text.lines().any(|x| x.trim() == *l))
-        .collect();
-    if missing.is_empty() {
-        steps.push(Step {
-            path: gitignore.clone(),
-            action: "keep",
-            text: None,
-            mode: 0o644,
-        });
-    } else {
-        let mut text = existing.clone();
-        if !text.is_empty() && !text.ends_with(b"\n") {
-            text.push(b'\n');
-        }
-        text.extend_from_slice(b"# secrets and local data (strata init)\n");
-        for l in &missing {
-            text.extend_from_slice(l.as_bytes());
-            text.push(b'\n');
-        }
-        steps.push(Step {
-            path: gitignore.clone(),
-            action: if existing.is_empty() {
-                "create"
-            } else {
-                "append"
-            },
-            text: Some(text),
-            mode: 0o644,
-        });
-    }
+    let (step, missing) = gitignore_step(&gitignore)?;
+    steps.push(step);
     if !dry_run {
-        if make_settings {
-            std::fs::create_dir(&settings).map_err(|e| file_error("create", &settings, &e))?;
-        }
-        for step in &steps {
-            let Some(text) = &step.text else {
-                continue;
-            };
-            if step.action == "create" {
-                strata_secrets_core::fs::create_atomic(&step.path, text, step.mode)?;
-            } else {
-                strata_secrets_core::fs::write_atomic(&step.path, text, step.mode)?;
-            }
-        }
+        write_steps(&settings, make_settings, &steps)?;
     }
-    let describe = |s: &Step| match (s.action, s.path == gitignore) {
-        ("keep", true) => "already ignores the secrets files".to_owned(),
-        ("keep", false) => "exists".to_owned(),
-        (_, true) => format!("+{} lines: {}", missing.len(), missing.join(" ")),
-        ("create", false) if s.mode == 0o600 => "mode 600".to_owned(),
-        _ => String::new(),
-    };
     if ctx.json {
         out.json(&json!({
             "workspace": name,
@@ -237,7 +127,13 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
         ));
     }
     for s in &steps {
-        let why = describe(s);
+        let why = match (s.action, s.path == gitignore) {
+            ("keep", true) => "already ignores the secrets files".to_owned(),
+            ("keep", false) => "exists".to_owned(),
+            (_, true) => format!("+{} lines: {}", missing.len(), missing.join(" ")),
+            ("create", false) if s.mode == 0o600 => "mode 600".to_owned(),
+            _ => String::new(),
+        };
         let why = if why.is_empty() {
             String::new()
         } else {
@@ -246,6 +142,125 @@ pub(crate) fn init(ctx: &Ctx, out: &mut Out, name: Option<String>, dry_run: bool
         out.line(format!("  {:<6} {}{why}", s.action, s.path.display()));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Whether `init` creates the settings directory: it is absent; an existing
+/// one must be a directory of the workspace, never a link.
+fn settings_to_create(settings: &FsPath) -> Result<bool, Error> {
+    match std::fs::symlink_metadata(settings) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(true),
+        Err(e) => Err(file_error("inspect", settings, &e)),
+        Ok(m) if m.file_type().is_symlink() || !m.is_dir() => Err(Error::new(
+            ErrorKind::Io,
+            format!(
+                "refusing to initialize: {} is {}, and strata writes only inside the workspace",
+                settings.display(),
+                if m.file_type().is_symlink() {
+                    "a symbolic link"
+                } else {
+                    "not a directory"
+                }
+            ),
+        )
+        .with_file(settings)),
+        Ok(_) => Ok(false),
+    }
+}
+
+/// `init`'s steps for the settings files: each created, or kept when it
+/// exists (checked before anything is written).
+fn settings_steps(settings: &FsPath, name: &str, make_settings: bool) -> Result<Vec<Step>, Error> {
+    let config_text = format!(
+        "# Workspace-wide configuration (all profiles). Profile files: .dlt/<profile>.config.toml\n[workspace.settings]\nname = {}\n",
+        toml::Value::String(name.to_owned())
+    );
+    let secrets_text =
+        "# Workspace-wide secrets (ignored by git). Profile files: .dlt/<profile>.secrets.toml\n";
+    let mut steps = Vec::new();
+    for (file, text, mode) in [
+        (".workspace", String::new(), 0o644),
+        ("config.toml", config_text, 0o644),
+        ("secrets.toml", secrets_text.to_owned(), 0o600),
+    ] {
+        let path = settings.join(file);
+        let exists = !make_settings && check_target(&path)?;
+        let (action, text) = if exists {
+            ("keep", None)
+        } else {
+            ("create", Some(text.into_bytes()))
+        };
+        steps.push(Step {
+            path,
+            action,
+            text,
+            mode,
+        });
+    }
+    Ok(steps)
+}
+
+/// `init`'s step for `.gitignore`: the missing lines appended, the rest
+/// kept byte for byte; and the lines it adds.
+fn gitignore_step(gitignore: &FsPath) -> Result<(Step, Vec<&'static str>), Error> {
+    let existing = if check_target(gitignore)? {
+        strata_secrets_core::fs::read_regular(gitignore)?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let existing_text = String::from_utf8_lossy(&existing);
+    let missing: Vec<&'static str> = GITIGNORE_LINES
+        .iter()
+        .copied()
+        .filter(|l| !existing_text.lines().any(|x| x.trim() == *l))
+        .collect();
+    if missing.is_empty() {
+        let keep = Step {
+            path: gitignore.to_path_buf(),
+            action: "keep",
+            text: None,
+            mode: 0o644,
+        };
+        return Ok((keep, missing));
+    }
+    let mut text = existing.clone();
+    if !text.is_empty() && !text.ends_with(b"\n") {
+        text.push(b'\n');
+    }
+    text.extend_from_slice(b"# secrets and local data (strata init)\n");
+    for l in &missing {
+        text.extend_from_slice(l.as_bytes());
+        text.push(b'\n');
+    }
+    let step = Step {
+        path: gitignore.to_path_buf(),
+        action: if existing.is_empty() {
+            "create"
+        } else {
+            "append"
+        },
+        text: Some(text),
+        mode: 0o644,
+    };
+    Ok((step, missing))
+}
+
+/// Carries out `init`'s steps: a new file is created (never over one that
+/// appeared since), an appended one replaced atomically.
+fn write_steps(settings: &FsPath, make_settings: bool, steps: &[Step]) -> Result<(), Error> {
+    if make_settings {
+        std::fs::create_dir(settings).map_err(|e| file_error("create", settings, &e))?;
+    }
+    for step in steps {
+        let Some(text) = &step.text else {
+            continue;
+        };
+        if step.action == "create" {
+            strata_secrets_core::fs::create_atomic(&step.path, text, step.mode)?;
+        } else {
+            strata_secrets_core::fs::write_atomic(&step.path, text, step.mode)?;
+        }
+    }
+    Ok(())
 }
 
 /// The settings directory of a workspace, for pin writes. Works even when

@@ -130,7 +130,57 @@ pub(crate) async fn push(
     strata.workspace().ensure_writable("push secrets")?;
     let target = target(&strata, vault.as_deref())?;
     let path = document_path(pipeline.as_deref())?;
-    // the workspace's own secrets files, never the global directory's
+    let (doc, files) = local_document(&strata, pipeline.as_deref())?;
+    let provider = &target.provider;
+    let name = provider.name_of(&path)?;
+    // what the vault holds now
+    let versions = provider.versions(&path).await?;
+    let base = versions.last().cloned();
+    let current = match &base {
+        Some(v) => match provider.version(&path, &v.id).await?.1 {
+            Some(text) => parse_document(&text, &name)?,
+            None => Value::Table(Table::default()),
+        },
+        None => Value::Table(Table::default()),
+    };
+    let mut plan = Plan {
+        section: target.descriptor.section,
+        name: &name,
+        base: base.as_ref(),
+        diff: Diff::between(&current, &doc),
+        stored: None,
+        dry_run,
+        files: &files,
+    };
+    if !plan.diff.is_empty() && !dry_run {
+        if !plan.diff.removed.is_empty() && !yes {
+            plan.report(out, ctx.json);
+            return Err(usage(format!(
+                "this push removes {} key(s) that version {} of `{name}` holds: check the list above, then run it again with --yes",
+                plan.diff.removed.len(),
+                base.as_ref().map(|v| v.id.as_str()).unwrap_or("?")
+            )));
+        }
+        let text = toml::to_string(&doc.to_toml())
+            .map_err(|e| Error::new(ErrorKind::Other, format!("cannot render TOML: {e}")))?;
+        let (_, version) = provider
+            .store_after(
+                &path,
+                &SecretString::from(text),
+                base.as_ref().map(|v| v.id.as_str()),
+            )
+            .await?;
+        plan.stored = Some(version);
+    }
+    plan.report(out, ctx.json);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The document a push stores: the workspace's own secrets files (never
+/// the global directory's), without the `[providers]` bootstrap settings,
+/// under the pipeline's name when one is given; and the files' names.
+/// Nothing to push is an error naming the files.
+fn local_document(strata: &Strata, pipeline: Option<&str>) -> Result<(Value, Vec<String>), Error> {
     let candidates: Vec<_> = strata
         .workspace()
         .candidates(FileKind::Secrets)
@@ -164,142 +214,110 @@ pub(crate) async fn push(
             }
         )));
     }
-    let doc = match &pipeline {
+    let doc = match pipeline {
         Some(p) => {
             let mut wrapped = Table::default();
-            wrapped.insert(p.clone(), Value::Table(doc));
+            wrapped.insert(p.to_owned(), Value::Table(doc));
             Value::Table(wrapped)
         }
         None => Value::Table(doc),
     };
-    let provider = &target.provider;
-    let name = provider.name_of(&path)?;
-    // what the vault holds now
-    let versions = provider.versions(&path).await?;
-    let base = versions.last().cloned();
-    let current = match &base {
-        Some(v) => match provider.version(&path, &v.id).await?.1 {
-            Some(text) => parse_document(&text, &name)?,
-            None => Value::Table(Table::default()),
-        },
-        None => Value::Table(Table::default()),
-    };
-    let (old, new) = (leaves(&current), leaves(&doc));
-    let added: Vec<&String> = new.keys().filter(|k| !old.contains_key(*k)).collect();
-    let removed: Vec<&String> = old.keys().filter(|k| !new.contains_key(*k)).collect();
-    let changed: Vec<&String> = new
-        .iter()
-        .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
-        .map(|(k, _)| k)
-        .collect();
-    let unchanged = added.is_empty() && removed.is_empty() && changed.is_empty();
-    let section = target.descriptor.section;
-    let mut stored = None;
-    if !unchanged && !dry_run {
-        if !removed.is_empty() && !yes {
-            report(
-                out,
-                ctx.json,
-                section,
-                &name,
-                base.as_ref(),
-                &added,
-                &removed,
-                &changed,
-                None,
-                dry_run,
-                &file_names,
-            );
-            return Err(usage(format!(
-                "this push removes {} key(s) that version {} of `{name}` holds: check the list above, then run it again with --yes",
-                removed.len(),
-                base.as_ref().map(|v| v.id.as_str()).unwrap_or("?")
-            )));
-        }
-        let text = toml::to_string(&doc.to_toml())
-            .map_err(|e| Error::new(ErrorKind::Other, format!("cannot render TOML: {e}")))?;
-        let (_, version) = provider
-            .store_after(
-                &path,
-                &SecretString::from(text),
-                base.as_ref().map(|v| v.id.as_str()),
-            )
-            .await?;
-        stored = Some(version);
-    }
-    report(
-        out,
-        ctx.json,
-        section,
-        &name,
-        base.as_ref(),
-        &added,
-        &removed,
-        &changed,
-        stored.as_deref(),
-        dry_run,
-        &file_names,
-    );
-    Ok(ExitCode::SUCCESS)
+    Ok((doc, file_names))
 }
 
-#[allow(clippy::too_many_arguments)]
-fn report(
-    out: &mut Out,
-    json: bool,
-    section: &str,
-    name: &str,
-    base: Option<&strata_secrets::vault::Version>,
-    added: &[&String],
-    removed: &[&String],
-    changed: &[&String],
-    stored: Option<&str>,
-    dry_run: bool,
-    files: &[String],
-) {
-    if json {
-        out.json(&json!({
-            "vault": section,
-            "secret": name,
-            "files": files,
-            "base_version": base.map(|v| v.id.clone()),
-            "added": added,
-            "removed": removed,
-            "changed": changed,
-            "dry_run": dry_run,
-            "version": stored,
-        }));
-        return;
-    }
-    out.line(format!(
-        "{section} `{name}`: {} -> the files ({})",
-        match base {
-            Some(v) => format!("version {}", v.id),
-            None => "no version yet".to_owned(),
-        },
-        files.join(", ")
-    ));
-    for (mark, keys) in [("+", added), ("-", removed), ("~", changed)] {
-        for k in keys {
-            out.line(format!("  {mark} {k}"));
+/// The keys a push adds, removes and changes (dotted, never a value).
+struct Diff {
+    added: Vec<String>,
+    removed: Vec<String>,
+    changed: Vec<String>,
+}
+
+impl Diff {
+    fn between(current: &Value, doc: &Value) -> Self {
+        let (old, new) = (leaves(current), leaves(doc));
+        Self {
+            added: new
+                .keys()
+                .filter(|k| !old.contains_key(*k))
+                .cloned()
+                .collect(),
+            removed: old
+                .keys()
+                .filter(|k| !new.contains_key(*k))
+                .cloned()
+                .collect(),
+            changed: new
+                .iter()
+                .filter(|(k, v)| old.get(*k).is_some_and(|o| o != *v))
+                .map(|(k, _)| k.clone())
+                .collect(),
         }
     }
-    if added.is_empty() && removed.is_empty() && changed.is_empty() {
-        out.line("nothing changed: nothing stored");
-    } else if dry_run {
+
+    fn is_empty(&self) -> bool {
+        self.added.is_empty() && self.removed.is_empty() && self.changed.is_empty()
+    }
+}
+
+/// What a push did or would do, as it reports it.
+struct Plan<'a> {
+    section: &'a str,
+    name: &'a str,
+    base: Option<&'a strata_secrets::vault::Version>,
+    diff: Diff,
+    stored: Option<String>,
+    dry_run: bool,
+    files: &'a [String],
+}
+
+impl Plan<'_> {
+    fn report(&self, out: &mut Out, json: bool) {
+        let Diff {
+            added,
+            removed,
+            changed,
+        } = &self.diff;
+        let (section, name) = (self.section, self.name);
+        if json {
+            out.json(&json!({
+                "vault": section,
+                "secret": name,
+                "files": self.files,
+                "base_version": self.base.map(|v| v.id.clone()),
+                "added": added,
+                "removed": removed,
+                "changed": changed,
+                "dry_run": self.dry_run,
+                "version": self.stored,
+            }));
+            return;
+        }
         out.line(format!(
-            "dry run: {} added, {} removed, {} changed; nothing stored",
+            "{section} `{name}`: {} -> the files ({})",
+            match self.base {
+                Some(v) => format!("version {}", v.id),
+                None => "no version yet".to_owned(),
+            },
+            self.files.join(", ")
+        ));
+        for (mark, keys) in [("+", added), ("-", removed), ("~", changed)] {
+            for k in keys {
+                out.line(format!("  {mark} {k}"));
+            }
+        }
+        let counts = format!(
+            "{} added, {} removed, {} changed",
             added.len(),
             removed.len(),
             changed.len()
-        ));
-    } else if let Some(v) = stored {
-        out.line(format!(
-            "stored version {v}: {} added, {} removed, {} changed",
-            added.len(),
-            removed.len(),
-            changed.len()
-        ));
+        );
+        if self.diff.is_empty() {
+            out.line("nothing changed: nothing stored");
+        } else if self.dry_run {
+            out.line(format!("dry run: {counts}; nothing stored"));
+        } else if let Some(v) = &self.stored {
+            out.line(format!("stored version {v}: {counts}"));
+        }
     }
 }
 
