@@ -5,7 +5,7 @@ pub mod credentials;
 mod environment;
 mod error;
 pub mod fs;
-mod memory;
+mod memory_provider;
 pub mod naming;
 mod path;
 mod provider;
@@ -26,14 +26,14 @@ pub mod workspace;
 // `credentials`.
 pub use environment::Environment;
 pub use error::{Error, ErrorKind, MissingValue};
-pub use memory::MemoryProvider;
+pub use memory_provider::MemoryProvider;
 pub use path::{MAX_PATH_BYTES, MAX_SEGMENTS, Path, PathError};
 pub use provider::{
     Answer, Detail, Found, Location, Peek, Provenance, Provider, ProviderExt, Query, ValueRef,
 };
 pub use resolver::{Lookup, Resolved, Resolver, walk_paths, walk_paths_in};
 pub use trace::{Outcome, Trace, TraceEntry};
-pub use value::{ConvertError, Datetime, FastHash, Table, Value};
+pub use value::{ConvertError, Datetime, Table, TableHash, TableHasher, Value};
 
 pub use async_trait::async_trait;
 /// Re-export of the `secrecy` crate: secret values are its types.

@@ -13,15 +13,79 @@ use indexmap::IndexMap;
 use serde::de::DeserializeOwned;
 use std::borrow::Cow;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use zeroize::Zeroize;
 
-/// The hasher of strata's maps: foldhash with a fixed seed. Keys are the
-/// user's own configuration paths and variable names, not input from an
-/// adversary, and hashing them is most of a lookup's work.
-pub type FastHash = foldhash::fast::FixedState;
+/// The hasher of strata's own maps: foldhash with a fixed seed. Keys are
+/// configuration paths and variable names, and hashing them is most of a
+/// lookup's work.
+pub(crate) type FastHash = foldhash::fast::FixedState;
 
-/// A table: keys in document order. Make one with `Table::default()`.
-pub type Table = IndexMap<String, Value, FastHash>;
+/// A table: keys in document order. Make one with `Table::default()` (or
+/// collect one from pairs).
+pub type Table = IndexMap<String, Value, TableHasher>;
+
+/// How a [`Table`] hashes its keys: fast, with a fixed seed. Nothing to
+/// configure; it is named only because a map's type names its hasher.
+#[derive(Clone, Default)]
+pub struct TableHasher(FastHash);
+
+impl fmt::Debug for TableHasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TableHasher")
+    }
+}
+
+impl BuildHasher for TableHasher {
+    type Hasher = TableHash;
+
+    #[inline]
+    fn build_hasher(&self) -> TableHash {
+        TableHash(self.0.build_hasher())
+    }
+}
+
+/// The running hash of a [`TableHasher`].
+#[derive(Clone)]
+pub struct TableHash(foldhash::fast::FoldHasher<'static>);
+
+impl fmt::Debug for TableHash {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("TableHash")
+    }
+}
+
+impl Hasher for TableHash {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        self.0.write(bytes);
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0.write_u8(i);
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.0.write_u32(i);
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0.write_u64(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.0.write_usize(i);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0.finish()
+    }
+}
 
 /// A TOML datetime (offset date-time, local date-time, local date or time).
 pub type Datetime = toml::value::Datetime;

@@ -417,7 +417,7 @@ mod tests {
 
     #[test]
     fn the_trace_is_written_out_in_the_order_questions_were_asked() {
-        use crate::memory::MemoryProvider;
+        use crate::memory_provider::MemoryProvider;
         let p = |t: &str| Path::parse(t).unwrap();
         let resolver = Resolver::new()
             .with_provider(Arc::new(MemoryProvider::new("first", true)))
@@ -543,7 +543,7 @@ mod tests {
 
     #[test]
     fn values_read_in_place_are_the_full_lookups_values() {
-        use crate::memory::MemoryProvider;
+        use crate::memory_provider::MemoryProvider;
         let p = |t: &str| Path::parse(t).unwrap();
         let v = |t: &str| Value::from(t);
         let resolver = Resolver::new()

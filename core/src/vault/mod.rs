@@ -13,14 +13,14 @@ mod engine;
 pub mod kit;
 pub mod layers;
 pub mod leases;
-mod memory;
+mod memory_vault;
 mod settings;
 
 pub use descriptor::{BuildFuture, Descriptor};
 pub use engine::VaultProvider;
 pub use leases::{Lease, LeaseProvider, LeaseSource};
 
-pub use memory::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
+pub use memory_vault::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
 pub use settings::{CommonSettings, MAX_SECONDS, settings_from_table};
 
 use crate::error::{Error, ErrorKind};

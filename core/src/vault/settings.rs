@@ -4,7 +4,7 @@
 
 use super::VaultOptions;
 use crate::error::{Error, ErrorKind};
-use crate::memory::MemoryProvider;
+use crate::memory_provider::MemoryProvider;
 use crate::path::Path;
 use crate::resolver::Resolver;
 use crate::typed::{self, Configuration};

@@ -50,7 +50,7 @@ pub(crate) fn origin_key<S: AsRef<str>>(segments: &[S]) -> String {
 }
 
 /// Where each path was first defined: file index and 1-based line.
-pub(crate) type Origins = HashMap<String, (usize, u32), strata_secrets_core::FastHash>;
+pub(crate) type Origins = HashMap<String, (usize, u32), strata_secrets_core::TableHasher>;
 
 /// Parses `text` (the contents of `file`) into a table value. Lines of keys
 /// are recorded in `origins` under `file_index`, unless an earlier file
