@@ -6,7 +6,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use strata_secrets_core::Error;
-use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Fetched, VaultBackend, Version};
 
 /// Counts the calls that reach a backend.
@@ -73,12 +72,6 @@ impl fmt::Debug for Counting {
 
 #[async_trait::async_trait]
 impl VaultBackend for Counting {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn naming(&self) -> &VaultNaming {
-        self.inner.naming()
-    }
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         *self.map().entry(name.to_owned()).or_default() += 1;
         self.inner.fetch(name).await

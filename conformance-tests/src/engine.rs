@@ -622,10 +622,7 @@ fn max_age<'a>(_: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
                 max_age: Some(Duration::from_secs(30)),
                 ..VaultOptions::default()
             };
-            let p = std::sync::Arc::new(strata_secrets_core::vault::VaultProvider::new(
-                vault.clone(),
-                options,
-            ));
+            let p = std::sync::Arc::new(vault.provider(options));
             let r = chain(p.clone());
             let read = |r| async move { text(r, "sources.a.key", &Lookup::secret()).await };
             if read(&r).await? != Some("one".into()) {
@@ -658,12 +655,7 @@ fn max_age<'a>(_: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
             // without max_age: read once for the process's life
             let once = std::sync::Arc::new(crate::TestVault::new());
             once.insert("dlt_secrets_toml", "[sources.a]\nkey = \"one\"\n");
-            let r = chain(std::sync::Arc::new(
-                strata_secrets_core::vault::VaultProvider::new(
-                    once.clone(),
-                    VaultOptions::default(),
-                ),
-            ));
+            let r = chain(std::sync::Arc::new(once.provider(VaultOptions::default())));
             read(&r).await?;
             once.insert("dlt_secrets_toml", "[sources.a]\nkey = \"two\"\n");
             tokio::time::advance(Duration::from_secs(10 * 24 * 3600)).await;
@@ -684,10 +676,7 @@ fn max_requests<'a>(_: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
                 max_requests: Some(5),
                 ..open()
             };
-            let p = std::sync::Arc::new(strata_secrets_core::vault::VaultProvider::new(
-                vault.clone(),
-                options,
-            ));
+            let p = std::sync::Arc::new(vault.provider(options));
             let r = chain(p);
             // a loop over paths the vault does not hold: each misses after
             // dlt_secrets_toml (cached) and its own single value

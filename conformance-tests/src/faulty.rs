@@ -8,8 +8,10 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use strata_secrets_core::naming::VaultNaming;
-use strata_secrets_core::vault::{Capabilities, Fetched, MemoryVault, VaultBackend, Version};
+use strata_secrets_core::vault::{
+    Capabilities, Fetched, MEMORY_DESCRIPTOR, MemoryVault, VaultBackend, VaultOptions,
+    VaultProvider, Version,
+};
 use strata_secrets_core::{Error, ErrorKind};
 
 #[derive(Default)]
@@ -107,12 +109,6 @@ impl fmt::Debug for Faulty {
 
 #[async_trait::async_trait]
 impl VaultBackend for Faulty {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-    fn naming(&self) -> &VaultNaming {
-        self.inner.naming()
-    }
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
@@ -173,6 +169,17 @@ impl TestVault {
             faulty,
             counting,
         }
+    }
+
+    /// A provider over this vault, named and with secrets named as the
+    /// memory vault's, with `options`.
+    pub fn provider(self: &Arc<Self>, options: VaultOptions) -> VaultProvider {
+        VaultProvider::new(
+            MEMORY_DESCRIPTOR.section,
+            MEMORY_DESCRIPTOR.naming.clone(),
+            self.clone(),
+            options,
+        )
     }
 
     /// The vault's secrets.
@@ -242,12 +249,6 @@ impl fmt::Debug for TestVault {
 
 #[async_trait::async_trait]
 impl VaultBackend for TestVault {
-    fn name(&self) -> &str {
-        self.counting.name()
-    }
-    fn naming(&self) -> &VaultNaming {
-        self.counting.naming()
-    }
     fn capabilities(&self) -> Capabilities {
         self.counting.capabilities()
     }

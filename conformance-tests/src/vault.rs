@@ -166,7 +166,12 @@ impl<'a> Ctx<'a> {
             deadline: options.deadline.min(SUITE_DEADLINE),
             ..options
         };
-        let provider = Arc::new(VaultProvider::new(counting.clone(), options));
+        let provider = Arc::new(VaultProvider::new(
+            self.section(),
+            self.naming.clone(),
+            counting.clone(),
+            options,
+        ));
         (provider, counting)
     }
 
@@ -541,16 +546,6 @@ fn can_list_agrees<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {
             }
             _ => {}
         }
-        if backend.name() != c.section() {
-            return Err(format!(
-                "the backend is named {}, its descriptor's section is {}",
-                backend.name(),
-                c.section()
-            ));
-        }
-        if backend.naming() != &c.naming {
-            return Err("the backend's naming rule is not its descriptor's".into());
-        }
         Ok(())
     }
     .boxed()
@@ -873,7 +868,13 @@ impl Harness for AsProvider {
             deadline: SUITE_DEADLINE,
             ..open()
         };
-        Arc::new(VaultProvider::new(backend, options))
+        let d = self.harness.descriptor();
+        Arc::new(VaultProvider::new(
+            d.section,
+            d.naming.clone(),
+            backend,
+            options,
+        ))
     }
 }
 

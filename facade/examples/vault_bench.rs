@@ -42,9 +42,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .first()
         .ok_or("no vault is enabled in the environment")?;
     // authenticate outside the measured run, as the driver does for dlt
-    let backend = vault.provider.given_backend();
-    let warm_up = backend.naming().name(&Path::parse("warm_up")?)?;
-    backend.fetch(&warm_up).await?;
+    let warm_up = vault.provider.name_of(&Path::parse("warm_up")?)?;
+    vault.provider.given_backend().fetch(&warm_up).await?;
     println!("ready");
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;

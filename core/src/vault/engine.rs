@@ -5,7 +5,7 @@ use super::layers::{self, FetchCache};
 use super::leases::LeaseProvider;
 use super::{Fetched, KNOWN_SECTIONS, SECRETS_TOML_KEY, VaultBackend, VaultOptions, Version};
 use crate::error::{Error, ErrorKind};
-use crate::naming::{NameError, NamingRule};
+use crate::naming::{NameError, NamingRule, VaultNaming};
 use crate::path::Path;
 use crate::provider::{Answer, Detail, Found, Location, Provenance, Provider, Query};
 use crate::trace::Outcome;
@@ -65,7 +65,12 @@ struct Plan {
 /// (with `max_age`) is a layer over the fetch step ([`FetchCache`]). What is
 /// here is the plan and the merge.
 pub struct VaultProvider {
-    /// The backend as given: its name, naming rule and capabilities.
+    /// The vault's name: its settings section, in traces and errors.
+    name: String,
+    /// The rule that turns a path into a secret name, as the vault was
+    /// configured (a prefix setting, say).
+    naming: VaultNaming,
+    /// The backend as given: its capabilities and location.
     given: Arc<dyn VaultBackend>,
     /// The backend with the policies around it: every call goes here.
     backend: Arc<dyn VaultBackend>,
@@ -108,10 +113,18 @@ fn parse_document(text: &str) -> Option<Table> {
 }
 
 impl VaultProvider {
-    /// A provider over `backend` with `options`.
-    pub fn new(backend: Arc<dyn VaultBackend>, options: VaultOptions) -> Self {
+    /// A provider named `name` (the vault's settings section) over
+    /// `backend`, whose secrets are named by `naming`, with `options`.
+    pub fn new(
+        name: &str,
+        naming: VaultNaming,
+        backend: Arc<dyn VaultBackend>,
+        options: VaultOptions,
+    ) -> Self {
         Self {
-            backend: layers::stack(backend.clone(), &options),
+            name: name.to_owned(),
+            naming,
+            backend: layers::stack(name, backend.clone(), &options),
             given: backend,
             options,
             cache: FetchCache::new(options.max_age),
@@ -142,7 +155,7 @@ impl VaultProvider {
     }
 
     fn item(&self, path: Path, details: &mut Vec<Detail>) -> Option<Item> {
-        match self.backend.naming().name(&path) {
+        match self.naming.name(&path) {
             Ok(name) => Some(Item { path, name }),
             Err(e) => {
                 details.push(Detail {
@@ -207,9 +220,9 @@ impl VaultProvider {
         if self.options.only_toml_fragments {
             return Ok(());
         }
-        match self.backend.naming().name(full) {
+        match self.naming.name(full) {
             Err(e @ (NameError::TooLong { .. } | NameError::Empty { .. })) => {
-                Err(Error::from(e).with_provider(self.backend.name().to_owned()))
+                Err(Error::from(e).with_provider(self.name.clone()))
             }
             _ => Ok(()),
         }
@@ -222,8 +235,8 @@ impl VaultProvider {
                     .backend
                     .list()
                     .await
-                    .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
-                let naming = self.backend.naming();
+                    .map_err(|e| e.with_provider(self.name.clone()))?;
+                let naming = &self.naming;
                 Ok::<_, Error>(Arc::new(
                     names.iter().map(|n| naming.comparable(n)).collect(),
                 ))
@@ -235,7 +248,7 @@ impl VaultProvider {
     /// Fetches one name through the cache; one request per name even when
     /// many lookups ask at once.
     async fn fetch(&self, name: &str) -> Result<(Cached, Outcome), Error> {
-        let listed_as = self.backend.naming().comparable(name);
+        let listed_as = self.naming.comparable(name);
         if self.options.list_secrets && !self.listing().await?.contains(&listed_as) {
             return Ok((Cached::Missing, Outcome::Skipped("not listed".into())));
         }
@@ -259,24 +272,21 @@ impl VaultProvider {
                     Ok(Fetched::NotFound) => Ok(Cached::Missing),
                     Ok(Fetched::Withheld(why)) => Ok(Cached::Withheld(format!(
                         "{}: reading `{name}` gave nothing: {why}",
-                        self.backend.name()
+                        self.name.as_str()
                     ))),
                     Err(e) if e.kind() == ErrorKind::PermissionDenied => {
                         let hint = self.backend.access_hint();
                         let why = e.message();
                         Ok(Cached::Withheld(if why.contains(&hint) {
-                            format!(
-                                "{}: reading `{name}` was denied: {why}",
-                                self.backend.name()
-                            )
+                            format!("{}: reading `{name}` was denied: {why}", self.name.as_str())
                         } else {
                             format!(
                                 "{}: reading `{name}` was denied: {why}; grant {hint}",
-                                self.backend.name()
+                                self.name.as_str()
                             )
                         }))
                     }
-                    Err(e) => Err(e.with_provider(self.backend.name().to_owned())),
+                    Err(e) => Err(e.with_provider(self.name.clone())),
                 }
             })
             .await?;
@@ -316,7 +326,7 @@ impl VaultProvider {
                     ErrorKind::Parse,
                     format!("the secret `{}` is not a TOML document", item.name),
                 )
-                .with_provider(self.backend.name().to_owned())
+                .with_provider(self.name.clone())
             });
         }
         if secret.structured
@@ -338,7 +348,7 @@ impl VaultProvider {
         Answer::Found(Found {
             value: value.clone(),
             provenance: Provenance {
-                provider: self.backend.name().to_owned(),
+                provider: self.name.clone(),
                 name: name.to_owned(),
                 file: None,
                 line: None,
@@ -399,7 +409,7 @@ impl VaultProvider {
 
     /// The name of `path` in this vault.
     pub fn name_of(&self, path: &Path) -> Result<String, Error> {
-        Ok(self.backend.naming().name(path)?)
+        Ok(self.naming.name(path)?)
     }
 
     /// Every version of the secret at `path`, oldest first.
@@ -408,7 +418,7 @@ impl VaultProvider {
         self.backend
             .versions(&name)
             .await
-            .map_err(|e| e.with_provider(self.backend.name().to_owned()))
+            .map_err(|e| e.with_provider(self.name.clone()))
     }
 
     /// Version `which` of the secret at `path` (its 1-based number in the
@@ -435,13 +445,13 @@ impl VaultProvider {
                         versions.len()
                     ),
                 )
-                .with_provider(self.backend.name().to_owned())
+                .with_provider(self.name.clone())
             })?;
         let text = match self
             .backend
             .fetch_version(&name, &found.id)
             .await
-            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?
+            .map_err(|e| e.with_provider(self.name.clone()))?
         {
             Fetched::Found(text) => Some(text),
             Fetched::Table(table) => Some(SecretString::from(
@@ -463,7 +473,7 @@ impl VaultProvider {
         value: &SecretString,
         base: Option<&str>,
     ) -> Result<(String, String), Error> {
-        let naming = self.backend.naming();
+        let naming = &self.naming;
         let name = naming.name(path)?;
         naming
             .check_value_size(&name, value.expose_secret().len())
@@ -478,7 +488,7 @@ impl VaultProvider {
                     base.unwrap_or("none")
                 ),
             )
-            .with_provider(self.backend.name().to_owned()));
+            .with_provider(self.name.clone()));
         }
         // one attempt (the retry layer repeats no store): a store that
         // timed out may still have been made
@@ -486,7 +496,7 @@ impl VaultProvider {
             .backend
             .store_after(&name, value, base)
             .await
-            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+            .map_err(|e| e.with_provider(self.name.clone()))?;
         self.cache.forget(&name);
         Ok((name, version))
     }
@@ -497,7 +507,7 @@ impl VaultProvider {
     /// which step failed.
     pub async fn probe(&self) -> Result<String, Error> {
         let where_ = self.backend.location();
-        let tag = |e: Error| e.with_provider(self.backend.name().to_owned());
+        let tag = |e: Error| e.with_provider(self.name.clone());
         if self.options.list_secrets {
             let names = self.backend.list().await.map_err(tag)?;
             return Ok(format!(
@@ -506,8 +516,7 @@ impl VaultProvider {
             ));
         }
         let name = self
-            .backend
-            .naming()
+            .naming
             .name(&Path::from_valid(vec![SECRETS_TOML_KEY.into()]))?;
         let seen = match self.backend.fetch(&name).await.map_err(tag)? {
             Fetched::Found(_) | Fetched::Table(_) => "found".to_owned(),
@@ -536,7 +545,7 @@ impl VaultProvider {
         }
         let mut wanted: Vec<String> = Vec::new();
         for path in &names {
-            if let Ok(name) = self.backend.naming().name(path) {
+            if let Ok(name) = self.naming.name(path) {
                 wanted.push(name);
             }
         }
@@ -545,7 +554,7 @@ impl VaultProvider {
                 .backend
                 .list()
                 .await
-                .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+                .map_err(|e| e.with_provider(self.name.clone()))?;
             for name in listed {
                 if !wanted.contains(&name) {
                     wanted.push(name);
@@ -563,7 +572,7 @@ impl VaultProvider {
             // a structured secret holds its fields: under its own path
             let mut doc = Value::Table(doc.clone());
             if secret.structured
-                && let Some(path) = self.backend.naming().path_of(name)
+                && let Some(path) = self.naming.path_of(name)
                 && path.key() != SECRETS_TOML_KEY
             {
                 doc = Value::Table(place(&path, doc));
@@ -583,7 +592,7 @@ impl VaultProvider {
         path: &Path,
         value: &SecretString,
     ) -> Result<(String, String), Error> {
-        let naming = self.backend.naming();
+        let naming = &self.naming;
         let name = naming.name(path)?;
         naming
             .check_value_size(&name, value.expose_secret().len())
@@ -595,7 +604,7 @@ impl VaultProvider {
             .backend
             .store(&name, value)
             .await
-            .map_err(|e| e.with_provider(self.backend.name().to_owned()))?;
+            .map_err(|e| e.with_provider(self.name.clone()))?;
         // a later lookup must see the new value
         self.cache.forget(&name);
         Ok((name, version))
@@ -605,7 +614,7 @@ impl VaultProvider {
 #[async_trait]
 impl Provider for VaultProvider {
     fn name(&self) -> &str {
-        self.backend.name()
+        &self.name
     }
 
     fn may_hold_secrets(&self) -> bool {
@@ -613,7 +622,7 @@ impl Provider for VaultProvider {
     }
 
     fn naming(&self) -> NamingRule {
-        NamingRule::Vault(self.backend.naming().clone())
+        NamingRule::Vault(self.naming.clone())
     }
 
     async fn lookup(&self, query: &Query<'_>, details: &mut Vec<Detail>) -> Result<Answer, Error> {
@@ -630,7 +639,7 @@ impl Provider for VaultProvider {
         }
         // stage 3: the exact path as a single value
         if self.options.only_toml_fragments
-            && let Ok(name) = self.backend.naming().name(&full)
+            && let Ok(name) = self.naming.name(&full)
             && !plan
                 .fragments
                 .iter()
@@ -689,7 +698,7 @@ impl Provider for VaultProvider {
         // answers
         let later: Vec<(Path, Plan)> = asked.collect();
         let paths = 1 + later.len();
-        tracing::debug!(vault = self.backend.name(), paths, "fetching a walk ahead");
+        tracing::debug!(vault = self.name.as_str(), paths, "fetching a walk ahead");
         let first = async {
             if let Some(item) = &first.exact {
                 let _ = self.fetch(&item.name).await;
@@ -708,7 +717,7 @@ impl Provider for VaultProvider {
 
     fn locations(&self) -> Vec<Location> {
         vec![Location {
-            location: format!("{} ({})", self.backend.location(), self.backend.name()),
+            location: format!("{} ({})", self.backend.location(), self.name.as_str()),
             present: true,
         }]
     }

@@ -62,6 +62,12 @@ pub trait Backend: VaultBackend + Sized + 'static {
         env: &Environment,
     ) -> Result<Self, Error>;
 
+    /// The rule that names this vault's secrets as connected: [`Self::NAMING`]
+    /// unless a setting changes it (a prefix, say).
+    fn naming(&self) -> VaultNaming {
+        Self::NAMING
+    }
+
     /// Leased credentials beside the vault, when its settings map any (only
     /// a backend that can lease returns one).
     fn leases(self: &Arc<Self>) -> Option<LeaseProvider> {
@@ -101,7 +107,7 @@ async fn provider<B: Backend>(
 ) -> Result<VaultProvider, Error> {
     let options = settings.as_ref().options(B::SECTION, B::DEFAULT_TIMEOUT)?;
     let backend = Arc::new(B::connect(settings, &options, env).await?);
-    let provider = VaultProvider::new(backend.clone(), options);
+    let provider = VaultProvider::of(backend.clone(), options);
     Ok(match backend.leases() {
         Some(leases) => provider.with_leases(leases),
         None => provider,
@@ -156,4 +162,13 @@ pub async fn checked<B: Backend, C>(
         config: check(settings)?,
         options,
     })
+}
+
+impl VaultProvider {
+    /// A provider over `backend`, a kit backend: named by its section, its
+    /// secrets named by its [`Backend::naming`].
+    pub fn of<B: Backend>(backend: Arc<B>, options: VaultOptions) -> Self {
+        let naming = backend.naming();
+        VaultProvider::new(B::SECTION, naming, backend, options)
+    }
 }

@@ -64,21 +64,14 @@ impl Drop for State {
 
 /// Secrets held in memory, named by a vault's rule.
 pub struct MemoryVault {
-    naming: VaultNaming,
     state: Mutex<State>,
     list_enabled: bool,
 }
 
 impl MemoryVault {
-    /// An empty vault named by [`MEMORY_NAMING`].
+    /// An empty vault (its secrets are named by [`MEMORY_NAMING`]).
     pub fn new() -> Self {
-        Self::with_naming(MEMORY_NAMING)
-    }
-
-    /// An empty vault with another naming rule.
-    pub fn with_naming(naming: VaultNaming) -> Self {
         Self {
-            naming,
             state: Mutex::new(State::default()),
             list_enabled: true,
         }
@@ -121,7 +114,6 @@ impl Default for MemoryVault {
 impl fmt::Debug for MemoryVault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MemoryVault")
-            .field("naming", &self.naming)
             .field("secrets", &self.state().secrets.len())
             .finish_non_exhaustive()
     }
@@ -129,14 +121,6 @@ impl fmt::Debug for MemoryVault {
 
 #[async_trait]
 impl VaultBackend for MemoryVault {
-    fn name(&self) -> &str {
-        "memory_vault"
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             list: self.list_enabled,

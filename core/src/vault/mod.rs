@@ -24,7 +24,6 @@ pub use memory_vault::{MEMORY_DESCRIPTOR, MEMORY_NAMING, MemoryVault};
 pub use settings::{CommonSettings, MAX_SECONDS, settings_from_table};
 
 use crate::error::{Error, ErrorKind};
-use crate::naming::VaultNaming;
 use async_trait::async_trait;
 use secrecy::SecretString;
 use std::fmt;
@@ -97,13 +96,6 @@ pub struct Capabilities {
 /// - no error message holds a secret's text.
 #[async_trait]
 pub trait VaultBackend: Send + Sync + fmt::Debug {
-    /// Short name used in traces and config: the settings section.
-    fn name(&self) -> &str;
-
-    /// The rule that turns a path into a secret name, as the backend was
-    /// configured (a prefix setting, say).
-    fn naming(&self) -> &VaultNaming;
-
     /// What this vault can do (the conformance suite runs the cases that
     /// apply).
     fn capabilities(&self) -> Capabilities;
@@ -115,7 +107,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
     async fn list(&self) -> Result<Vec<String>, Error> {
         Err(Error::new(
             ErrorKind::Unsupported,
-            format!("{} cannot list secrets", self.name()),
+            "this vault cannot list secrets".to_owned(),
         ))
     }
 
@@ -126,7 +118,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
         let _ = (name, value);
         Err(Error::new(
             ErrorKind::Unsupported,
-            format!("{} cannot store secrets", self.name()),
+            "this vault cannot store secrets".to_owned(),
         ))
     }
 
@@ -151,7 +143,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
         let _ = name;
         Err(Error::new(
             ErrorKind::Unsupported,
-            format!("{} cannot list versions", self.name()),
+            "this vault cannot list versions".to_owned(),
         ))
     }
 
@@ -160,7 +152,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
         let _ = (name, id);
         Err(Error::new(
             ErrorKind::Unsupported,
-            format!("{} cannot read versions", self.name()),
+            "this vault cannot read versions".to_owned(),
         ))
     }
 

@@ -16,7 +16,7 @@ use strata_secrets_core::{Error, ErrorKind};
 /// AWS Secrets Manager, through `aws-sdk-secretsmanager`.
 pub struct AwsBackend {
     client: Client,
-    naming: VaultNaming,
+    pub(crate) naming: VaultNaming,
     location: String,
     endpoint: String,
     region: String,
@@ -128,14 +128,6 @@ impl AwsBackend {
 
 #[async_trait]
 impl VaultBackend for AwsBackend {
-    fn name(&self) -> &str {
-        SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         let out = match self.client.get_secret_value().secret_id(name).send().await {
             Ok(out) => out,

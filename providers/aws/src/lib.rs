@@ -76,4 +76,9 @@ impl Backend for AwsBackend {
     ) -> Result<Self, Error> {
         AwsBackend::new(&AwsConfig::from_settings(settings)?, options).await
     }
+
+    /// With the `secret_name_prefix` setting.
+    fn naming(&self) -> VaultNaming {
+        self.naming.clone()
+    }
 }

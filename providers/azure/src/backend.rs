@@ -1,8 +1,8 @@
 //! Fetch and list against Azure Key Vault through Microsoft's Rust SDK.
 
+use crate::SECTION;
 use crate::config::{AzureConfig, AzureCredentials, ClientSecret};
 use crate::error::{READER_ROLE, is_not_found, map};
-use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use azure_core::credentials::{AccessToken, TokenCredential, TokenRequestOptions};
 use azure_core::time::{Duration as AzDuration, OffsetDateTime};
@@ -12,7 +12,6 @@ use futures::TryStreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
 use std::sync::Arc;
-use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
@@ -121,7 +120,6 @@ impl TokenCredential for ClientSecretToken {
 /// Azure Key Vault, through `azure_security_keyvault_secrets`.
 pub struct AzureBackend {
     client: SecretClient,
-    naming: VaultNaming,
     vault_url: String,
 }
 
@@ -212,7 +210,6 @@ impl AzureBackend {
             })?;
         Ok(Self {
             client,
-            naming: NAMING,
             vault_url: config.vault_url.clone(),
         })
     }
@@ -241,14 +238,6 @@ fn name_of(id: &str) -> Option<&str> {
 
 #[async_trait]
 impl VaultBackend for AzureBackend {
-    fn name(&self) -> &str {
-        SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         let secret = match self.client.get_secret(name, None).await {
             Ok(r) => r.into_model().map_err(|e| map(e, "read", name))?,

@@ -236,6 +236,11 @@ impl Backend for CommandBackend {
                 .collect(),
         })
     }
+
+    /// With the separator, case and length the settings give.
+    fn naming(&self) -> VaultNaming {
+        self.naming.clone()
+    }
 }
 
 /// What a command did.
@@ -395,14 +400,6 @@ impl CommandBackend {
 
 #[async_trait]
 impl VaultBackend for CommandBackend {
-    fn name(&self) -> &str {
-        SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             list: self.list.is_some(),

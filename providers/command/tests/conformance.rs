@@ -15,7 +15,8 @@ use strata_secrets_command::CommandBackend;
 use strata_secrets_conformance::{
     CaseResult, Fault, ServerFaults, Suite, VaultHarness, VaultSetup,
 };
-use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend, kit};
+use strata_secrets_core::vault::kit::{self, Backend};
+use strata_secrets_core::vault::{Descriptor, Fetched, VaultBackend};
 use strata_secrets_core::{Environment, ErrorKind, Table, Value};
 
 fn check(ok: bool, what: impl Into<String>) -> CaseResult {

@@ -1,14 +1,13 @@
 //! Fetch and list against Secret Manager through Google's official client.
 
+use crate::SECTION;
 use crate::config::{Credentials, GoogleConfig};
 use crate::error::{ACCESSOR_ROLE, is_not_found, map};
-use crate::{NAMING, SECTION};
 use async_trait::async_trait;
 use google_cloud_secretmanager_v1::client::SecretManagerService;
 use google_cloud_secretmanager_v1::model;
 use secrecy::{ExposeSecret, SecretString};
 use std::fmt;
-use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use strata_secrets_core::{Error, ErrorKind};
 use strata_secrets_http::PolicyClient;
@@ -19,7 +18,6 @@ pub const DEFAULT_ENDPOINT: &str = "https://secretmanager.googleapis.com";
 /// Secret Manager, through the official client.
 pub struct GoogleBackend {
     client: SecretManagerService,
-    naming: VaultNaming,
     /// Authenticated by the platform's application default credentials.
     adc: bool,
     project: String,
@@ -88,7 +86,6 @@ impl GoogleBackend {
         );
         Ok(Self {
             client,
-            naming: NAMING,
             adc: matches!(config.credentials, Credentials::ApplicationDefault),
             project,
             version: config.version.clone(),
@@ -140,14 +137,6 @@ impl GoogleBackend {
 
 #[async_trait]
 impl VaultBackend for GoogleBackend {
-    fn name(&self) -> &str {
-        SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         self.access(name, &self.version).await
     }

@@ -189,7 +189,7 @@ async fn one_token_for_every_call() -> CaseResult {
         "destination-bigquery",
         b"[destination.bigquery]\nlocation = \"EU\"\n",
     );
-    let provider = VaultProvider::new(
+    let provider = VaultProvider::of(
         Arc::new(backend_for(&section(&server)).await),
         VaultOptions {
             only_toml_fragments: false,

@@ -51,7 +51,7 @@ struct Session {
 
 /// HashiCorp Vault or OpenBao, through `vaultrs`.
 pub struct HashicorpBackend {
-    naming: VaultNaming,
+    pub(crate) naming: VaultNaming,
     config: HashicorpConfig,
     /// One request's timeout (the `timeout` setting).
     timeout: Duration,
@@ -471,14 +471,6 @@ pub(crate) async fn timed<T>(
 
 #[async_trait]
 impl VaultBackend for HashicorpBackend {
-    fn name(&self) -> &str {
-        SECTION
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        &self.naming
-    }
-
     async fn fetch(&self, name: &str) -> Result<Fetched, Error> {
         self.read(name, None).await
     }

@@ -85,6 +85,11 @@ impl Backend for HashicorpBackend {
         HashicorpBackend::new(&HashicorpConfig::from_settings(settings, env)?, options)
     }
 
+    /// Under the mount and path prefix the settings give.
+    fn naming(&self) -> VaultNaming {
+        self.naming.clone()
+    }
+
     fn leases(self: &Arc<Self>) -> Option<LeaseProvider> {
         let map = self.lease_mappings();
         if map.is_empty() {

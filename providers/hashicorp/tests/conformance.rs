@@ -146,7 +146,7 @@ async fn provider(table: &Table) -> VaultProvider {
         only_toml_fragments: false,
         ..VaultOptions::default()
     };
-    VaultProvider::new(Arc::new(backend(table).await), options)
+    VaultProvider::of(Arc::new(backend(table).await), options)
 }
 
 async fn get(p: &VaultProvider, path: &str) -> Result<Option<Value>, strata_secrets_core::Error> {

@@ -5,7 +5,7 @@
 use crate::common::Project;
 use std::sync::Arc;
 use strata_secrets::secrecy::ExposeSecret;
-use strata_secrets::vault::{VaultOptions, VaultProvider};
+use strata_secrets::vault::VaultOptions;
 use strata_secrets::{ErrorKind, Lookup, Strata};
 use strata_secrets_conformance::TestVault as MemoryVault;
 
@@ -114,13 +114,10 @@ async fn a_vault_in_the_chain_is_asked_through_its_full_lookup() {
     let vault = Arc::new(MemoryVault::new());
     vault.insert("sources-crm-token", "from-vault");
     let mut s = open(&p, &[]);
-    s.register(Arc::new(VaultProvider::new(
-        vault.clone(),
-        VaultOptions {
-            only_toml_fragments: false,
-            ..Default::default()
-        },
-    )));
+    s.register(Arc::new(vault.provider(VaultOptions {
+        only_toml_fragments: false,
+        ..Default::default()
+    })));
     assert_eq!(
         s.secret("sources.crm.token").await.unwrap().expose_secret(),
         "from-vault"

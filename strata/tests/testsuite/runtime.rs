@@ -6,7 +6,7 @@ use crate::common::Project;
 use futures::StreamExt;
 use std::sync::Arc;
 use std::time::Duration;
-use strata_secrets::vault::{VaultOptions, VaultProvider};
+use strata_secrets::vault::VaultOptions;
 use strata_secrets::{Lookup, Strata, Value};
 use strata_secrets_conformance::TestVault;
 
@@ -21,14 +21,11 @@ fn watched(
         "[destination.pg.credentials]\npassword = \"one\"\n",
     );
     let mut s = Strata::open_local(p.options(&[])).unwrap();
-    s.register(Arc::new(VaultProvider::new(
-        vault.clone(),
-        VaultOptions {
-            max_age,
-            max_requests,
-            ..VaultOptions::default()
-        },
-    )));
+    s.register(Arc::new(vault.provider(VaultOptions {
+        max_age,
+        max_requests,
+        ..VaultOptions::default()
+    })));
     (p, s, vault)
 }
 

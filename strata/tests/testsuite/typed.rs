@@ -326,9 +326,7 @@ fn with_vault(
 ) -> (Project, Strata) {
     let p = Project::workspace();
     let mut s = Strata::open_local(p.options(&[])).unwrap();
-    s.register(std::sync::Arc::new(
-        strata_secrets::vault::VaultProvider::new(vault.clone(), options),
-    ));
+    s.register(std::sync::Arc::new(vault.provider(options)));
     (p, s)
 }
 
@@ -507,9 +505,7 @@ async fn prefetching_is_skipped_when_the_files_answer_and_costs_names_when_a_nat
         "postgresql://loader:canary-pw@db.internal:5433/dwh",
     )]))
     .unwrap();
-    s.register(std::sync::Arc::new(
-        strata_secrets::vault::VaultProvider::new(vault.clone(), prefetch_options()),
-    ));
+    s.register(std::sync::Arc::new(vault.provider(prefetch_options())));
     let w: WithNative = s
         .resolve(&["destination", "warehouse"], None)
         .await

@@ -27,7 +27,6 @@ pub use timeout::Timeout;
 
 use super::{Capabilities, Fetched, VaultBackend, VaultOptions, Version};
 use crate::error::Error;
-use crate::naming::VaultNaming;
 use async_trait::async_trait;
 use futures::future::BoxFuture;
 use secrecy::SecretString;
@@ -63,12 +62,19 @@ pub trait Policy: Send + Sync + fmt::Debug {
 pub struct Layered<P, B: ?Sized> {
     policy: P,
     inner: Arc<B>,
+    /// The vault's name (its settings section), for the policy's messages.
+    vault: Arc<str>,
 }
 
 impl<P: Policy, B: VaultBackend + ?Sized> Layered<P, B> {
-    /// `inner` with `policy` around each of its calls.
-    pub fn new(policy: P, inner: Arc<B>) -> Self {
-        Self { policy, inner }
+    /// `inner`, the backend of vault `vault`, with `policy` around each of
+    /// its calls.
+    pub fn new(policy: P, inner: Arc<B>, vault: &str) -> Self {
+        Self {
+            policy,
+            inner,
+            vault: Arc::from(vault),
+        }
     }
 
     /// The backend inside.
@@ -79,14 +85,6 @@ impl<P: Policy, B: VaultBackend + ?Sized> Layered<P, B> {
 
 #[async_trait]
 impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
-    fn name(&self) -> &str {
-        self.inner.name()
-    }
-
-    fn naming(&self) -> &VaultNaming {
-        self.inner.naming()
-    }
-
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
     }
@@ -98,7 +96,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: &what,
             idempotent: true,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -109,7 +107,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: "list the secrets",
             idempotent: true,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -121,7 +119,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: &what,
             idempotent: false,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -138,7 +136,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: &what,
             idempotent: false,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -150,7 +148,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: &what,
             idempotent: true,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -162,7 +160,7 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
         let info = CallInfo {
             what: &what,
             idempotent: true,
-            vault: self.inner.name(),
+            vault: &self.vault,
         };
         self.policy.around(info, &mut call).await
     }
@@ -179,12 +177,16 @@ impl<P: Policy, B: VaultBackend + ?Sized> VaultBackend for Layered<P, B> {
 /// `backend` with the engine's policies, in the engine's order: a retry
 /// (within `deadline`) around a timeout (per try) around the request
 /// budget (`max_requests`, every try counted).
-pub fn stack(backend: Arc<dyn VaultBackend>, options: &VaultOptions) -> Arc<dyn VaultBackend> {
+pub fn stack(
+    vault: &str,
+    backend: Arc<dyn VaultBackend>,
+    options: &VaultOptions,
+) -> Arc<dyn VaultBackend> {
     let budgeted: Arc<dyn VaultBackend> = match options.max_requests {
-        Some(n) => Arc::new(Layered::new(Budget::per_minute(n), backend)),
+        Some(n) => Arc::new(Layered::new(Budget::per_minute(n), backend, vault)),
         None => backend,
     };
     let timed: Arc<dyn VaultBackend> =
-        Arc::new(Layered::new(Timeout::new(options.timeout), budgeted));
-    Arc::new(Layered::new(Retry::new(options.deadline), timed))
+        Arc::new(Layered::new(Timeout::new(options.timeout), budgeted, vault));
+    Arc::new(Layered::new(Retry::new(options.deadline), timed, vault))
 }
