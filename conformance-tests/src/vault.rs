@@ -737,7 +737,7 @@ async fn resolve_credentials(resolver: &Resolver) -> Result<Vec<Option<String>>,
 /// `list_secrets`.
 type Layout = (&'static str, Vec<(String, String)>, [usize; 2]);
 
-/// The documented request counts (docs/vaults.md) of a five-field
+/// The documented request counts ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)) of a five-field
 /// credentials table stored three ways, with and without `list_secrets`:
 /// each backend answers every layout with exactly these fetches and lists.
 fn request_counts<'a>(c: &'a Ctx<'a>) -> BoxFuture<'a, CaseResult> {

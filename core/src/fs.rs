@@ -1,4 +1,4 @@
-//! Reading and writing the local files strata touches (docs/profiles.md).
+//! Reading and writing the local files strata touches ([docs/profiles.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/profiles/index.html)).
 //!
 //! - Only regular files are read: a directory, a FIFO, a socket or a device
 //!   (`/dev/zero`) is an error naming the file, so a hostile checkout can

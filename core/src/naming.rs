@@ -1,4 +1,4 @@
-//! The naming conventions of docs/naming.md: the machinery that turns a [`Path`]
+//! The naming conventions of [docs/naming.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/naming/index.html): the machinery that turns a [`Path`]
 //! into the name a provider stores it under.
 //!
 //! The TOML and environment rules are fixed and live here. A vault's rule is
@@ -192,7 +192,7 @@ pub fn normalize_vault_segment(segment: &str) -> String {
         .collect()
 }
 
-/// A vault's naming rule, declared as data by its backend crate (docs/naming.md):
+/// A vault's naming rule, declared as data by its backend crate ([docs/naming.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/naming/index.html)):
 /// each path segment is normalized ([`normalize_vault_segment`]), segments
 /// that end up empty are skipped, `replace` maps characters inside a
 /// segment, and the segments are joined with `separator` after `prefix`.

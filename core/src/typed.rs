@@ -1,5 +1,5 @@
 //! Typed configurations: a struct whose fields are resolved by section walks
-//! (docs/lookups.md), the way dlt resolves a configuration spec. Usually derived with
+//! ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)), the way dlt resolves a configuration spec. Usually derived with
 //! `#[derive(Configuration)]` from the `strata-secrets` crate.
 //!
 //! Every field is resolved before anything is reported, so one error lists

@@ -1,4 +1,4 @@
-//! The value model of docs/lookups.md.
+//! The value model of [docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html).
 //!
 //! Documents hold TOML values. A string read from the environment or from a
 //! single vault secret stays the exact text; it is converted only when the
@@ -148,7 +148,7 @@ impl Value {
     }
 
     /// This value read as a table: a table as it is, or a string holding a
-    /// JSON object or a TOML document (docs/lookups.md).
+    /// JSON object or a TOML document ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)).
     pub fn to_table(&self) -> Option<Cow<'_, Table>> {
         match self {
             Value::Table(t) => Some(Cow::Borrowed(t)),

@@ -1,4 +1,4 @@
-//! Workspaces, profiles and the TOML file list of docs/profiles.md.
+//! Workspaces, profiles and the TOML file list of [docs/profiles.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/profiles/index.html).
 
 mod guard;
 
@@ -219,7 +219,7 @@ impl FileKind {
     }
 }
 
-/// What role a candidate file plays in the list of docs/profiles.md.
+/// What role a candidate file plays in the list of [docs/profiles.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/profiles/index.html).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FileRole {
     /// `.dlt/P.secrets.toml`: the canonical profile file.
@@ -463,7 +463,7 @@ impl Workspace {
         ]
     }
 
-    /// The files read for `kind`, most specific first (docs/profiles.md).
+    /// The files read for `kind`, most specific first ([docs/profiles.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/profiles/index.html)).
     pub fn candidates(&self, kind: FileKind) -> Vec<Candidate> {
         match &self.files_profile {
             Some(p) => self.profile_candidates(p, kind),

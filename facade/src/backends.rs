@@ -1,4 +1,4 @@
-//! The vault backends this build of strata links, in chain order (docs/vaults.md:
+//! The vault backends this build of strata links, in chain order ([docs/vaults.md](crate::guide::vaults):
 //! dlt appends its vault providers in this order). This is the one place
 //! outside a backend's crate that names it: adding a backend is its crate, a
 //! cargo feature, and one line in the list below.

@@ -3,6 +3,9 @@
 
 pub mod backends;
 pub mod credentials;
+/// The guides (the repository's `docs/`), in the API docs only.
+#[cfg(all(doc, not(doctest)))]
+pub mod guide;
 pub mod vaults;
 mod watch;
 
@@ -278,7 +281,7 @@ impl Strata {
         resolver
     }
 
-    /// Revokes every leased credential this `Strata` holds (docs/runtime.md)
+    /// Revokes every leased credential this `Strata` holds ([docs/runtime.md](crate::guide::runtime))
     /// and stops renewing them; a later lookup leases anew. Dropping the
     /// last clone of a `Strata` inside a runtime revokes them too, in a
     /// task spawned there: call this to wait for it.
@@ -295,7 +298,7 @@ impl Strata {
         self.vaults.iter().any(|v| v.leases.is_some())
     }
 
-    /// Adds a provider after the default chain (docs/lookups.md, step 5).
+    /// Adds a provider after the default chain ([docs/lookups.md](crate::guide::lookups), step 5).
     /// Everything an implementation needs is re-exported here:
     ///
     /// ```
@@ -520,7 +523,7 @@ impl Strata {
         typed::resolve_explained::<T>(&self.resolver, sections, pipeline).await
     }
 
-    /// Section walk for the key at the end of `path` (docs/lookups.md).
+    /// Section walk for the key at the end of `path` ([docs/lookups.md](crate::guide::lookups)).
     pub async fn walk(&self, path: &str, lookup: &Lookup) -> Result<Resolved, Error> {
         self.resolver
             .walk_dotted(path, lookup)

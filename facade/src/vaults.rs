@@ -1,4 +1,4 @@
-//! Enabling vault providers from the chain above them (docs/vaults.md, bootstrap):
+//! Enabling vault providers from the chain above them ([docs/vaults.md](crate::guide::vaults), bootstrap):
 //! `[providers] enable_<section> = true` and the `[providers.<section>]`
 //! settings, from environment variables or the profile's TOML files. Every
 //! backend comes from [`crate::backends`]; nothing here names one.
@@ -111,7 +111,7 @@ async fn setting(resolver: &Resolver, section: &str, key: &str) -> Result<Option
 }
 
 /// The one rule for where the user's own credentials may go
-/// (docs/security.md, "Credentials go only where the user sent them"): when
+/// ([docs/security.md](crate::guide::security), "Credentials go only where the user sent them"): when
 /// none of the backend's credential settings is set, it uses ambient ones
 /// (`VAULT_TOKEN`, `~/.vault-token`, the AWS chain, application-default
 /// credentials, ...), and then an endpoint setting read from a workspace's
@@ -165,7 +165,7 @@ pub async fn check_endpoints(
     Ok(())
 }
 
-/// The one rule for a setting that names a program to run (docs/security.md,
+/// The one rule for a setting that names a program to run ([docs/security.md](crate::guide::security),
 /// "Files never choose how a program runs"): it comes from the user (the
 /// environment, the global directory, a secrets file), never from a
 /// workspace's `config.toml`, which a repository commits.
@@ -223,7 +223,7 @@ pub async fn build(
 }
 
 /// Every key the user wrote for a vault is one strata reads, else an error
-/// naming it (docs/vaults.md): a `PROVIDERS__ENABLE_<X>` variable or
+/// naming it ([docs/vaults.md](crate::guide::vaults)): a `PROVIDERS__ENABLE_<X>` variable or
 /// `[providers] enable_<x>` key must name a known vault, and each
 /// `PROVIDERS__<SECTION>__<KEY>` variable and `[providers.<section>]` key of
 /// a compiled-in backend must be one of its settings. A typo, or an option

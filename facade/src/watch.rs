@@ -1,4 +1,4 @@
-//! Watching values for changes (docs/runtime.md): a rotated secret, a new
+//! Watching values for changes ([docs/runtime.md](crate::guide::runtime)): a rotated secret, a new
 //! lease, an edited file reach a long-running pipeline as a stream.
 
 use crate::Strata;

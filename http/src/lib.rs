@@ -1,5 +1,5 @@
 //! The one HTTP policy every client strata drives goes through
-//! (docs/security.md, "Credentials go only where the user sent them" and
+//! ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Credentials go only where the user sent them" and
 //! "Server replies are bounded"). A vault server is trusted with what it
 //! holds and nothing else; its replies are input:
 //!

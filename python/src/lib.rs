@@ -1,5 +1,5 @@
 //! `strata_secrets._native`: strata's resolver, vaults and command line for
-//! Python (docs/python.md). The Python package (`strata_secrets`) wraps it.
+//! Python ([docs/python.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/python/index.html)). The Python package (`strata_secrets`) wraps it.
 //!
 //! - One tokio runtime per process runs every lookup; each call releases
 //!   the GIL while it waits, so calls from many threads run together and
@@ -225,7 +225,7 @@ struct PyStrata {
 }
 
 /// The last reference to a `Strata` goes inside the runtime, so that the
-/// leases it holds are revoked by a task there (docs/runtime.md).
+/// leases it holds are revoked by a task there ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)).
 impl Drop for PyStrata {
     fn drop(&mut self) {
         let opened = self.opened.get_mut().unwrap_or_else(|p| p.into_inner());
@@ -272,7 +272,7 @@ fn lookup(secret: bool, pipeline: Option<String>) -> Lookup {
 #[pymethods]
 impl PyStrata {
     /// Revokes the leased credentials this project holds and stops renewing
-    /// them (a later lookup leases anew); see docs/runtime.md.
+    /// them (a later lookup leases anew); see [docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html).
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let strata = self.strata(py)?;
         block(py, async move {

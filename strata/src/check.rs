@@ -1,4 +1,4 @@
-//! The local checks of docs/security.md: secrets files tracked by git or not
+//! The local checks of [docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html): secrets files tracked by git or not
 //! ignored, readable by other users, placeholders left from a template, and
 //! production profiles that keep secrets in files while a vault is enabled.
 
@@ -145,7 +145,7 @@ fn current_uid() -> Option<u32> {
     std::fs::metadata("/proc/self").ok().map(|m| m.uid())
 }
 
-/// Other local users are not trusted (docs/security.md): a secrets file, or
+/// Other local users are not trusted ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): a secrets file, or
 /// `.dlt`, that another user can change or own is a finding, as is a
 /// secrets file others can read.
 #[cfg(unix)]

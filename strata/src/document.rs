@@ -516,7 +516,7 @@ fn under(path: &Path, section: &Path) -> bool {
 }
 
 /// The one rule for which keys become environment variables and under which
-/// names (docs/security.md, "Files never choose how a program runs"), for
+/// names ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Files never choose how a program runs"), for
 /// `export --format env|dotenv` and `exec`:
 /// - only a key under at least one section makes a variable (its name holds
 ///   `__`); a top-level key is left out with a warning naming it and its
@@ -684,7 +684,7 @@ pub fn dotenv_quote(text: &str) -> String {
 }
 
 /// The one filter between strata's own environment and `exec`'s child
-/// (docs/security.md): unless the user asks (`--with-bootstrap`), the child
+/// ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): unless the user asks (`--with-bootstrap`), the child
 /// gets neither the vault bootstrap (`PROVIDERS__*`) nor the ambient
 /// credentials the enabled vaults may have used (`VAULT_TOKEN`, ...).
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! The `strata` command (docs/cli.md), as a library: [`main`] runs it on
+//! The `strata` command ([docs/cli.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/cli/index.html)), as a library: [`main`] runs it on
 //! the process's arguments, [`run`] on given ones (the Python package's
 //! `strata` console script runs it in process). The answers the Python
 //! package gives as the command does are in [`answers`]: a table as `get`

@@ -1,5 +1,5 @@
 //! `strata exec --redact`: a streaming filter that replaces every resolved
-//! secret in a child's output with `***` (docs/runtime.md).
+//! secret in a child's output with `***` ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)).
 //!
 //! What is matched, for each secret value of 4 characters or more: the
 //! value itself, each of its lines (a PEM key), its JSON-escaped form, its

@@ -1,9 +1,9 @@
 //! The paths one lookup asks: the exact path of a get, or every path of a
-//! section walk (docs/lookups.md), kept as borrowed segments in one list.
+//! section walk ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)), kept as borrowed segments in one list.
 
 use crate::path::Path;
 
-/// The ordered paths of a section walk for `sections` and `key` (docs/lookups.md):
+/// The ordered paths of a section walk for `sections` and `key` ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)):
 /// most specific first, down to the bare key, with the compact `sources`
 /// layout inserted third.
 pub fn walk_paths(sections: &[String], key: &str) -> Vec<Path> {
@@ -37,7 +37,7 @@ impl<'a> Candidates<'a> {
         Self { segments, ends }
     }
 
-    /// docs/lookups.md: most specific first, down to the bare key, with the
+    /// [docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html): most specific first, down to the bare key, with the
     /// compact `sources` layout inserted third.
     pub(crate) fn walk(
         sections: &[&'a str],

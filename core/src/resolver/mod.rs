@@ -1,5 +1,5 @@
 //! The resolver: exact gets and section walks over a chain of providers
-//! (docs/lookups.md).
+//! ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)).
 //!
 //! - `candidates`: the paths one lookup asks;
 //! - `run`: one lookup asking the chain, and the missing-value report;

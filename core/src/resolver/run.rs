@@ -1,4 +1,4 @@
-//! One lookup in progress: the chain asked in order (docs/lookups.md), each
+//! One lookup in progress: the chain asked in order ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)), each
 //! provider at once when it can tell ([`ProviderExt::answer_now`]), else
 //! through its full lookup, every question recorded for the trace.
 

@@ -21,7 +21,7 @@ pub struct Descriptor {
     /// facade's cargo feature that compiles the backend in.
     pub name: &'static str,
     /// The settings table, `[providers.<section>]`; the switch is always
-    /// `[providers] enable_<section>` (docs/vaults.md).
+    /// `[providers] enable_<section>` ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)).
     pub section: &'static str,
     /// The naming rule with its default settings (what `strata names`
     /// shows).
@@ -38,7 +38,7 @@ pub struct Descriptor {
     /// The settings keys that choose where requests go (`url`,
     /// `credentials.endpoint_url`, ...), dotted below the section. With
     /// ambient credentials, such a key set in a workspace's `config.toml` is
-    /// refused (docs/security.md, "Credentials go only where the user sent
+    /// refused ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Credentials go only where the user sent
     /// them").
     pub endpoint_keys: &'static [&'static str],
     /// The settings keys that hold explicit credentials (`token`,
@@ -48,7 +48,7 @@ pub struct Descriptor {
     pub credential_keys: &'static [&'static str],
     /// The settings keys that name a program to run (the `command`
     /// backend's `fetch` and `list`): a workspace's `config.toml` may not
-    /// set them (docs/security.md, "Files never choose how a program
+    /// set them ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Files never choose how a program
     /// runs").
     pub program_keys: &'static [&'static str],
     /// Builds the provider, its settings resolved from the chain above it

@@ -215,7 +215,7 @@ impl VaultProvider {
 
     /// The name of the exact path as a single value, checked: a path whose
     /// name is longer than the vault allows, or that normalizes to nothing,
-    /// is an error before any request (docs/naming.md).
+    /// is an error before any request ([docs/naming.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/naming/index.html)).
     fn check_exact(&self, full: &Path) -> Result<(), Error> {
         if self.options.only_toml_fragments {
             return Ok(());

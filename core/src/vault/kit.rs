@@ -1,4 +1,4 @@
-//! The backend kit (docs/writing-a-backend.md): a backend says what it is
+//! The backend kit ([docs/writing-a-backend.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/writing_a_backend/index.html)): a backend says what it is
 //! ([`Backend`]'s constants and settings) and how to connect; core resolves
 //! its settings from the chain, checks the options every vault shares, and
 //! builds the provider. [`Descriptor::of`] turns it into the descriptor the

@@ -1,4 +1,4 @@
-//! Leased (dynamic) credentials (docs/runtime.md): a path mapped to a role
+//! Leased (dynamic) credentials ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)): a path mapped to a role
 //! of a vault that makes credentials on demand (`database/creds/loader`)
 //! answers with fresh ones, held for the life of the provider.
 //!

@@ -1,4 +1,4 @@
-//! The vault engine (docs/vaults.md).
+//! The vault engine ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)).
 //!
 //! A vault backend implements two calls, [`VaultBackend::fetch`] (one secret
 //! by name) and optionally [`VaultBackend::list`]. [`VaultProvider`] does the
@@ -164,7 +164,7 @@ pub trait VaultBackend: Send + Sync + fmt::Debug {
     fn location(&self) -> String;
 }
 
-/// The options of docs/vaults.md, from `[providers.<vault>]`.
+/// The options of [docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html), from `[providers.<vault>]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct VaultOptions {
     /// Answer only secret lookups.

@@ -1,4 +1,4 @@
-//! The settings every vault reads from `[providers.<section>]` (docs/vaults.md), as
+//! The settings every vault reads from `[providers.<section>]` ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)), as
 //! a typed configuration that each backend's own settings flatten into
 //! theirs: a backend's keys are its settings struct's fields, nothing else.
 

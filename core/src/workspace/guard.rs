@@ -1,5 +1,5 @@
 //! The one gate between a workspace's files and what strata does to the
-//! file system (docs/security.md, "Files never choose what strata deletes
+//! file system ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Files never choose what strata deletes
 //! or where it writes outside the workspace"). The workspace's files are
 //! data a cloned repository may have written: a directory they name is
 //! deleted only inside the run directory, never through a link, and never

@@ -1,4 +1,4 @@
-//! AWS Secrets Manager backend for strata's vault engine (docs/vaults.md).
+//! AWS Secrets Manager backend for strata's vault engine ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)).
 //!
 //! It follows dlt 1.31's own AWS provider: secret names are the prefix
 //! (`secret_name_prefix`, default `dlt/`) followed by the normalized path

@@ -1,4 +1,4 @@
-//! The AWS SDK's HTTP client: strata's HTTP policy (docs/security.md). The
+//! The AWS SDK's HTTP client: strata's HTTP policy ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)). The
 //! SDK takes any [`HttpClient`]; this one sends every request, the
 //! credential providers' included (container credentials, IMDS, STS), through
 //! [`PolicyClient`]: no redirect to another origin, replies capped.

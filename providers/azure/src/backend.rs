@@ -131,7 +131,7 @@ impl fmt::Debug for AzureBackend {
     }
 }
 
-/// The policy's HTTP client (docs/security.md), trusting the settings' CA
+/// The policy's HTTP client ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)), trusting the settings' CA
 /// certificate as well.
 fn http_client(ca: Option<&str>, timeout: std::time::Duration) -> Result<PolicyClient, Error> {
     let mut builder = PolicyClient::builder().timeout(timeout);

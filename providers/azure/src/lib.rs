@@ -1,4 +1,4 @@
-//! Azure Key Vault backend for strata's vault engine (docs/vaults.md).
+//! Azure Key Vault backend for strata's vault engine ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)).
 //!
 //! Names: normalized segments with `_` turned into `-`, joined with `--`
 //! (`destination--bigquery--credentials--project-id`); Key Vault names are

@@ -1,4 +1,4 @@
-//! The Azure SDK's transport: strata's HTTP policy (docs/security.md). The
+//! The Azure SDK's transport: strata's HTTP policy ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)). The
 //! SDK (and its managed-identity credential) take any [`HttpClient`]; this
 //! one sends through [`PolicyClient`]: no redirect to another origin (the
 //! SDK's own default follows none, a bare reqwest client follows ten),

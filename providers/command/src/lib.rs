@@ -1,7 +1,7 @@
 //! A backend for strata's vault engine that asks a command for each
 //! secret: a password manager's CLI (`pass show`, `op read`, `bw get`,
 //! `secret-tool lookup`, `security find-generic-password -w`) or a script
-//! (docs/vaults.md, "A command").
+//! ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html), "A command").
 //!
 //! ```toml
 //! [providers]
@@ -23,7 +23,7 @@
 //! killed with its process group. The `list` command, when set, prints one
 //! name per line.
 //!
-//! Trust (docs/security.md): the command line is a program to run, so it
+//! Trust ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): the command line is a program to run, so it
 //! may come only from the user (the environment, the global directory, a
 //! secrets file); a workspace's `config.toml`, which a repository commits,
 //! may not set it.

@@ -1,4 +1,4 @@
-//! The environment-variable provider of strata (docs/lookups.md).
+//! The environment-variable provider of strata ([docs/lookups.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/lookups/index.html)).
 //!
 //! A path is looked up as the variable named by
 //! [`strata_secrets_core::naming::env_var_name`]

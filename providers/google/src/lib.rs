@@ -1,4 +1,4 @@
-//! Google Secret Manager backend for strata's vault engine (docs/vaults.md).
+//! Google Secret Manager backend for strata's vault engine ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)).
 //!
 //! The backend implements [`VaultBackend`](strata_secrets_core::vault::VaultBackend)
 //! (fetch `versions/latest` or a pinned version, list with pagination, store a

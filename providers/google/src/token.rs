@@ -4,7 +4,7 @@
 //! which strata used before: its client takes only a connector (no body
 //! cap, no redirect rule without rewriting the connection), and it panics
 //! on an `expires_in` out of range, which a hostile token endpoint can send
-//! (docs/security.md, "Server replies are bounded"). The official auth
+//! ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Server replies are bounded"). The official auth
 //! crate signs self-signed JWTs instead and refuses keys without
 //! `private_key_id`, which dlt's bootstrap omits. The RS256 signature is
 //! rustls's (aws-lc-rs), the key a PKCS#8 PEM.

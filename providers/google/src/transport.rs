@@ -1,5 +1,5 @@
 //! Secret Manager's REST calls through strata's HTTP policy
-//! (docs/security.md): the official client's generated stub trait is the
+//! ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): the official client's generated stub trait is the
 //! hook, so the client, its request and response types and its errors are
 //! Google's; only the sending goes through [`PolicyClient`] (no redirect to
 //! another origin, replies capped), which the generated transport, with a

@@ -1,4 +1,4 @@
-//! Vault's HTTP API through strata's HTTP policy (docs/security.md): the
+//! Vault's HTTP API through strata's HTTP policy ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): the
 //! endpoints are `vaultrs`'s request types, executed by a rustify client
 //! that sends through [`PolicyClient`] (no redirect to another origin,
 //! replies capped). `vaultrs`'s own helper functions hand every request to

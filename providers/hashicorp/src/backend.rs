@@ -26,7 +26,7 @@ use strata_secrets_http::PolicyClient;
 const TOKEN_CHECK_AFTER: Duration = Duration::from_secs(300);
 
 /// The longest lease strata plans with: a reply's `lease_duration` is
-/// range-checked (docs/security.md), so no arithmetic on it can overflow.
+/// range-checked ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)), so no arithmetic on it can overflow.
 const MAX_LEASE: Duration = Duration::from_secs(366 * 24 * 3600);
 
 /// When to renew a lease of `secs` seconds that starts now: two thirds in.
@@ -99,7 +99,7 @@ impl HashicorpBackend {
         self.config.leases.clone()
     }
 
-    /// The policy's HTTP client (docs/security.md), trusting the CA file of
+    /// The policy's HTTP client ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)), trusting the CA file of
     /// the settings for `https` addresses; the file is read now.
     fn http_client(c: &HashicorpConfig, timeout: Duration) -> Result<PolicyClient, Error> {
         let mut builder = PolicyClient::builder().timeout(timeout);
@@ -617,7 +617,7 @@ impl VaultBackend for HashicorpBackend {
     }
 }
 
-/// Leased credentials (docs/runtime.md): a role's path read with the
+/// Leased credentials ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)): a role's path read with the
 /// token, renewed and revoked at `sys/leases/*`, each call as every other
 /// (timeout, a refused token logged in again once).
 #[async_trait]

@@ -1,5 +1,5 @@
 //! HashiCorp Vault / OpenBao backend for strata's vault engine
-//! (docs/vaults.md), over a KV version 2 secrets engine through `vaultrs`.
+//! ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html)), over a KV version 2 secrets engine through `vaultrs`.
 //!
 //! Names are dlt's secret names with `/` between segments under
 //! `<mount>/data/<path_prefix>/` (`secret/data/dlt/sources/pipedrive/api_key`),

@@ -1,4 +1,4 @@
-//! The TOML file provider of strata (docs/profiles.md).
+//! The TOML file provider of strata ([docs/profiles.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/profiles/index.html)).
 //!
 //! [`TomlProvider::load`] reads and parses the files of the active profile,
 //! most specific first (`.dlt/P.secrets.toml`, its alias `.dlt/secrets.P.toml`,

@@ -1,5 +1,5 @@
-//! `strata exec`: run a command with the resolved values (docs/cli.md,
-//! docs/runtime.md). Without `--redact`, `--files` or `--watch` strata
+//! `strata exec`: run a command with the resolved values ([docs/cli.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/cli/index.html),
+//! [docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)). Without `--redact`, `--files` or `--watch` strata
 //! replaces itself with the command; with any of them it stays the parent
 //! (`supervise`).
 

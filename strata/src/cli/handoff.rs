@@ -1,7 +1,7 @@
 //! `strata exec --files`: values that do not fit a variable (tables,
 //! multi-line secrets, long values) handed to the child as files, mode 600,
 //! each named by a `<VAR>_FILE` variable; a Google service-account table as
-//! a JSON key file with `GOOGLE_APPLICATION_CREDENTIALS` (docs/runtime.md).
+//! a JSON key file with `GOOGLE_APPLICATION_CREDENTIALS` ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)).
 //!
 //! The files are strata's own: created new (never over a file strata did
 //! not write, never through a link), replaced by rename when a watched

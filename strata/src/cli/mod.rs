@@ -275,7 +275,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 /// the child: the deadline no longer applies.
 static DISARMED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The command deadline as a hard bound (docs/security.md): the command
+/// The command deadline as a hard bound ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html)): the command
 /// itself stops at `deadline` when its work yields, and this timer ends the
 /// process half a second later when it does not (a client blocked in a
 /// read, a blocking thread), whatever it is doing. `exec` replaces the

@@ -1,4 +1,4 @@
-//! Policies around a vault backend, as layers (docs/vaults.md, "Policies";
+//! Policies around a vault backend, as layers ([docs/vaults.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/vaults/index.html), "Policies";
 //! OpenDAL's `RetryLayer`/`TimeoutLayer`, object_store's `LimitStore`):
 //! each is a [`Policy`] that [`Layered`] applies around every call of the
 //! backend it wraps, so a layered backend is again a [`VaultBackend`], and
