@@ -20,6 +20,7 @@ mod hardening;
 mod hashicorp_e2e;
 mod help;
 mod leaks;
+mod lean;
 mod leases;
 mod readme;
 mod runtime;
