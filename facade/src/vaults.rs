@@ -229,43 +229,16 @@ pub async fn build(
 /// a compiled-in backend must be one of its settings. A typo, or an option
 /// this build lacks, is never silently ignored.
 pub fn check_settings_keys(env: &Environment, files: &[&TomlProvider]) -> Result<(), Error> {
-    let unknown_switch = |name: &str, at: &str| {
-        Error::new(
-            ErrorKind::ConfigInvalid,
-            format!(
-                "{at} turns on a vault strata does not know (`{}`): the switches are {}",
-                naming::shown(name),
-                KNOWN
-                    .iter()
-                    .map(|(_, s)| format!("enable_{s}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
-    };
-    let unknown_key = |d: &Descriptor, key: &str, at: &str| {
-        let keys: Vec<String> = typed::keys_of(d.settings)
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
-        Error::new(
-            ErrorKind::ConfigInvalid,
-            format!(
-                "{at}: `{}` is not a setting of {} (a typo, or an option this build of strata lacks); its settings are {}",
-                naming::shown(key),
-                d.display_name(),
-                keys.join(", ")
-            ),
-        )
-        .with_provider(d.section)
-    };
-    // the key of the section itself: what lies inside a nested table
-    // (a credentials table holds whatever its vendor's key file holds) is
-    // that configuration's own business
-    let known_key = |d: &Descriptor, key: &str| {
-        let top = key.split('.').next().unwrap_or(key);
-        typed::keys_of(d.settings).iter().any(|(k, _)| k == top)
-    };
+    check_variables(env)?;
+    for file in files {
+        check_file(file)?;
+    }
+    Ok(())
+}
+
+/// The `PROVIDERS__...` variables: each switch names a known vault, each
+/// setting is one of a compiled-in backend's.
+fn check_variables(env: &Environment) -> Result<(), Error> {
     let mut names: Vec<&str> = env.iter().map(|(k, _)| k).collect();
     names.sort_unstable();
     for name in names {
@@ -291,52 +264,97 @@ pub fn check_settings_keys(env: &Environment, files: &[&TomlProvider]) -> Result
             }
         }
     }
-    for file in files {
-        let Some(doc) = strata_secrets_core::Provider::document(*file) else {
-            continue;
-        };
-        let at = |segments: &[&str]| -> String {
-            Path::from_segments(segments.iter().copied())
-                .ok()
-                .and_then(|p| file.defined_at(&p))
-                .map(|(f, line)| format!("{}:{line}", f.display()))
-                .unwrap_or_else(|| strata_secrets_core::Provider::name(*file).to_owned())
-        };
-        let Some(providers) = doc
-            .get_path(&[BOOTSTRAP_SECTION.to_owned()])
-            .and_then(Value::as_table)
-        else {
-            continue;
-        };
-        for (key, value) in providers {
-            if let Some(section) = key.strip_prefix("enable_") {
-                if !KNOWN.iter().any(|(_, s)| *s == section) {
-                    return Err(unknown_switch(
-                        key,
-                        &format!(
-                            "`providers.{}` ({})",
-                            naming::shown(key),
-                            at(&[BOOTSTRAP_SECTION, key])
-                        ),
-                    ));
-                }
-                continue;
-            }
-            let Some(d) = BACKENDS.iter().find(|d| d.section == key) else {
-                continue;
-            };
-            if let Some(table) = value.as_table()
-                && let Some(k) = table.keys().find(|k| !known_key(d, k))
-            {
-                return Err(unknown_key(
-                    d,
-                    k,
-                    &format!("[providers.{key}] ({})", at(&[BOOTSTRAP_SECTION, key, k])),
+    Ok(())
+}
+
+/// A file's `[providers]` table: the same rules, each error at its line.
+fn check_file(file: &TomlProvider) -> Result<(), Error> {
+    let Some(doc) = strata_secrets_core::Provider::document(file) else {
+        return Ok(());
+    };
+    let at = |segments: &[&str]| -> String {
+        Path::from_segments(segments.iter().copied())
+            .ok()
+            .and_then(|p| file.defined_at(&p))
+            .map(|(f, line)| format!("{}:{line}", f.display()))
+            .unwrap_or_else(|| strata_secrets_core::Provider::name(file).to_owned())
+    };
+    let Some(providers) = doc
+        .get_path(&[BOOTSTRAP_SECTION.to_owned()])
+        .and_then(Value::as_table)
+    else {
+        return Ok(());
+    };
+    for (key, value) in providers {
+        if let Some(section) = key.strip_prefix("enable_") {
+            if !KNOWN.iter().any(|(_, s)| *s == section) {
+                return Err(unknown_switch(
+                    key,
+                    &format!(
+                        "`providers.{}` ({})",
+                        naming::shown(key),
+                        at(&[BOOTSTRAP_SECTION, key])
+                    ),
                 ));
             }
+            continue;
+        }
+        let Some(d) = BACKENDS.iter().find(|d| d.section == key) else {
+            continue;
+        };
+        if let Some(table) = value.as_table()
+            && let Some(k) = table.keys().find(|k| !known_key(d, k))
+        {
+            return Err(unknown_key(
+                d,
+                k,
+                &format!("[providers.{key}] ({})", at(&[BOOTSTRAP_SECTION, key, k])),
+            ));
         }
     }
     Ok(())
+}
+
+/// A switch for a vault strata does not know, set `at`.
+fn unknown_switch(name: &str, at: &str) -> Error {
+    Error::new(
+        ErrorKind::ConfigInvalid,
+        format!(
+            "{at} turns on a vault strata does not know (`{}`): the switches are {}",
+            naming::shown(name),
+            KNOWN
+                .iter()
+                .map(|(_, s)| format!("enable_{s}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
+}
+
+/// A key that is not a setting of `d`, set `at`.
+fn unknown_key(d: &Descriptor, key: &str, at: &str) -> Error {
+    let keys: Vec<String> = typed::keys_of(d.settings)
+        .into_iter()
+        .map(|(k, _)| k)
+        .collect();
+    Error::new(
+        ErrorKind::ConfigInvalid,
+        format!(
+            "{at}: `{}` is not a setting of {} (a typo, or an option this build of strata lacks); its settings are {}",
+            naming::shown(key),
+            d.display_name(),
+            keys.join(", ")
+        ),
+    )
+    .with_provider(d.section)
+}
+
+/// Whether `key` is a setting of `d`, by the key of the section itself:
+/// what lies inside a nested table (a credentials table holds whatever its
+/// vendor's key file holds) is that configuration's own business.
+fn known_key(d: &Descriptor, key: &str) -> bool {
+    let top = key.split('.').next().unwrap_or(key);
+    typed::keys_of(d.settings).iter().any(|(k, _)| k == top)
 }
 
 /// Enables every vault switched on in the chain: each is configured from

@@ -214,89 +214,14 @@ impl AsRef<CommonSettings> for HashicorpSettings {
 impl HashicorpConfig {
     /// Checks the settings: the URL, the paths, the auth method and what it
     /// needs, the timeout.
-    pub fn from_settings(s: HashicorpSettings, env: &Environment) -> Result<Self, Error> {
-        let Some(url_text) = setting_or_var(s.url, env, "VAULT_ADDR")? else {
-            return Err(invalid(format!(
-                "no Vault address: set `providers.{SECTION}.url` (PROVIDERS__HASHICORP_VAULT__URL) or VAULT_ADDR"
-            )));
-        };
-        let url = url::Url::parse(&url_text)
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
-            .ok_or_else(|| {
-                invalid(format!(
-                    "`providers.{SECTION}.url` (or VAULT_ADDR) must be an http or https URL"
-                ))
-            })?;
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(invalid(format!(
-                "`providers.{SECTION}.url` may not hold credentials: use the auth settings"
-            )));
-        }
+    pub fn from_settings(mut s: HashicorpSettings, env: &Environment) -> Result<Self, Error> {
+        let url = vault_url(s.url.take(), env)?;
         let mount = kv_path("mount", &s.mount)?;
         let path_prefix = kv_path("path_prefix", &s.path_prefix)?;
-        let namespace = setting_or_var(s.namespace, env, "VAULT_NAMESPACE")?
+        let namespace = setting_or_var(s.namespace.take(), env, "VAULT_NAMESPACE")?
             .map(|n| n.trim_matches('/').to_owned());
-        let ca_cert = setting_or_var(s.ca_cert, env, "VAULT_CACERT")?.map(PathBuf::from);
-        let auth_mount = |method: &str| -> Result<String, Error> {
-            match s.auth_mount.as_deref().filter(|m| !m.is_empty()) {
-                Some(m) => kv_path("auth_mount", m),
-                None => Ok(method.to_owned()),
-            }
-        };
-        let auth = match s.auth.as_str() {
-            "token" => Auth::Token(token_source(s.token, env)?),
-            "approle" => {
-                let role_id = s.role_id.filter(|r| !r.is_empty());
-                let (Some(role_id), Some(secret_id)) = (role_id, s.secret_id) else {
-                    return Err(invalid(format!(
-                        "`auth = \"approle\"` needs `providers.{SECTION}.role_id` and `providers.{SECTION}.secret_id`"
-                    )));
-                };
-                Auth::AppRole {
-                    mount: auth_mount("approle")?,
-                    role_id,
-                    secret_id,
-                }
-            }
-            method @ ("jwt" | "kubernetes") => {
-                let method = if method == "jwt" { "jwt" } else { "kubernetes" };
-                let jwt = match (s.jwt, s.jwt_path.filter(|p| !p.is_empty())) {
-                    (Some(jwt), None) => JwtSource::Value(jwt),
-                    (None, Some(path)) => JwtSource::File(PathBuf::from(path)),
-                    (None, None) if method == "kubernetes" => {
-                        JwtSource::File(PathBuf::from(KUBERNETES_TOKEN_PATH))
-                    }
-                    (None, None) => {
-                        return Err(invalid(format!(
-                            "`auth = \"jwt\"` needs `providers.{SECTION}.jwt` or `providers.{SECTION}.jwt_path`"
-                        )));
-                    }
-                    (Some(_), Some(_)) => {
-                        return Err(invalid(format!(
-                            "set `providers.{SECTION}.jwt` or `providers.{SECTION}.jwt_path`, not both"
-                        )));
-                    }
-                };
-                let role = s.role.filter(|r| !r.is_empty());
-                if method == "kubernetes" && role.is_none() {
-                    return Err(invalid(format!(
-                        "`auth = \"kubernetes\"` needs `providers.{SECTION}.role`"
-                    )));
-                }
-                Auth::Jwt {
-                    method,
-                    mount: auth_mount(method)?,
-                    role,
-                    jwt,
-                }
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "`providers.{SECTION}.auth` must be one of token, approle, jwt, kubernetes"
-                )));
-            }
-        };
+        let ca_cert = setting_or_var(s.ca_cert.take(), env, "VAULT_CACERT")?.map(PathBuf::from);
+        let auth = auth_of(&mut s, env)?;
         let leases = s
             .leases
             .unwrap_or_default()
@@ -371,6 +296,94 @@ fn token_source(setting: Option<SecretString>, env: &Environment) -> Result<Toke
             "no Vault token: set `providers.{SECTION}.token` (PROVIDERS__HASHICORP_VAULT__TOKEN) or VAULT_TOKEN, or choose another `auth`"
         ))),
     }
+}
+
+/// The server's address: `url`, else `VAULT_ADDR`; an http or https URL
+/// with a host and no credentials in it.
+fn vault_url(url: Option<String>, env: &Environment) -> Result<url::Url, Error> {
+    let Some(url_text) = setting_or_var(url, env, "VAULT_ADDR")? else {
+        return Err(invalid(format!(
+            "no Vault address: set `providers.{SECTION}.url` (PROVIDERS__HASHICORP_VAULT__URL) or VAULT_ADDR"
+        )));
+    };
+    let url = url::Url::parse(&url_text)
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+        .ok_or_else(|| {
+            invalid(format!(
+                "`providers.{SECTION}.url` (or VAULT_ADDR) must be an http or https URL"
+            ))
+        })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(invalid(format!(
+            "`providers.{SECTION}.url` may not hold credentials: use the auth settings"
+        )));
+    }
+    Ok(url)
+}
+
+/// The auth method of the settings, with what it needs (taken from them).
+fn auth_of(s: &mut HashicorpSettings, env: &Environment) -> Result<Auth, Error> {
+    let auth_mount = s.auth_mount.take().filter(|m| !m.is_empty());
+    let mount_for = |method: &str| -> Result<String, Error> {
+        match auth_mount.as_deref() {
+            Some(m) => kv_path("auth_mount", m),
+            None => Ok(method.to_owned()),
+        }
+    };
+    Ok(match s.auth.as_str() {
+        "token" => Auth::Token(token_source(s.token.take(), env)?),
+        "approle" => {
+            let role_id = s.role_id.take().filter(|r| !r.is_empty());
+            let (Some(role_id), Some(secret_id)) = (role_id, s.secret_id.take()) else {
+                return Err(invalid(format!(
+                    "`auth = \"approle\"` needs `providers.{SECTION}.role_id` and `providers.{SECTION}.secret_id`"
+                )));
+            };
+            Auth::AppRole {
+                mount: mount_for("approle")?,
+                role_id,
+                secret_id,
+            }
+        }
+        method @ ("jwt" | "kubernetes") => {
+            let method = if method == "jwt" { "jwt" } else { "kubernetes" };
+            let jwt = match (s.jwt.take(), s.jwt_path.take().filter(|p| !p.is_empty())) {
+                (Some(jwt), None) => JwtSource::Value(jwt),
+                (None, Some(path)) => JwtSource::File(PathBuf::from(path)),
+                (None, None) if method == "kubernetes" => {
+                    JwtSource::File(PathBuf::from(KUBERNETES_TOKEN_PATH))
+                }
+                (None, None) => {
+                    return Err(invalid(format!(
+                        "`auth = \"jwt\"` needs `providers.{SECTION}.jwt` or `providers.{SECTION}.jwt_path`"
+                    )));
+                }
+                (Some(_), Some(_)) => {
+                    return Err(invalid(format!(
+                        "set `providers.{SECTION}.jwt` or `providers.{SECTION}.jwt_path`, not both"
+                    )));
+                }
+            };
+            let role = s.role.take().filter(|r| !r.is_empty());
+            if method == "kubernetes" && role.is_none() {
+                return Err(invalid(format!(
+                    "`auth = \"kubernetes\"` needs `providers.{SECTION}.role`"
+                )));
+            }
+            Auth::Jwt {
+                method,
+                mount: mount_for(method)?,
+                role,
+                jwt,
+            }
+        }
+        _ => {
+            return Err(invalid(format!(
+                "`providers.{SECTION}.auth` must be one of token, approle, jwt, kubernetes"
+            )));
+        }
+    })
 }
 
 #[cfg(test)]

@@ -7,9 +7,17 @@ use std::process::Command;
 fn dependencies(features: &[&str]) -> Vec<String> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
-    cmd.args(["tree", "-p", "strata-secrets", "-e", "normal", "--prefix", "none"])
-        .args(["--format", "{p}", "--locked", "--offline"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"));
+    cmd.args([
+        "tree",
+        "-p",
+        "strata-secrets",
+        "-e",
+        "normal",
+        "--prefix",
+        "none",
+    ])
+    .args(["--format", "{p}", "--locked", "--offline"])
+    .current_dir(env!("CARGO_MANIFEST_DIR"));
     if !features.is_empty() {
         cmd.args(["--features", &features.join(",")]);
     }
@@ -44,7 +52,12 @@ fn the_library_links_no_vault_client_unless_a_feature_asks_for_it() {
     assert!(!lean.iter().any(|n| n == "strata-secrets-command"));
     // far fewer crates than with every vault
     let all = dependencies(&["aws", "google", "azure", "hashicorp", "command"]);
-    assert!(lean.len() * 3 < all.len(), "{} vs {}", lean.len(), all.len());
+    assert!(
+        lean.len() * 3 < all.len(),
+        "{} vs {}",
+        lean.len(),
+        all.len()
+    );
     // each feature brings its own client and no other
     for (feature, client) in VAULT_CLIENTS {
         let with = dependencies(&[feature]);
