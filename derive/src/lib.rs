@@ -134,8 +134,8 @@ fn is_str(ty: &Type) -> bool {
     matches!(ty, Type::Path(p) if p.path.is_ident("str"))
 }
 
-fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
-    let name = &input.ident;
+/// The named fields of the struct `input`, or why it cannot derive.
+fn named_fields(input: &DeriveInput) -> syn::Result<&syn::FieldsNamed> {
     let Data::Struct(data) = &input.data else {
         return Err(syn::Error::new_spanned(
             input,
@@ -154,6 +154,93 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
             "Configuration cannot be generic",
         ));
     }
+    Ok(fields)
+}
+
+/// What one field adds to the expansion.
+struct FieldCode {
+    /// The local its lookup's result is bound to.
+    local: syn::Ident,
+    /// Its entry in `FIELDS`.
+    spec: proc_macro2::TokenStream,
+    /// Its lookup, awaited with the others.
+    fetch: proc_macro2::TokenStream,
+    /// Its default or option applied to the result.
+    finish: proc_macro2::TokenStream,
+    /// Its initializer in `Self { .. }`.
+    init: proc_macro2::TokenStream,
+}
+
+/// The code of field number `i`: its key, kind and lookup by its type and
+/// attributes.
+fn field_code(
+    i: usize,
+    field: &syn::Field,
+    typed: &proc_macro2::TokenStream,
+) -> syn::Result<FieldCode> {
+    let index = u32::try_from(i).map_err(|_| syn::Error::new_spanned(field, "too many fields"))?;
+    let ident = field
+        .ident
+        .as_ref()
+        .ok_or_else(|| syn::Error::new_spanned(field, "a named field"))?;
+    let a = attrs(field)?;
+    let key = a
+        .rename
+        .clone()
+        .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
+    let local = syn::Ident::new(&format!("__f{i}"), ident.span());
+    let (inner, optional) = match generic_arg(&field.ty, "Option") {
+        Some(t) => (t, true),
+        None => (&field.ty, false),
+    };
+    let is_secret_string = last_ident(inner).as_deref() == Some("SecretString");
+    let boxed = generic_arg(inner, "SecretBox");
+    let secret = a.secret || is_secret_string || boxed.is_some();
+    let may_be_absent = optional || a.default.is_some();
+    let spec = quote!(
+        #typed::Field::new(#index, #key).secret(#secret).optional(#may_be_absent)
+    );
+    if a.flatten && (a.nested || optional || a.default.is_some() || a.rename.is_some()) {
+        return Err(syn::Error::new_spanned(
+            field,
+            "a `flatten` field is a required configuration without `nested`, `default` or `rename`",
+        ));
+    }
+    let kind = if a.flatten {
+        quote!(#typed::FieldKind::Flatten(<#inner as #typed::Configuration>::FIELDS))
+    } else if a.nested {
+        quote!(#typed::FieldKind::Nested(<#inner as #typed::Configuration>::FIELDS))
+    } else {
+        quote!(#typed::FieldKind::Value)
+    };
+    let fetch = if a.flatten {
+        quote!(ctx.flatten::<#inner>(scope, #index))
+    } else if a.nested {
+        quote!(ctx.nested::<#inner>(scope, #spec))
+    } else if is_secret_string || boxed.is_some_and(is_str) {
+        quote!(ctx.secret_string(scope, #spec))
+    } else if let Some(t) = boxed {
+        quote!(ctx.secret_box::<#t>(scope, #spec))
+    } else {
+        quote!(ctx.field::<#inner>(scope, #spec))
+    };
+    let value = match (&a.default, optional) {
+        (_, true) => quote!(::std::option::Option::Some(#local)),
+        (Some(d), false) => quote!(::std::option::Option::Some(#local.unwrap_or_else(|| #d))),
+        (None, false) => quote!(#local),
+    };
+    Ok(FieldCode {
+        spec: quote!(#typed::FieldSpec { key: #key, secret: #secret, kind: #kind }),
+        fetch,
+        finish: quote!(let #local = #value;),
+        init: quote!(#ident: #local?),
+        local,
+    })
+}
+
+fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
+    let name = &input.ident;
+    let fields = named_fields(input)?;
     let StructAttrs {
         krate,
         credentials,
@@ -166,63 +253,12 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
     let mut inits = Vec::new();
     let mut specs = Vec::new();
     for (i, field) in fields.named.iter().enumerate() {
-        let index =
-            u32::try_from(i).map_err(|_| syn::Error::new_spanned(field, "too many fields"))?;
-        let ident = field
-            .ident
-            .as_ref()
-            .ok_or_else(|| syn::Error::new_spanned(field, "a named field"))?;
-        let a = attrs(field)?;
-        let key = a
-            .rename
-            .clone()
-            .unwrap_or_else(|| ident.to_string().trim_start_matches("r#").to_owned());
-        let local = syn::Ident::new(&format!("__f{i}"), ident.span());
-        let (inner, optional) = match generic_arg(&field.ty, "Option") {
-            Some(t) => (t, true),
-            None => (&field.ty, false),
-        };
-        let is_secret_string = last_ident(inner).as_deref() == Some("SecretString");
-        let boxed = generic_arg(inner, "SecretBox");
-        let secret = a.secret || is_secret_string || boxed.is_some();
-        let may_be_absent = optional || a.default.is_some();
-        let spec = quote!(
-            #typed::Field::new(#index, #key).secret(#secret).optional(#may_be_absent)
-        );
-        if a.flatten && (a.nested || optional || a.default.is_some() || a.rename.is_some()) {
-            return Err(syn::Error::new_spanned(
-                field,
-                "a `flatten` field is a required configuration without `nested`, `default` or `rename`",
-            ));
-        }
-        let kind = if a.flatten {
-            quote!(#typed::FieldKind::Flatten(<#inner as #typed::Configuration>::FIELDS))
-        } else if a.nested {
-            quote!(#typed::FieldKind::Nested(<#inner as #typed::Configuration>::FIELDS))
-        } else {
-            quote!(#typed::FieldKind::Value)
-        };
-        specs.push(quote!(#typed::FieldSpec { key: #key, secret: #secret, kind: #kind }));
-        let fetch = if a.flatten {
-            quote!(ctx.flatten::<#inner>(scope, #index))
-        } else if a.nested {
-            quote!(ctx.nested::<#inner>(scope, #spec))
-        } else if is_secret_string || boxed.is_some_and(is_str) {
-            quote!(ctx.secret_string(scope, #spec))
-        } else if let Some(t) = boxed {
-            quote!(ctx.secret_box::<#t>(scope, #spec))
-        } else {
-            quote!(ctx.field::<#inner>(scope, #spec))
-        };
-        futures.push(fetch);
-        let value = match (&a.default, optional) {
-            (_, true) => quote!(::std::option::Option::Some(#local)),
-            (Some(d), false) => quote!(::std::option::Option::Some(#local.unwrap_or_else(|| #d))),
-            (None, false) => quote!(#local),
-        };
-        finish.push(quote!(let #local = #value;));
-        locals.push(local.clone());
-        inits.push(quote!(#ident: #local?));
+        let code = field_code(i, field, &typed)?;
+        specs.push(code.spec);
+        futures.push(code.fetch);
+        finish.push(code.finish);
+        inits.push(code.init);
+        locals.push(code.local);
     }
     let body = if locals.is_empty() {
         quote!(::std::option::Option::Some(Self {}))

@@ -539,27 +539,8 @@ pub fn variables<'d>(
 ) -> Result<Variables<'d>, Error> {
     let mut out = Variables::default();
     let mut from: IndexMap<String, (&Path, &str)> = IndexMap::with_capacity(doc.entries.len());
-    // (the path the variable is named for, the entry it holds, a scoped override)
-    let mut candidates: Vec<(Path, &Entry, bool)> = Vec::with_capacity(doc.entries.len());
-    for e in &doc.entries {
-        candidates.push((e.path.clone(), e, false));
-    }
-    if let Some(p) = opts.pipeline {
-        for e in doc
-            .entries
-            .iter()
-            .filter(|e| e.path.len() > 1 && e.path.segments()[0] == p)
-        {
-            if let Ok(unscoped) = Path::from_segments(e.path.segments()[1..].to_vec()) {
-                candidates.push((unscoped, e, true));
-            }
-        }
-    }
-    if !opts.only.is_empty() {
-        candidates.retain(|(path, _, _)| opts.only.iter().any(|s| under(path, s)));
-    }
     let mut overridden: IndexMap<String, (&Path, &str)> = IndexMap::new();
-    for (path, e, scoped) in candidates {
+    for (path, e, scoped) in candidates(doc, opts) {
         if path.len() < 2 {
             if !scoped {
                 out.skipped.push(format!(
@@ -571,23 +552,7 @@ pub fn variables<'d>(
             continue;
         }
         let name = env_var_name(&path);
-        if !is_env_name(&name) {
-            return Err(refused(
-                &path,
-                &e.origin,
-                &format!(
-                    "has no portable environment variable name (it would be `{}`; names are [A-Z][A-Z0-9_]*): rename the key, or read it with `strata get`",
-                    name.escape_debug()
-                ),
-            ));
-        }
-        if is_protected(&name) {
-            return Err(refused(
-                &path,
-                &e.origin,
-                &format!("would set {name}, which changes how the command runs: rename the key"),
-            ));
-        }
+        check_name(&path, e, &name)?;
         let seen = if scoped { &mut overridden } else { &mut from };
         if let Some((other, other_origin)) = seen.get(&name) {
             return Err(Error::new(
@@ -607,33 +572,7 @@ pub fn variables<'d>(
         } else {
             MASK.to_owned()
         };
-        if text.contains('\0') {
-            return Err(refused(
-                &e.path,
-                &e.origin,
-                "holds a NUL character, which no environment variable can carry",
-            ));
-        }
-        match opts.used {
-            VariableUse::Child if name.len() + text.len() + 2 > MAX_VARIABLE_LEN => {
-                return Err(refused(
-                    &e.path,
-                    &e.origin,
-                    &format!(
-                        "is {} bytes, more than one environment variable can hold ({MAX_VARIABLE_LEN} bytes with its name): hand it on as a file (`strata exec --files`)",
-                        text.len()
-                    ),
-                ));
-            }
-            VariableUse::Dotenv if dotenv_expands(&text) => {
-                return Err(refused(
-                    &e.path,
-                    &e.origin,
-                    "holds `${...}`, which python-dotenv expands when it reads a dotenv file (it has no escape for it): use `--format env` or `--format json`",
-                ));
-            }
-            _ => {}
-        }
+        check_value(e, &name, &text, opts.used)?;
         out.vars.insert(
             name,
             Variable {
@@ -644,6 +583,80 @@ pub fn variables<'d>(
         );
     }
     Ok(out)
+}
+
+/// The keys that may make variables, in document order: (the path the
+/// variable is named for, the entry it holds, whether it is a pipeline's
+/// scoped value given under its unscoped name), within `only`.
+fn candidates<'d>(doc: &'d Document, opts: &VariableOptions<'_>) -> Vec<(Path, &'d Entry, bool)> {
+    let mut candidates: Vec<(Path, &Entry, bool)> = Vec::with_capacity(doc.entries.len());
+    for e in &doc.entries {
+        candidates.push((e.path.clone(), e, false));
+    }
+    if let Some(p) = opts.pipeline {
+        for e in doc
+            .entries
+            .iter()
+            .filter(|e| e.path.len() > 1 && e.path.segments()[0] == p)
+        {
+            if let Ok(unscoped) = Path::from_segments(e.path.segments()[1..].to_vec()) {
+                candidates.push((unscoped, e, true));
+            }
+        }
+    }
+    if !opts.only.is_empty() {
+        candidates.retain(|(path, _, _)| opts.only.iter().any(|s| under(path, s)));
+    }
+    candidates
+}
+
+/// The variable `name` that `path` makes is portable and not protected.
+fn check_name(path: &Path, e: &Entry, name: &str) -> Result<(), Error> {
+    if !is_env_name(name) {
+        return Err(refused(
+            path,
+            &e.origin,
+            &format!(
+                "has no portable environment variable name (it would be `{}`; names are [A-Z][A-Z0-9_]*): rename the key, or read it with `strata get`",
+                name.escape_debug()
+            ),
+        ));
+    }
+    if is_protected(name) {
+        return Err(refused(
+            path,
+            &e.origin,
+            &format!("would set {name}, which changes how the command runs: rename the key"),
+        ));
+    }
+    Ok(())
+}
+
+/// The value `text` of variable `name` can be carried as `used` requires.
+fn check_value(e: &Entry, name: &str, text: &str, used: VariableUse) -> Result<(), Error> {
+    if text.contains('\0') {
+        return Err(refused(
+            &e.path,
+            &e.origin,
+            "holds a NUL character, which no environment variable can carry",
+        ));
+    }
+    match used {
+        VariableUse::Child if name.len() + text.len() + 2 > MAX_VARIABLE_LEN => Err(refused(
+            &e.path,
+            &e.origin,
+            &format!(
+                "is {} bytes, more than one environment variable can hold ({MAX_VARIABLE_LEN} bytes with its name): hand it on as a file (`strata exec --files`)",
+                text.len()
+            ),
+        )),
+        VariableUse::Dotenv if dotenv_expands(text) => Err(refused(
+            &e.path,
+            &e.origin,
+            "holds `${...}`, which python-dotenv expands when it reads a dotenv file (it has no escape for it): use `--format env` or `--format json`",
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Whether python-dotenv would expand part of `text` as a variable: it

@@ -105,91 +105,84 @@ pub(crate) fn split(vars: &Variables<'_>) -> Result<Split, Error> {
         }
     }
     tables.retain(|_, leaves| leaves.iter().any(|v| v.entry.secret));
-    let add_file = |out: &mut Split,
-                    var: String,
-                    path: &Path,
-                    file: FileValue|
-     -> Result<(), Error> {
-        let name = format!("{var}_FILE");
-        if let Some(v) = vars.vars.get(&name) {
-            return Err(Error::new(
-                ErrorKind::ConfigInvalid,
-                format!(
-                    "`--files` would set {name} for `{}`, but the key `{}` ({}) makes that variable: rename it",
-                    toml_key(path),
-                    toml_key(&v.path),
-                    v.entry.origin
-                ),
-            )
-            .with_path(&v.path));
-        }
-        out.files.push((name, file));
-        Ok(())
-    };
     let mut in_table: std::collections::HashSet<&str> = std::collections::HashSet::new();
     for (table, leaves) in &tables {
-        let mut json = Map::new();
-        for v in leaves {
-            insert_leaf(
-                &mut json,
-                &v.path.segments()[table.len()..],
-                v.entry.expose().to_json(),
-            );
-        }
         for (name, v) in &vars.vars {
             if leaves.iter().any(|l| std::ptr::eq(*l, v)) {
                 in_table.insert(name.as_str());
             }
         }
-        let google_key = is_google_key(&json);
-        if google_key {
-            json.entry("type")
-                .or_insert_with(|| Json::String("service_account".to_owned()));
-            json.entry("token_uri")
-                .or_insert_with(|| Json::String(GOOGLE_TOKEN_URI.to_owned()));
-        }
         let var = strata_secrets::naming::env_var_name(table);
-        let content = Json::Object(json).to_string();
-        add_file(
-            &mut out,
-            var.clone(),
-            table,
-            FileValue {
-                name: format!("{var}.json"),
-                content,
-                google_key,
-            },
-        )?;
+        let file = table_file(table, leaves, &var);
+        out.files.push((file_variable(vars, &var, table)?, file));
     }
     for (name, v) in &vars.vars {
         if in_table.contains(name.as_str()) {
             continue;
         }
-        let value = v.entry.expose();
         let too_long = name.len() + v.text.len() + 2 > MAX_VARIABLE_LEN;
         let multi_line = v.entry.secret && v.text.contains('\n');
-        let table = matches!(value, Value::Table(_));
+        let table = matches!(v.entry.expose(), Value::Table(_));
         if too_long || multi_line || table {
-            let file_name = if table {
-                format!("{name}.json")
-            } else {
-                name.clone()
-            };
-            add_file(
-                &mut out,
-                name.clone(),
-                &v.path,
-                FileValue {
-                    name: file_name,
-                    content: v.text.clone(),
-                    google_key: false,
+            let file = FileValue {
+                name: if table {
+                    format!("{name}.json")
+                } else {
+                    name.clone()
                 },
-            )?;
+                content: v.text.clone(),
+                google_key: false,
+            };
+            out.files.push((file_variable(vars, name, &v.path)?, file));
         } else {
             out.vars.push((name.clone(), v.text.clone()));
         }
     }
     Ok(out)
+}
+
+/// The credentials table at `table` as one JSON file named for `var` (a
+/// Google service account's key completed with what its files hold).
+fn table_file(table: &Path, leaves: &[&Variable<'_>], var: &str) -> FileValue {
+    let mut json = Map::new();
+    for v in leaves {
+        insert_leaf(
+            &mut json,
+            &v.path.segments()[table.len()..],
+            v.entry.expose().to_json(),
+        );
+    }
+    let google_key = is_google_key(&json);
+    if google_key {
+        json.entry("type")
+            .or_insert_with(|| Json::String("service_account".to_owned()));
+        json.entry("token_uri")
+            .or_insert_with(|| Json::String(GOOGLE_TOKEN_URI.to_owned()));
+    }
+    FileValue {
+        name: format!("{var}.json"),
+        content: Json::Object(json).to_string(),
+        google_key,
+    }
+}
+
+/// `<var>_FILE`, the variable that names the file of `path`; an error when
+/// a key of the document makes that variable already.
+fn file_variable(vars: &Variables<'_>, var: &str, path: &Path) -> Result<String, Error> {
+    let name = format!("{var}_FILE");
+    if let Some(v) = vars.vars.get(&name) {
+        return Err(Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "`--files` would set {name} for `{}`, but the key `{}` ({}) makes that variable: rename it",
+                toml_key(path),
+                toml_key(&v.path),
+                v.entry.origin
+            ),
+        )
+        .with_path(&v.path));
+    }
+    Ok(name)
 }
 
 /// The directory of the files and the files strata wrote in it; dropping
