@@ -272,21 +272,7 @@ pub(crate) async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<Exec, Error> {
     let Some((program, rest)) = args.command.split_first() else {
         return Err(usage("exec needs a command after --"));
     };
-    let only = args
-        .only
-        .iter()
-        .map(|s| {
-            Path::parse(s).map_err(|e| usage(format!("`--only {s}` is not a section path: {e}")))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let on_change_signal = args
-        .on_change_signal
-        .as_deref()
-        .map(signal_named)
-        .transpose()?;
-    if args.watch && args.watch_interval == 0 {
-        return Err(usage("`--watch-interval` is at least 1 second"));
-    }
+    let (only, on_change_signal) = checked_args(&args)?;
     let strata = ctx.open().await?;
     let filter = ChildEnvironment::new(&strata, args.with_bootstrap);
     let base_env: Vec<(OsString, OsString)> = std::env::vars_os()
@@ -327,15 +313,7 @@ pub(crate) async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<Exec, Error> {
         return Ok(Exec::Done(exec_in_place(program, rest, given.env)));
     }
     if args.watch {
-        for v in strata.vaults() {
-            if v.provider.options().max_age.is_none() {
-                error_line(&format!(
-                    "warning: `--watch` sees changes in {} only when it has a max_age: set `{}.max_age` (seconds) in [providers]",
-                    v.provider.given_backend().location(),
-                    v.descriptor.section
-                ));
-            }
-        }
+        warn_unwatched_vaults(&strata);
         delivery.watch = Some(watch_stream(
             &strata,
             &given.watched,
@@ -361,6 +339,41 @@ pub(crate) async fn exec(ctx: &Ctx, args: ExecArgs) -> Result<Exec, Error> {
         env: given.env,
         delivery,
     })))
+}
+
+/// The `--only` sections and the `--on-change-signal`, checked before
+/// anything is read.
+fn checked_args(args: &ExecArgs) -> Result<(Vec<Path>, Option<i32>), Error> {
+    let only = args
+        .only
+        .iter()
+        .map(|s| {
+            Path::parse(s).map_err(|e| usage(format!("`--only {s}` is not a section path: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let on_change_signal = args
+        .on_change_signal
+        .as_deref()
+        .map(signal_named)
+        .transpose()?;
+    if args.watch && args.watch_interval == 0 {
+        return Err(usage("`--watch-interval` is at least 1 second"));
+    }
+    Ok((only, on_change_signal))
+}
+
+/// `--watch` sees a vault's changes only through its `max_age`: says so
+/// for each vault without one.
+fn warn_unwatched_vaults(strata: &Strata) {
+    for v in strata.vaults() {
+        if v.provider.options().max_age.is_none() {
+            error_line(&format!(
+                "warning: `--watch` sees changes in {} only when it has a max_age: set `{}.max_age` (seconds) in [providers]",
+                v.provider.given_backend().location(),
+                v.descriptor.section
+            ));
+        }
+    }
 }
 
 /// One stream of the changes of every value given, secret lookups and
