@@ -326,49 +326,47 @@ fn read_pin(settings_dir: &FsPath) -> Result<Option<String>, Error> {
     Ok((!first.is_empty()).then(|| first.to_owned()))
 }
 
+/// The project directory: `--workspace`, `DLT_PROJECT_DIR`, or the current
+/// directory; it must be a directory that opens (the error says where it
+/// came from).
+fn run_dir_of(opts: &WorkspaceOptions) -> Result<PathBuf, Error> {
+    let (run_dir, from) = match (
+        &opts.run_dir,
+        opts.env.get_non_empty_checked(PROJECT_DIR_ENV)?,
+    ) {
+        (Some(dir), _) => (dir.clone(), "--workspace"),
+        (None, Some(dir)) => (PathBuf::from(dir), PROJECT_DIR_ENV),
+        (None, None) => (
+            std::env::current_dir().map_err(|e| {
+                Error::new(
+                    ErrorKind::Io,
+                    format!("cannot read the current directory: {e}"),
+                )
+            })?,
+            "the current directory",
+        ),
+    };
+    let why = match std::fs::metadata(&run_dir) {
+        Ok(m) if m.is_dir() => return Ok(run_dir),
+        Ok(_) => "is not a directory".to_owned(),
+        Err(e) => format!("cannot be opened: {e}"),
+    };
+    Err(Error::new(
+        ErrorKind::ConfigInvalid,
+        format!(
+            "the project directory {} (from {from}) {why}",
+            run_dir.display()
+        ),
+    ))
+}
+
 impl Workspace {
     /// Opens the project at the run directory, detects the mode and picks
     /// the active profile: the argument, `WORKSPACE__PROFILE`, the pin, `dev`.
     /// In classic mode (no `.dlt/.workspace`) an explicit profile is an
     /// error; the variable and the pin are ignored, as in dlt.
     pub fn open(opts: WorkspaceOptions) -> Result<Self, Error> {
-        let (run_dir, from) = match (
-            &opts.run_dir,
-            opts.env.get_non_empty_checked(PROJECT_DIR_ENV)?,
-        ) {
-            (Some(dir), _) => (dir.clone(), "--workspace"),
-            (None, Some(dir)) => (PathBuf::from(dir), PROJECT_DIR_ENV),
-            (None, None) => (
-                std::env::current_dir().map_err(|e| {
-                    Error::new(
-                        ErrorKind::Io,
-                        format!("cannot read the current directory: {e}"),
-                    )
-                })?,
-                "the current directory",
-            ),
-        };
-        match std::fs::metadata(&run_dir) {
-            Ok(m) if m.is_dir() => {}
-            Ok(_) => {
-                return Err(Error::new(
-                    ErrorKind::ConfigInvalid,
-                    format!(
-                        "the project directory {} (from {from}) is not a directory",
-                        run_dir.display()
-                    ),
-                ));
-            }
-            Err(e) => {
-                return Err(Error::new(
-                    ErrorKind::ConfigInvalid,
-                    format!(
-                        "the project directory {} (from {from}) cannot be opened: {e}",
-                        run_dir.display()
-                    ),
-                ));
-            }
-        }
+        let run_dir = run_dir_of(&opts)?;
         let settings_dir = run_dir.join(SETTINGS_DIR);
         let workspace_mode = settings_dir.join(WORKSPACE_MARKER).exists();
         let global_dir = opts

@@ -91,25 +91,7 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
             continue;
         };
         for segments in leaves(doc) {
-            let path = Path::from_segments(segments.clone()).map_err(|e| {
-                let files: Vec<String> = file
-                    .files()
-                    .iter()
-                    .map(|f| f.display().to_string())
-                    .collect();
-                Error::new(
-                    ErrorKind::ConfigInvalid,
-                    format!(
-                        "the key {} in {} cannot be handed on: {e}; rename it",
-                        toml_key_of(&segments),
-                        files.join(", ")
-                    ),
-                )
-            })?;
-            let origin = match file.defined_at(&path) {
-                Some((f, line)) => format!("{}:{line}", f.display()),
-                None => file.name().to_owned(),
-            };
+            let origin = origin_in(file, &segments)?;
             add(segments, i == 0, origin)?;
         }
         if i == 0 {
@@ -153,6 +135,30 @@ pub async fn resolve_document(strata: &Strata, scope: &Scope) -> Result<Document
         });
     }
     Ok(doc)
+}
+
+/// Where the key at `segments` of `file` is written (file:line), or an
+/// error naming the key when it cannot be a path.
+fn origin_in(file: &strata_secrets::TomlProvider, segments: &[String]) -> Result<String, Error> {
+    let path = Path::from_segments(segments.to_vec()).map_err(|e| {
+        let files: Vec<String> = file
+            .files()
+            .iter()
+            .map(|f| f.display().to_string())
+            .collect();
+        Error::new(
+            ErrorKind::ConfigInvalid,
+            format!(
+                "the key {} in {} cannot be handed on: {e}; rename it",
+                toml_key_of(segments),
+                files.join(", ")
+            ),
+        )
+    })?;
+    Ok(match file.defined_at(&path) {
+        Some((f, line)) => format!("{}:{line}", f.display()),
+        None => file.name().to_owned(),
+    })
 }
 
 /// A trace as JSON: each question's provider, path, name and outcome

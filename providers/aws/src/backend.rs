@@ -99,19 +99,7 @@ impl AwsBackend {
             )
             .with_provider(SECTION));
         };
-        let who = c
-            .profile_name
-            .clone()
-            .or_else(|| c.aws_access_key_id.clone())
-            .unwrap_or_else(|| "default".into());
-        let mut location = format!("{who}@{region}");
-        if !config.secret_name_prefix.is_empty() {
-            location.push(':');
-            location.push_str(&config.secret_name_prefix);
-        }
-        if let Some(endpoint) = &c.endpoint_url {
-            location.push_str(&format!(" at {endpoint}"));
-        }
+        let location = location_of(config, &region);
         let endpoint = c
             .endpoint_url
             .clone()
@@ -124,6 +112,25 @@ impl AwsBackend {
             region,
         })
     }
+}
+
+/// Where the vault is, for reports: `who@region[:prefix][ at endpoint]`.
+fn location_of(config: &AwsConfig, region: &str) -> String {
+    let c = &config.credentials;
+    let who = c
+        .profile_name
+        .clone()
+        .or_else(|| c.aws_access_key_id.clone())
+        .unwrap_or_else(|| "default".into());
+    let mut location = format!("{who}@{region}");
+    if !config.secret_name_prefix.is_empty() {
+        location.push(':');
+        location.push_str(&config.secret_name_prefix);
+    }
+    if let Some(endpoint) = &c.endpoint_url {
+        location.push_str(&format!(" at {endpoint}"));
+    }
+    location
 }
 
 #[async_trait]

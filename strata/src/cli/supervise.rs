@@ -308,25 +308,28 @@ pub(crate) async fn supervise(
         };
         match restart {
             Err(done) => break done,
-            Ok(()) => {
-                super::output::error_line("strata: a value changed, restarting the command");
-                send(&slot, signal_hook::consts::SIGTERM);
-                let status = match tokio::time::timeout(STOP_GRACE, &mut running.exited).await {
-                    Ok(status) => status,
-                    Err(_) => {
-                        send(&slot, signal_hook::consts::SIGKILL);
-                        (&mut running.exited).await
-                    }
-                };
-                finish_pumps(std::mem::take(&mut running.pumps));
-                if let Ok(Ok(status)) = status {
-                    tracing::debug!(target: "strata", "the command stopped for a restart: {status}");
-                }
-            }
+            Ok(()) => stop_for_restart(&slot, &mut running).await,
         }
     };
     signals.close();
     result
+}
+
+/// Stops the child for a restart: TERM, then KILL after [`STOP_GRACE`].
+async fn stop_for_restart(slot: &Slot, running: &mut Running) {
+    super::output::error_line("strata: a value changed, restarting the command");
+    send(slot, signal_hook::consts::SIGTERM);
+    let status = match tokio::time::timeout(STOP_GRACE, &mut running.exited).await {
+        Ok(status) => status,
+        Err(_) => {
+            send(slot, signal_hook::consts::SIGKILL);
+            (&mut running.exited).await
+        }
+    };
+    finish_pumps(std::mem::take(&mut running.pumps));
+    if let Ok(Ok(status)) = status {
+        tracing::debug!(target: "strata", "the command stopped for a restart: {status}");
+    }
 }
 
 /// Waits a moment for the output pumps to drain what the child left (a
