@@ -70,7 +70,7 @@ pub fn not_compiled(feature: &str, section: &str) -> Error {
     Error::new(
         ErrorKind::Unsupported,
         format!(
-            "`providers.enable_{section}` is true, but this strata was built without the `{feature}` cargo feature: a program that uses the library needs it in its Cargo.toml (`strata-secrets = {{ version = \"0.1\", features = [\"{feature}\"] }}`); the `strata` command has every vault (`cargo install --path strata`, or `--features {feature}` with `--no-default-features`)"
+            "`providers.enable_{section}` is true, but this strata was built without the `{feature}` cargo feature: a program that uses the library needs it in its Cargo.toml (`strata-secrets = {{ version = \"0.1\", features = [\"{feature}\"] }}`); the `strata` command has every vault (`cargo install --path strata`, or `--no-default-features --features strata-secrets/{feature}`)"
         ),
     )
 }
@@ -399,6 +399,12 @@ mod tests {
                 "{e}"
             );
             assert!(e.to_string().contains(&format!("enable_{section}")), "{e}");
+            // the command line that builds the `strata` command with it
+            assert!(
+                e.to_string()
+                    .contains(&format!("--features strata-secrets/{feature}")),
+                "{e}"
+            );
         }
     }
 
