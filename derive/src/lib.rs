@@ -301,3 +301,112 @@ fn expand(input: &DeriveInput) -> syn::Result<proc_macro2::TokenStream> {
         }
     })
 }
+
+/// `guide!(name, "file.md")`: a documentation-only module whose docs are
+/// the guide `guide/file.md` of the calling crate, with each link to a
+/// sibling guide (`vaults.md#policies`) turned into an intra-doc link to
+/// its module (`crate::guide::vaults#policies`). For the facade's `guide`
+/// module; not a public API.
+#[doc(hidden)]
+#[proc_macro]
+pub fn guide(input: TokenStream) -> TokenStream {
+    let args = parse_macro_input!(input as GuideArgs);
+    match expand_guide(&args) {
+        Ok(ts) => ts.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+struct GuideArgs {
+    name: syn::Ident,
+    file: LitStr,
+}
+
+impl syn::parse::Parse for GuideArgs {
+    fn parse(input: syn::parse::ParseStream<'_>) -> syn::Result<Self> {
+        let name = input.parse()?;
+        input.parse::<syn::Token![,]>()?;
+        let file = input.parse()?;
+        Ok(Self { name, file })
+    }
+}
+
+fn expand_guide(args: &GuideArgs) -> syn::Result<proc_macro2::TokenStream> {
+    let dir = std::env::var("CARGO_MANIFEST_DIR")
+        .map_err(|_| syn::Error::new(args.file.span(), "CARGO_MANIFEST_DIR is not set"))?;
+    let path = std::path::Path::new(&dir)
+        .join("guide")
+        .join(args.file.value());
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        syn::Error::new(
+            args.file.span(),
+            format!("cannot read {}: {e}", path.display()),
+        )
+    })?;
+    let doc = guide_links(&text);
+    let name = &args.name;
+    let tracked = path.display().to_string();
+    Ok(quote! {
+        #[doc = #doc]
+        pub mod #name {
+            // rebuilt when the guide changes
+            const _: &str = include_str!(#tracked);
+        }
+    })
+}
+
+/// `text` with each `](sibling.md[#anchor])` link made an intra-doc link
+/// to `crate::guide::sibling[#anchor]`; other links are kept.
+fn guide_links(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("](") {
+        out.push_str(&rest[..at + 2]);
+        rest = &rest[at + 2..];
+        let Some(end) = rest.find(')') else {
+            break;
+        };
+        let target = &rest[..end];
+        let (file, anchor) = match target.split_once('#') {
+            Some((f, a)) => (f, Some(a)),
+            None => (target, None),
+        };
+        match file.strip_suffix(".md").filter(|stem| {
+            !stem.is_empty()
+                && stem
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }) {
+            Some(stem) => {
+                out.push_str("crate::guide::");
+                out.push_str(&stem.replace('-', "_"));
+                if let Some(a) = anchor {
+                    out.push('#');
+                    out.push_str(a);
+                }
+            }
+            None => out.push_str(target),
+        }
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::guide_links;
+
+    #[test]
+    fn sibling_guides_become_intra_doc_links() {
+        assert_eq!(
+            guide_links("see [vaults](vaults.md), [leases](runtime.md#leased-credentials)."),
+            "see [vaults](crate::guide::vaults), [leases](crate::guide::runtime#leased-credentials)."
+        );
+        assert_eq!(
+            guide_links("[a](writing-a-backend.md) [b](https://x.org/a.md) [c](../README.md)"),
+            "[a](crate::guide::writing_a_backend) [b](https://x.org/a.md) [c](../README.md)"
+        );
+        assert_eq!(guide_links("no link ]( here"), "no link ]( here");
+    }
+}
