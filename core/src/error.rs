@@ -508,7 +508,7 @@ mod tests {
     fn debug_is_the_readable_report() {
         let mut trace = Trace::default();
         let path = crate::path::Path::parse("destination.pg.credentials.password").unwrap();
-        for provider in ["environment", "secrets.toml", "google_secrets"] {
+        for provider in ["environment", "secrets.toml", "memory_vault"] {
             trace.push(
                 provider,
                 &path,
