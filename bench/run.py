@@ -825,9 +825,10 @@ def redact_part(python):
     strata_bin = str(ROOT / "target" / "release" / "strata")
     rng = random.Random(7)
     secrets = ["".join(rng.choice(string.ascii_letters + string.digits) for _ in range(24)) for _ in range(20)]
-    key = "-----BEGIN PRIVATE KEY-----\n" + "".join(
+    # a multi-line secret shaped like a key's body: random base64 lines
+    key = "".join(
         "".join(rng.choice(string.ascii_letters + string.digits + "+/") for _ in range(64)) + "\n" for _ in range(25)
-    ) + "-----END PRIVATE KEY-----\n"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         ws = Path(tmp)
         (ws / ".dlt").mkdir()

@@ -51,11 +51,28 @@ pub struct Descriptor {
     /// set them ([docs/security.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/security/index.html), "Files never choose how a program
     /// runs").
     pub program_keys: &'static [&'static str],
+    /// The key file the vendor's client libraries read, when a credentials
+    /// table can be one (`strata exec --files` writes it and sets its
+    /// variable).
+    pub key_file: Option<KeyFile>,
     /// Builds the provider, its settings resolved from the chain above it
     /// (environment variables and the profile's files). A backend that
     /// also reads its vendor's own variables (an address, a token) reads them
     /// from the environment snapshot given, never from the process.
     pub build: for<'a> fn(&'a Resolver, &'a Environment) -> BuildFuture<'a>,
+}
+
+/// A vendor's key file, as data: a credentials table that holds every one
+/// of `fields` as text is one; `defaults` complete what the table leaves
+/// out, and `variable` points the vendor's libraries at the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyFile {
+    /// The variable the vendor's client libraries read the file's path from.
+    pub variable: &'static str,
+    /// The keys that make a table such a key (all of them, as text).
+    pub fields: &'static [&'static str],
+    /// Keys a key file holds that the table may leave out, with their value.
+    pub defaults: &'static [(&'static str, &'static str)],
 }
 
 impl Descriptor {

@@ -5,7 +5,9 @@
 //! facade registers.
 
 use super::{BuildFuture, settings_from_table};
-use super::{CommonSettings, Descriptor, LeaseProvider, VaultBackend, VaultOptions, VaultProvider};
+use super::{
+    CommonSettings, Descriptor, KeyFile, LeaseProvider, VaultBackend, VaultOptions, VaultProvider,
+};
 use crate::environment::Environment;
 use crate::error::Error;
 use crate::naming::VaultNaming;
@@ -47,6 +49,9 @@ pub trait Backend: VaultBackend + Sized + 'static {
     /// The settings keys that name a program to run (see
     /// [`Descriptor::program_keys`]).
     const PROGRAM_KEYS: &'static [&'static str] = &[];
+    /// The key file the vendor's libraries read (see
+    /// [`Descriptor::key_file`]).
+    const KEY_FILE: Option<KeyFile> = None;
 
     /// The keys of `[providers.<SECTION>]`: a configuration that flattens
     /// [`CommonSettings`] (`#[config(flatten)] common: CommonSettings`) and
@@ -87,6 +92,7 @@ impl Descriptor {
             endpoint_keys: B::ENDPOINT_KEYS,
             credential_keys: B::CREDENTIAL_KEYS,
             program_keys: B::PROGRAM_KEYS,
+            key_file: B::KEY_FILE,
             build: build::<B>,
         }
     }

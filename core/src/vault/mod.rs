@@ -16,7 +16,7 @@ pub mod leases;
 mod memory_vault;
 mod settings;
 
-pub use descriptor::{BuildFuture, Descriptor};
+pub use descriptor::{BuildFuture, Descriptor, KeyFile};
 pub use engine::VaultProvider;
 pub use leases::{Lease, LeaseProvider, LeaseSource};
 

@@ -28,7 +28,7 @@ use std::borrow::Cow;
 use std::time::Duration;
 use strata_secrets_core::naming::VaultNaming;
 use strata_secrets_core::vault::kit::Backend;
-use strata_secrets_core::vault::{Descriptor, VaultOptions};
+use strata_secrets_core::vault::{Descriptor, KeyFile, VaultOptions};
 use strata_secrets_core::{Environment, Error};
 
 /// The settings table, `[providers.google_secrets]`.
@@ -64,6 +64,16 @@ impl Backend for GoogleBackend {
     const AMBIENT_VARIABLES: &'static [&'static str] = &["GOOGLE_APPLICATION_CREDENTIALS"];
     const ENDPOINT_KEYS: &'static [&'static str] = &["endpoint"];
     const CREDENTIAL_KEYS: &'static [&'static str] = &["credentials.private_key", "credentials"];
+    /// A service account's key: what Google's client libraries read from
+    /// the file `GOOGLE_APPLICATION_CREDENTIALS` names.
+    const KEY_FILE: Option<KeyFile> = Some(KeyFile {
+        variable: "GOOGLE_APPLICATION_CREDENTIALS",
+        fields: &["client_email", "private_key"],
+        defaults: &[
+            ("type", "service_account"),
+            ("token_uri", "https://oauth2.googleapis.com/token"),
+        ],
+    });
     type Settings = GoogleSettings;
 
     async fn connect(

@@ -32,7 +32,7 @@ pub(crate) struct ExecArgs {
     /// Mask every secret (4 characters or more, and its JSON, URL and base64 forms) in CMD's stdout and stderr with ***
     #[arg(long)]
     pub(crate) redact: bool,
-    /// Hand tables, multi-line secrets and values too long for a variable to CMD as files (mode 600), each named by a VAR_FILE variable; a Google service-account table also sets GOOGLE_APPLICATION_CREDENTIALS. In DIR (`--files=DIR`), or a private directory under $XDG_RUNTIME_DIR; removed when CMD exits
+    /// Hand tables, multi-line secrets and values too long for a variable to CMD as files (mode 600), each named by a VAR_FILE variable; a table that is a vault vendor's key file (a service account) also sets the variable its client libraries read. In DIR (`--files=DIR`), or a private directory under $XDG_RUNTIME_DIR; removed when CMD exits
     #[arg(long, value_name = "DIR", num_args = 0..=1, require_equals = true)]
     pub(crate) files: Option<Option<PathBuf>>,
     /// Restart CMD when a value it was given changes (a rotated secret: set the vault's max_age)

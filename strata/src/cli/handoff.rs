@@ -1,7 +1,8 @@
 //! `strata exec --files`: values that do not fit a variable (tables,
 //! multi-line secrets, long values) handed to the child as files, mode 600,
-//! each named by a `<VAR>_FILE` variable; a Google service-account table as
-//! a JSON key file with `GOOGLE_APPLICATION_CREDENTIALS` ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)).
+//! each named by a `<VAR>_FILE` variable; a credentials table that is a
+//! vault vendor's key file (a backend's [`KeyFile`]) also with the variable
+//! its client libraries read ([docs/runtime.md](https://docs.rs/strata-secrets/latest/strata_secrets/guide/runtime/index.html)).
 //!
 //! The files are strata's own: created new (never over a file strata did
 //! not write, never through a link), replaced by rename when a watched
@@ -13,15 +14,11 @@ use serde_json::{Map, Value as Json};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path as FsPath, PathBuf};
+use strata_secrets::backends::BACKENDS;
 use strata_secrets::naming::toml_key;
+use strata_secrets::vault::KeyFile;
 use strata_secrets::{Error, ErrorKind, Path, Value};
 use zeroize::Zeroize;
-
-/// The variable that points Google's client libraries at a key file.
-pub(crate) const GOOGLE_CREDENTIALS: &str = "GOOGLE_APPLICATION_CREDENTIALS";
-
-/// Google's token endpoint, for a key file that does not name one.
-const GOOGLE_TOKEN_URI: &str = "https://oauth2.googleapis.com/token";
 
 /// The section name dlt gives a credentials table.
 const CREDENTIALS: &str = "credentials";
@@ -32,8 +29,9 @@ pub(crate) struct FileValue {
     pub name: String,
     /// What goes in it.
     pub content: String,
-    /// Whether it is a Google service-account key.
-    pub google_key: bool,
+    /// The variable a vendor's libraries read its path from, when it is
+    /// that vendor's key file (a backend's [`KeyFile`]).
+    pub key_variable: Option<&'static str>,
 }
 
 impl Drop for FileValue {
@@ -64,11 +62,14 @@ fn credentials_table(path: &Path) -> Option<Path> {
     Path::from_segments(segments[..=at].to_vec()).ok()
 }
 
-/// Whether a table holds a Google service account's key.
-fn is_google_key(table: &Map<String, Json>) -> bool {
-    ["client_email", "private_key"]
-        .iter()
-        .all(|k| table.get(*k).is_some_and(Json::is_string))
+/// The key file of a backend compiled in that `table` is, if any: it
+/// holds each of the key file's fields as text.
+fn key_file_of(table: &Map<String, Json>) -> Option<KeyFile> {
+    BACKENDS.iter().filter_map(|d| d.key_file).find(|k| {
+        k.fields
+            .iter()
+            .all(|f| table.get(*f).is_some_and(Json::is_string))
+    })
 }
 
 fn insert_leaf(table: &mut Map<String, Json>, segments: &[String], value: Json) {
@@ -131,7 +132,7 @@ pub(crate) fn split(vars: &Variables<'_>) -> Result<Split, Error> {
                     name.clone()
                 },
                 content: v.text.clone(),
-                google_key: false,
+                key_variable: None,
             };
             out.files.push((file_variable(vars, name, &v.path)?, file));
         } else {
@@ -152,17 +153,15 @@ fn table_file(table: &Path, leaves: &[&Variable<'_>], var: &str) -> FileValue {
             v.entry.expose().to_json(),
         );
     }
-    let google_key = is_google_key(&json);
-    if google_key {
-        json.entry("type")
-            .or_insert_with(|| Json::String("service_account".to_owned()));
-        json.entry("token_uri")
-            .or_insert_with(|| Json::String(GOOGLE_TOKEN_URI.to_owned()));
+    let key_file = key_file_of(&json);
+    for (k, v) in key_file.map(|k| k.defaults).unwrap_or_default() {
+        json.entry(*k)
+            .or_insert_with(|| Json::String((*v).to_owned()));
     }
     FileValue {
         name: format!("{var}.json"),
         content: Json::Object(json).to_string(),
-        google_key,
+        key_variable: key_file.map(|k| k.variable),
     }
 }
 
@@ -288,27 +287,25 @@ impl FileSet {
     /// the variables that point at them.
     pub(crate) fn write(&mut self, split: &Split) -> Result<Vec<(String, String)>, Error> {
         let mut vars = Vec::new();
-        let mut google: Vec<&PathBuf> = Vec::new();
-        let mut paths = Vec::new();
+        // each key file's variable -> the files that are such a key
+        let mut keys: IndexMap<&'static str, Vec<PathBuf>> = IndexMap::new();
         for (var, file) in &split.files {
             let path = self.dir.join(&file.name);
             self.put(&path, file.content.as_bytes())?;
-            paths.push((var, path, file.google_key));
-        }
-        for (var, path, google_key) in &paths {
             vars.push((var.to_string(), path.display().to_string()));
-            if *google_key {
-                google.push(path);
+            if let Some(k) = file.key_variable {
+                keys.entry(k).or_default().push(path);
             }
         }
-        match google.as_slice() {
-            [one] => vars.push((GOOGLE_CREDENTIALS.to_owned(), one.display().to_string())),
-            [] => {}
-            several => tracing::warn!(
-                target: "strata",
-                "{} Google service-account tables: {GOOGLE_CREDENTIALS} is not set (each has its _FILE variable)",
-                several.len()
-            ),
+        for (variable, paths) in keys {
+            match paths.as_slice() {
+                [one] => vars.push((variable.to_owned(), one.display().to_string())),
+                several => tracing::warn!(
+                    target: "strata",
+                    "{} key files for {variable}: it is not set (each has its _FILE variable)",
+                    several.len()
+                ),
+            }
         }
         Ok(vars)
     }
